@@ -1,0 +1,98 @@
+"""Image I/O and conversions at the boundary.
+
+Convention inside livestyle: frames are ``(H, W, 3) uint8 BGR`` (OpenCV's
+order) until they enter the network, where they become ``(B, C, H, W)``
+float in [-1, 1] **RGB**. Masks are ``(H, W) uint8`` with 255 = stylize.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .errors import ImageError
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read any image as ``(H, W, 3) uint8 BGR``.
+
+    Grayscale is expanded to 3 channels; RGBA is composited over black
+    (transparent = unpainted); 16-bit is scaled to 8-bit.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: no such file")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise ImageError(f"{path}: not a readable image (corrupt or unsupported format); re-save it as PNG")
+    if img.dtype == np.uint16:
+        img = (img / 257).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    elif img.shape[2] == 4:
+        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+        img = (img[:, :, :3].astype(np.float32) * alpha).round().astype(np.uint8)
+    elif img.shape[2] == 1:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(img)
+
+
+def read_mask(path: str | Path) -> np.ndarray:
+    """Read a mask as ``(H, W) uint8`` in {0, 255} (white = stylize)."""
+    img = read_image(path)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    return np.where(gray >= 128, 255, 0).astype(np.uint8)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write bytes to ``path`` atomically (temp file in the same folder + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_image(path: str | Path, img: np.ndarray) -> None:
+    """Write ``(H, W, 3) uint8 BGR`` or ``(H, W) uint8`` atomically; format from the extension."""
+    path = Path(path)
+    ext = path.suffix.lower() or ".png"
+    ok, buf = cv2.imencode(ext, img)
+    if not ok:
+        raise ImageError(f"{path}: cannot encode image as {ext}")
+    write_atomic(path, buf.tobytes())
+
+
+def bgr_to_tensor(img: np.ndarray) -> torch.Tensor:
+    """``(H, W, 3) uint8 BGR`` -> ``(1, 3, H, W) float32 RGB in [-1, 1]``."""
+    rgb = np.ascontiguousarray(img[:, :, ::-1])
+    t = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float()
+    return t.div_(127.5).sub_(1.0)
+
+
+def tensor_to_bgr(t: torch.Tensor) -> np.ndarray:
+    """``(1, 3, H, W)`` or ``(3, H, W)`` float RGB in [-1, 1] -> ``(H, W, 3) uint8 BGR``."""
+    if t.dim() == 4:
+        t = t[0]
+    u8 = ((t.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+    return np.ascontiguousarray(u8.permute(1, 2, 0).cpu().numpy()[:, :, ::-1])

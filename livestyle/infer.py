@@ -1,0 +1,94 @@
+"""Inference: one object that owns the network, its device and precision.
+
+Frames in: ``(H, W, 3) uint8 BGR`` plus one ``(H, W, 3) uint8`` image per guide.
+Frames out: ``(H, W, 3) uint8 BGR``. Sizes that are not multiples of the
+network's stride are padded, never a crash. New weights are swapped in
+between frames (``swap``), so a live pipeline never sees half-loaded weights.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint
+from .device import Compute, pick
+from .model import Generator, pad_to_stride
+
+
+def frames_to_batch(frames: list[np.ndarray], guides: list[list[np.ndarray]] | None) -> torch.Tensor:
+    """``frames[i]``: (H, W, 3) uint8 BGR; ``guides[i]``: list of (H, W, 3) uint8 images.
+
+    Returns ``(B, 3 + 3*G, H, W)`` float32 in [-1, 1], RGB then guides (colour order
+    of the guides is flipped like the frame's, matching ``train.key_input``).
+    """
+    rows = []
+    for i, f in enumerate(frames):
+        parts = [f] + (list(guides[i]) if guides else [])
+        rows.append(np.concatenate(parts, axis=2) if len(parts) > 1 else f)
+    arr = np.stack(rows)  # (B, H, W, 3 + 3G) uint8, BGR triplets
+    c = arr.shape[-1]
+    order = [j for k in range(0, c, 3) for j in (k + 2, k + 1, k)]  # BGR -> RGB per triplet
+    t = torch.from_numpy(arr[..., order]).permute(0, 3, 1, 2).float()
+    return t.div_(127.5).sub_(1.0)
+
+
+def batch_to_frames(out: torch.Tensor) -> list[np.ndarray]:
+    """``(B, 3, H, W)`` float RGB in [-1, 1] -> list of (H, W, 3) uint8 BGR."""
+    u8 = out.float().clamp_(-1, 1).add_(1).mul_(127.5).round_().to(torch.uint8)
+    arr = u8.permute(0, 2, 3, 1).flip(-1).cpu().numpy()
+    return [np.ascontiguousarray(a) for a in arr]
+
+
+class Stylizer:
+    """Runs a generator on frames. Thread-safe: ``swap`` may come from any thread."""
+
+    def __init__(self, model: Generator, compute: Compute):
+        self.compute = compute
+        self.model = model.to(compute.device, memory_format=torch.channels_last).eval()
+        self._lock = threading.Lock()
+        self._pending: dict[str, torch.Tensor] | None = None
+        self.version = 0  # bumped on every swap
+
+    @classmethod
+    def from_file(cls, path: str | Path, device: str = "auto", precision: str = "auto") -> tuple[Stylizer, checkpoint.ModelInfo]:
+        model, info = checkpoint.load(path)
+        return cls(model, pick(device, precision)), info
+
+    @property
+    def in_channels(self) -> int:
+        return self.model.cfg.in_channels
+
+    def swap(self, state: dict[str, torch.Tensor]) -> None:
+        """Queue new weights; they take effect before the next frame."""
+        with self._lock:
+            self._pending = state
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            state, self._pending = self._pending, None
+        if state is not None:
+            self.model.load_state_dict(state)
+            self.version += 1
+
+    def run(self, batch: torch.Tensor) -> torch.Tensor:
+        """``(B, C, H, W)`` float in [-1, 1] -> ``(B, 3, H, W)`` float in [-1, 1] (any H, W)."""
+        self._apply_pending()
+        with torch.inference_mode(), self.compute.autocast():
+            x, (h, w) = pad_to_stride(batch, self.model.stride)
+            x = x.to(self.compute.device, memory_format=torch.channels_last, non_blocking=True)
+            out = self.model(x)[..., :h, :w]
+        return out
+
+    def __call__(self, frames: list[np.ndarray], guides: list[list[np.ndarray]] | None = None) -> list[np.ndarray]:
+        return batch_to_frames(self.run(frames_to_batch(frames, guides)))
+
+    def warmup(self, width: int, height: int, iterations: int = 2) -> None:
+        x = torch.zeros(1, self.in_channels, height, width)
+        for _ in range(iterations):
+            self.run(x)
+        if self.compute.device.type == "cuda":
+            torch.cuda.synchronize()

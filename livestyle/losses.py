@@ -1,0 +1,93 @@
+"""Training losses: L1, perceptual (VGG19 or a download-free substitute), LSGAN with a tiny PatchGAN.
+
+All image tensors are ``(B, 3, h, w)`` float RGB in [-1, 1], fed to VGG without
+ImageNet normalisation, as the reference code does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's ImageNet weights, if the user has them cached
+
+
+def _vgg_cache_path() -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILE
+
+
+class PerceptualFeatures(nn.Module):
+    """VGG19 ``features[0:6]``: conv1_1, relu, conv1_2, relu, maxpool, conv2_1.
+
+    Returns the outputs of layers 0, 3 and 5 (conv1_1, relu1_2, conv2_1) as the
+    reference does. With the ImageNet weights in the local torch cache they are
+    used (``source == "vgg19"``); otherwise the same layers get fixed random
+    weights from a seeded Kaiming init (``source == "random"``): random conv
+    features still measure local structure and texture statistics, and need no
+    download.
+    """
+
+    def __init__(self, weights: str | Path | None = None, seed: int = 0):
+        super().__init__()
+        self.layers = nn.ModuleList([
+            nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2, 2), nn.Conv2d(64, 128, 3, padding=1),
+        ])
+        path = Path(weights) if weights else _vgg_cache_path()
+        self.source = "random"
+        if path.is_file():
+            sd = torch.load(path, map_location="cpu", weights_only=True)
+            for i in (0, 2, 5):
+                self.layers[i].weight.data.copy_(sd[f"features.{i}.weight"])
+                self.layers[i].bias.data.copy_(sd[f"features.{i}.bias"])
+            self.source = "vgg19"
+        else:
+            g = torch.Generator().manual_seed(seed)
+            for i in (0, 2, 5):
+                conv = self.layers[i]
+                fan_in = conv.in_channels * 9
+                conv.weight.data = torch.randn(conv.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5
+                conv.bias.data.zero_()
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = []
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i in (0, 3, 5):
+                feats.append(x)
+        return feats
+
+
+def perceptual_loss(feat: PerceptualFeatures, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sum over layers of the MSE between features (reference: layers 0, 3, 5)."""
+    fo, ft = feat(out), feat(target)
+    return sum(F.mse_loss(a, b) for a, b in zip(fo, ft, strict=True))
+
+
+class PatchDiscriminator(nn.Module):
+    """The reference's tiny PatchGAN: 12 filters, 2 layers, instance norm. ``(B, 3, h, w) -> (B, 1, h', w')``."""
+
+    def __init__(self, filters: int = 12, layers: int = 2, in_channels: int = 3):
+        super().__init__()
+        seq: list[nn.Module] = [nn.Conv2d(in_channels, filters, 4, 2, 1), nn.LeakyReLU(0.2)]
+        ch = filters
+        for i in range(1, layers + 1):
+            out = filters * 2**i
+            stride = 2 if i < layers else 1
+            seq += [nn.Conv2d(ch, out, 4, stride, 1), nn.InstanceNorm2d(out), nn.LeakyReLU(0.2)]
+            ch = out
+        seq.append(nn.Conv2d(ch, 1, 4, 1, 1))
+        self.net = nn.Sequential(*seq)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def lsgan(pred: torch.Tensor, real: bool) -> torch.Tensor:
+    """Least-squares GAN loss against 1 (real) or 0 (fake)."""
+    return F.mse_loss(pred, torch.full_like(pred, 1.0 if real else 0.0))

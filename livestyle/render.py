@@ -1,0 +1,80 @@
+"""Offline render: stylize every frame of a clip with a trained style.
+
+Keyframe names in the style folder are frame indices of the input
+(``keys/000.png`` is frame 0). Guides are computed over the whole clip first
+(blobs carried from the nearest keyframe by optical flow; optional non-causal
+temporal denoising); after that, frames are independent and go through the
+network in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .errors import StyleError
+from .infer import Stylizer
+from .progress import Progress
+from .style import StyleFolder
+from .train import make_guides
+from .video import ClipWriter, read_clip
+
+
+def key_indices(style: StyleFolder, n_frames: int) -> dict[int, np.ndarray | None]:
+    """Map frame index -> keyframe mask (None = whole frame) from the style folder's key names."""
+    from .imageio import read_mask
+
+    out: dict[int, np.ndarray | None] = {}
+    for name in style.key_names():
+        try:
+            idx = int(name)
+        except ValueError:
+            raise StyleError(f"{style.keys_dir / name}.*: for render, keyframes are named by their frame "
+                             f"index in the input (e.g. 000.png); rename {name!r}") from None
+        if not 0 <= idx < n_frames:
+            raise StyleError(f"{style.keys_dir / name}.*: frame {idx} is outside the input's 0..{n_frames - 1}")
+        mp = next(iter(style.masks_dir.glob(f"{name}.*")), None) if style.masks_dir.is_dir() else None
+        out[idx] = read_mask(mp) if mp else None
+    return out
+
+
+def render(style_path: str | Path, input_path: str | Path, output_path: str | Path,
+           device: str = "auto", precision: str = "auto", batch: int = 4,
+           denoise: bool | None = None, max_frames: int | None = None,
+           progress: Callable[[int, int], None] | None = None, quiet: bool = False) -> int:
+    """Render ``input_path`` to ``output_path``; returns the number of frames written."""
+    style = StyleFolder(style_path)
+    style.check_exists()
+    stylizer, info = Stylizer.from_file(style.model_path, device, precision)
+    frames, names, fps = read_clip(input_path, max_frames)
+    guides = make_guides([g["name"] for g in info.guides])
+    keys = key_indices(style, len(frames)) if guides or info.denoise else {}
+    if (guides or info.denoise) and not keys:
+        raise StyleError(f"{style.keys_dir}: the model uses guides, which start from keyframes named by frame "
+                         "index (000.png); none found")
+    bar = None if quiet else Progress(len(frames), "render", "frames")
+    if denoise if denoise is not None else info.denoise:
+        from .guides import denoise_sequence
+
+        frames = denoise_sequence(frames)
+    per_guide = [g.sequence(frames, keys) for g in guides]  # each: list of (H, W, 3) uint8
+    writer = ClipWriter(output_path, fps)
+    done = 0
+    try:
+        for s in range(0, len(frames), batch):
+            chunk = frames[s:s + batch]
+            g = [[pg[s + i] for pg in per_guide] for i in range(len(chunk))] if per_guide else None
+            for name, out in zip(names[s:s + batch], stylizer(chunk, g), strict=True):
+                writer.write(name, out)
+            done += len(chunk)
+            if bar:
+                bar.update(done)
+            if progress:
+                progress(done, len(frames))
+    finally:
+        writer.close()
+    if bar:
+        bar.close(done)
+    return done

@@ -1,0 +1,26 @@
+"""``livestyle render STYLE INPUT OUTPUT``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .render import render
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("style", help="trained style folder")
+    p.add_argument("input", help="video file or folder of frames")
+    p.add_argument("output", help="folder for PNGs (named like the input frames) or a video file")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--precision", default="auto")
+    p.add_argument("--batch", type=int, default=4, help="frames per network call")
+    p.add_argument("--denoise", action=argparse.BooleanOptionalAction, default=None,
+                   help="temporal bilateral denoising along optical flow (default: as trained)")
+    p.add_argument("--max-frames", type=int)
+
+
+def run(a: argparse.Namespace) -> int:
+    n = render(a.style, a.input, a.output, a.device, a.precision, a.batch, a.denoise, a.max_frames)
+    print(f"livestyle: wrote {n} frames to {a.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,167 @@
+"""Style folders: ``keys/NAME.png``, ``styled/NAME.png``, optional ``masks/NAME.png``.
+
+Files pair by stem (``keys/000.png`` with ``styled/000.jpg`` is fine). The
+trained model lives beside them as ``model.safetensors``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ImageError, StyleError
+from .imageio import IMAGE_EXTS, read_image, read_mask, write_image
+
+MODEL_FILE = "model.safetensors"
+
+
+@dataclass
+class Keyframe:
+    """One training pair. ``key``/``styled``: (H, W, 3) uint8 BGR; ``mask``: (H, W) uint8 or None."""
+
+    name: str
+    key: np.ndarray
+    styled: np.ndarray
+    mask: np.ndarray | None
+
+
+def _images(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        return {}
+    out: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith("."):
+            if p.stem in out:
+                raise StyleError(f"{p}: two images named {p.stem!r} in {folder}; keep one")
+            out[p.stem] = p
+    return out
+
+
+class StyleFolder:
+    """A style on disk. Creating the object touches nothing; methods validate what they read."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.path / "keys"
+
+    @property
+    def styled_dir(self) -> Path:
+        return self.path / "styled"
+
+    @property
+    def masks_dir(self) -> Path:
+        return self.path / "masks"
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / MODEL_FILE
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def create(self) -> StyleFolder:
+        for d in (self.keys_dir, self.styled_dir, self.masks_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def check_exists(self) -> None:
+        if not self.path.is_dir():
+            raise StyleError(f"{self.path}: no such style folder; create it with keys/ and styled/ "
+                             "subfolders (or snapshot a keyframe in `livestyle live`)")
+
+    def key_names(self) -> list[str]:
+        return sorted(_images(self.keys_dir))
+
+    def status(self) -> dict[str, str]:
+        """name -> "painted" | "waiting" (key without painting) | "orphan" (painting without key)."""
+        keys, styled = _images(self.keys_dir), _images(self.styled_dir)
+        out = {n: ("painted" if n in styled else "waiting") for n in keys}
+        out.update({n: "orphan" for n in styled if n not in keys})
+        return dict(sorted(out.items()))
+
+    def paint_signature(self) -> tuple:
+        """Changes whenever a key, painting or mask is added, removed or rewritten (for watchers)."""
+        sig = []
+        for d in (self.keys_dir, self.styled_dir, self.masks_dir):
+            for name, p in _images(d).items():
+                try:
+                    st = p.stat()
+                except FileNotFoundError:
+                    continue
+                sig.append((d.name, name, st.st_mtime_ns, st.st_size))
+        return tuple(sig)
+
+    def load(self, strict: bool = True, min_size: int = 32) -> list[Keyframe]:
+        """Read and validate every painted keyframe.
+
+        ``strict``: a key without painting (or the reverse) is an error; otherwise
+        unpainted keys are skipped (the live loop waits for the painting).
+        """
+        self.check_exists()
+        keys, styled, masks = _images(self.keys_dir), _images(self.styled_dir), _images(self.masks_dir)
+        if not keys and not styled:
+            raise StyleError(f"{self.path}: no keyframes; put the original frame in keys/NAME.png "
+                             "and its painted version in styled/NAME.png")
+        for n, p in styled.items():
+            if n not in keys:
+                raise StyleError(f"{p}: painting without its keyframe; add keys/{n}.png (the original frame)")
+        if strict:
+            for n, p in keys.items():
+                if n not in styled:
+                    raise StyleError(f"{p}: keyframe without painting; paint it and save as styled/{n}.png")
+        for n, p in masks.items():
+            if n not in keys:
+                raise StyleError(f"{p}: mask without keyframe; remove it or add keys/{n}.png")
+        out = []
+        for n in sorted(set(keys) & set(styled)):
+            key, sty = read_image(keys[n]), read_image(styled[n])
+            if key.shape != sty.shape:
+                raise ImageError(f"{styled[n]}: size {sty.shape[1]}x{sty.shape[0]} differs from its keyframe "
+                                 f"{keys[n].name} ({key.shape[1]}x{key.shape[0]}); paint at the keyframe's size")
+            if min(key.shape[:2]) < min_size:
+                raise ImageError(f"{keys[n]}: {key.shape[1]}x{key.shape[0]} is smaller than a training patch "
+                                 f"({min_size}x{min_size}); use a larger keyframe")
+            mask = None
+            if n in masks:
+                mask = read_mask(masks[n])
+                if mask.shape != key.shape[:2]:
+                    raise ImageError(f"{masks[n]}: size {mask.shape[1]}x{mask.shape[0]} differs from keyframe "
+                                     f"{keys[n].name} ({key.shape[1]}x{key.shape[0]}); redraw it at that size")
+                if not mask.any():
+                    raise ImageError(f"{masks[n]}: mask is empty (all black); paint white where to stylize "
+                                     "or delete the mask to use the whole frame")
+            out.append(Keyframe(n, key, sty, mask))
+        if not out:
+            raise StyleError(f"{self.path}: no keyframe has a painting yet; paint styled/NAME.png for one of "
+                             f"{', '.join(sorted(keys))}")
+        return out
+
+    def snapshot(self, frame: np.ndarray, mask: np.ndarray | None = None, name: str | None = None) -> str:
+        """Write a live frame as a new keyframe (and its mask); returns its name."""
+        self.create()
+        if name is None:
+            existing = set(_images(self.keys_dir))
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            name, i = stamp, 1
+            while name in existing:
+                i += 1
+                name = f"{stamp}-{i}"
+        if not re.fullmatch(r"[\w.\-]+", name):
+            raise StyleError(f"{name!r}: keyframe names may hold letters, digits, '.', '-' and '_' only")
+        write_image(self.keys_dir / f"{name}.png", frame)
+        if mask is not None:
+            write_image(self.masks_dir / f"{name}.png", mask)
+        return name
+
+    def write_painting(self, name: str, painted: np.ndarray) -> Path:
+        path = self.styled_dir / f"{name}.png"
+        write_image(path, painted)
+        return path

@@ -1,0 +1,240 @@
+"""Few-shot patch-based training (Texler et al. 2020), with a stopping rule.
+
+The trainer knows nothing about the UI: it reports through a callback with a
+:class:`TrainStats` snapshot, so the CLI, the TUI and calibration scripts all
+reuse it. It stops on a budget (seconds or iterations), on ``stop()``, or by
+itself when the full-keyframe loss stops improving.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from . import device as devmod
+from .errors import LivestyleError
+from .imageio import bgr_to_tensor
+from .losses import PatchDiscriminator, PerceptualFeatures, lsgan, perceptual_loss
+from .model import PRESETS, Generator, GeneratorConfig, pad_to_stride
+from .sampler import PatchSampler
+from .style import Keyframe
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters. Defaults: the reference's patch/batch/optimiser; loss mix measured (README)."""
+
+    preset: str = "fast"
+    patch: int = 32  # patch side in pixels
+    batch: int = 40  # patches per step, split across all keyframes
+    lr: float = 4e-4  # Adam
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 1e-5
+    l1: float = 4.0  # loss weights; the paper's mix is 4 / 6 / 0.5
+    perceptual: float = 0.0
+    adversarial: float = 0.0
+    seconds: float | None = None  # budget; None with iterations None = stop by itself
+    iterations: int | None = None
+    max_seconds: float = 300.0  # cap for the automatic stopping rule
+    eval_every: float = 2.0  # seconds between full-keyframe evaluations
+    patience: float = 10.0  # stop when the eval loss improved < min_delta for this many seconds
+    min_delta: float = 0.01  # relative improvement that counts
+    guides: tuple[str, ...] = ("blobs",)  # guide names; see livestyle.guides
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise LivestyleError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
+            raise LivestyleError(f"--seconds must be a positive number, got {self.seconds}")
+        if self.iterations is not None and self.iterations <= 0:
+            raise LivestyleError(f"--iterations must be a positive integer, got {self.iterations}")
+
+
+@dataclass
+class TrainStats:
+    """A snapshot for progress bars and the TUI."""
+
+    state: str = "idle"  # idle | preparing | training | converged | done | stopped | failed
+    iteration: int = 0
+    elapsed: float = 0.0
+    loss: float = float("nan")  # moving average of the training loss
+    eval_loss: float = float("nan")  # full-keyframe L1 (mask-weighted), lower is better
+    best_eval: float = float("inf")
+    history: list[float] = field(default_factory=list)  # eval losses, for sparklines
+    its_per_s: float = 0.0
+    convergence: float = 0.0  # 0..1 estimate: how close to the plateau
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_guides(names: tuple[str, ...] | list[str]) -> list:
+    """Guide objects by name. Guides turn a frame (+ mask) into extra input channels."""
+    if not names:
+        return []
+    from .guides import BlobGuide
+
+    known = {"blobs": BlobGuide}
+    out = []
+    for n in names:
+        if n not in known:
+            raise LivestyleError(f"unknown guide {n!r}; known guides: {', '.join(known)}")
+        out.append(known[n]())
+    return out
+
+
+def key_input(key: np.ndarray, mask: np.ndarray | None, guides: list) -> torch.Tensor:
+    """Network input for one keyframe: ``(1, 3 + 3*len(guides), H, W)`` float in [-1, 1]."""
+    parts = [bgr_to_tensor(key)]
+    parts += [bgr_to_tensor(g.key_guide(key, mask)) for g in guides]
+    return torch.cat(parts, dim=1)
+
+
+class Trainer:
+    """Trains one generator on a list of keyframes."""
+
+    def __init__(self, keyframes: list[Keyframe], cfg: TrainConfig = TrainConfig(),
+                 on_progress: Callable[[TrainStats], None] | None = None,
+                 init_state: dict | None = None):
+        self.cfg = cfg
+        self.compute = devmod.pick(cfg.device, cfg.precision)
+        self.on_progress = on_progress
+        self.stats = TrainStats(state="preparing")
+        self._stop = threading.Event()
+        torch.manual_seed(cfg.seed)
+        self.guides = make_guides(cfg.guides)
+        inputs = [key_input(k.key, k.mask, self.guides)[0] for k in keyframes]
+        targets = [bgr_to_tensor(k.styled)[0] for k in keyframes]
+        masks = [k.mask for k in keyframes]
+        self.sampler = PatchSampler(inputs, targets, masks, cfg.patch, seed=cfg.seed)
+        self.gen_cfg: GeneratorConfig = PRESETS[cfg.preset].with_inputs(inputs[0].shape[0])
+        dev = self.compute.device
+        self.model = Generator(self.gen_cfg).to(dev, memory_format=torch.channels_last)
+        if init_state is not None:
+            self.model.load_state_dict(init_state)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=cfg.betas,
+                                    weight_decay=cfg.weight_decay)
+        self.disc = self.opt_d = None
+        if cfg.adversarial > 0:
+            self.disc = PatchDiscriminator().to(dev, memory_format=torch.channels_last)
+            self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr, betas=cfg.betas,
+                                          weight_decay=cfg.weight_decay)
+        self.feat = PerceptualFeatures().to(dev) if cfg.perceptual > 0 else None
+        # Full keyframes for evaluation, kept on the device.
+        self._eval = [(i.unsqueeze(0).to(dev), t.unsqueeze(0).to(dev),
+                       None if m is None else torch.from_numpy(m > 0).to(dev))
+                      for i, t, m in zip(inputs, targets, masks, strict=True)]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """A CPU copy of the weights, safe to hand to another thread."""
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+
+    def step(self) -> float:
+        """One optimisation step; returns the generator loss."""
+        cfg, dev = self.cfg, self.compute.device
+        x, y = self.sampler.sample(cfg.batch)
+        x = x.to(dev, memory_format=torch.channels_last)
+        y = y.to(dev, memory_format=torch.channels_last)
+        self.model.train()
+        with self.compute.autocast():
+            out = self.model(x)
+            loss = cfg.l1 * torch.nn.functional.l1_loss(out, y)
+            if self.feat is not None:
+                loss = loss + cfg.perceptual * perceptual_loss(self.feat, out.float(), y)
+            if self.disc is not None:
+                loss = loss + cfg.adversarial * lsgan(self.disc(out), True)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        if self.disc is not None:
+            real = self.sampler.sample_real(cfg.batch).to(dev, memory_format=torch.channels_last)
+            with self.compute.autocast():
+                d_loss = 0.5 * (lsgan(self.disc(real), True) + lsgan(self.disc(out.detach()), False))
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def evaluate(self) -> float:
+        """Mean L1 between the whole stylized keyframes and their paintings (inside masks)."""
+        self.model.eval()
+        total = 0.0
+        for x, y, m in self._eval:
+            xp, (h, w) = pad_to_stride(x, self.model.stride)
+            with self.compute.autocast():
+                out = self.model(xp.contiguous(memory_format=torch.channels_last))[..., :h, :w].float()
+            err = (out.clamp(-1, 1) - y).abs().mean(1)[0]  # (H, W)
+            total += float(err[m].mean() if m is not None else err.mean())
+        return total / len(self._eval)
+
+    def _budget_done(self, elapsed: float) -> bool:
+        cfg = self.cfg
+        if cfg.seconds is not None and elapsed >= cfg.seconds:
+            return True
+        if cfg.iterations is not None and self.stats.iteration >= cfg.iterations:
+            return True
+        if cfg.seconds is None and cfg.iterations is None and elapsed >= cfg.max_seconds:
+            return True
+        return False
+
+    def run(self) -> TrainStats:
+        """Train until the budget, ``stop()``, or the plateau. Never leaves the model NaN."""
+        cfg, st = self.cfg, self.stats
+        auto = cfg.seconds is None and cfg.iterations is None
+        st.state = "training"
+        t0 = time.perf_counter()
+        last_eval = t0
+        best_t = t0
+        good = self.state_dict()
+        while not self._stop.is_set():
+            loss = self.step()
+            if not math.isfinite(loss):
+                self.model.load_state_dict(good)
+                st.state, st.error = "failed", f"loss became {loss} at iteration {st.iteration}; kept the last good weights"
+                break
+            st.iteration += 1
+            now = time.perf_counter()
+            st.elapsed = now - t0
+            st.loss = loss if math.isnan(st.loss) else 0.9 * st.loss + 0.1 * loss
+            st.its_per_s = st.iteration / max(st.elapsed, 1e-9)
+            done = self._budget_done(st.elapsed)
+            if now - last_eval >= cfg.eval_every or done:
+                last_eval = now
+                ev = self.evaluate()
+                st.eval_loss = ev
+                st.history.append(ev)
+                if ev < st.best_eval * (1 - cfg.min_delta):
+                    best_t = now
+                if ev < st.best_eval:
+                    st.best_eval = ev
+                    good = self.state_dict()
+                if len(st.history) >= 2:
+                    first = st.history[0]
+                    st.convergence = float(min(1.0, max(0.0, (first - ev) / max(first - st.best_eval, 1e-9))))
+                    st.convergence *= float(min(1.0, (now - best_t) / cfg.patience)) if auto else 1.0
+                if auto and now - best_t >= cfg.patience:
+                    st.state = "converged"
+                    break
+            if self.on_progress is not None:
+                self.on_progress(st)
+            if done:
+                break
+        if st.state == "training":
+            st.state = "stopped" if self._stop.is_set() else "done"
+        if self.on_progress is not None:
+            self.on_progress(st)
+        return st

@@ -1,0 +1,82 @@
+"""``livestyle train``: train a style folder's model with a progress line, save it atomically."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import checkpoint
+from .checkpoint import ModelInfo
+from .model import DEFAULT_PRESET, PRESETS
+from .progress import Progress
+from .style import StyleFolder
+from .train import Trainer, TrainConfig, TrainStats
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("style", help="style folder with keys/, styled/ and optional masks/")
+    p.add_argument("--seconds", type=float, help="training budget in seconds (default: stop by itself)")
+    p.add_argument("--iterations", type=int, help="training budget in iterations")
+    p.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="network preset")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--precision", default="auto", help="auto | fp32 | bf16 | fp16")
+    p.add_argument("--no-guides", action="store_true", help="train without the Gaussian-blob guide")
+    p.add_argument("--loss", default=None, metavar="L1,PERC,ADV",
+                   help="loss weights, e.g. 4,6,0.5 for the paper's mix (default: measured best)")
+    p.add_argument("--resume", action="store_true", help="start from the saved model instead of scratch")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def config_from_args(a: argparse.Namespace) -> TrainConfig:
+    from .errors import LivestyleError
+
+    kw = {}
+    if a.loss:
+        try:
+            l1, perc, adv = (float(v) for v in a.loss.split(","))
+        except ValueError:
+            raise LivestyleError(f"--loss {a.loss!r}: give three numbers L1,PERC,ADV such as 4,6,0.5") from None
+        kw.update(l1=l1, perceptual=perc, adversarial=adv)
+    return TrainConfig(preset=a.preset, seconds=a.seconds, iterations=a.iterations, device=a.device,
+                       precision=a.precision, guides=() if a.no_guides else ("blobs",), seed=a.seed, **kw)
+
+
+def run(a: argparse.Namespace) -> int:
+    cfg = config_from_args(a)
+    style = StyleFolder(a.style)
+    keyframes = style.load(strict=True)
+    init = None
+    if a.resume and style.model_path.exists():
+        model, info = checkpoint.load(style.model_path, expect_preset=cfg.preset)
+        init = model.state_dict()
+    total = cfg.iterations if cfg.iterations else None
+    bar = Progress(total, "train", "it")
+
+    def show(st: TrainStats) -> None:
+        extra = f"loss {st.loss:.4f}  key-L1 {st.eval_loss:.4f}  {st.its_per_s:.1f} it/s"
+        bar.update(st.iteration, extra)
+
+    trainer = Trainer(keyframes, cfg, on_progress=show, init_state=init)
+    print(f"livestyle: training {style.path} ({len(keyframes)} keyframe(s), preset {cfg.preset}, "
+          f"{trainer.compute.describe()})", file=sys.stderr)
+    interrupted = False
+    try:
+        st = trainer.run()
+    except KeyboardInterrupt:
+        interrupted = True
+        st = trainer.stats
+        st.state = "stopped"
+    bar.close(st.iteration, f"loss {st.loss:.4f}  key-L1 {st.eval_loss:.4f}  ({st.state})")
+    if st.iteration == 0:
+        print("livestyle: no iteration finished; nothing saved", file=sys.stderr)
+        return 130 if interrupted else 1
+    info = ModelInfo(preset=cfg.preset, config=trainer.gen_cfg,
+                     guides=[{"name": n} for n in cfg.guides],
+                     train={"iterations": st.iteration, "seconds": round(st.elapsed, 2),
+                            "loss": st.loss, "key_l1": st.eval_loss, "state": st.state,
+                            "keyframes": [k.name for k in keyframes],
+                            "signature": repr(style.paint_signature())})
+    checkpoint.save(style.model_path, trainer.model, info)
+    print(f"livestyle: saved {style.model_path} after {st.iteration} iterations, {st.elapsed:.1f}s "
+          f"({st.state}{'; ' + st.error if st.error else ''})", file=sys.stderr)
+    return 130 if interrupted else 0

@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny style folders and clips made from a real photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from livestyle.paths import ASSETS
+
+torch.set_num_threads(2)
+
+
+def astronaut(size: tuple[int, int] = (96, 64)) -> np.ndarray:
+    img = cv2.imread(str(ASSETS / "demo" / "astronaut.jpg"))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
+def paint(img: np.ndarray) -> np.ndarray:
+    """A deterministic 'painting': OpenCV's stylization filter."""
+    return cv2.stylization(img, sigma_s=30, sigma_r=0.4)
+
+
+@pytest.fixture
+def tiny_style(tmp_path: Path) -> Path:
+    style = tmp_path / "style"
+    (style / "keys").mkdir(parents=True)
+    (style / "styled").mkdir()
+    key = astronaut()
+    cv2.imwrite(str(style / "keys" / "000.png"), key)
+    cv2.imwrite(str(style / "styled" / "000.png"), paint(key))
+    return style
+
+
+@pytest.fixture
+def tiny_clip(tmp_path: Path) -> Path:
+    """Five frames of a slowly panning photo, as a folder of PNGs named 000..004."""
+    clip = tmp_path / "clip"
+    clip.mkdir()
+    big = astronaut((128, 96))
+    for i in range(5):
+        cv2.imwrite(str(clip / f"{i:03d}.png"), big[8:72, 4 + 2 * i:100 + 2 * i])
+    return clip

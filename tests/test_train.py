@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from livestyle import checkpoint
+from livestyle.checkpoint import ModelInfo
+from livestyle.errors import ImageError, LivestyleError, ModelError
+from livestyle.sampler import PatchSampler, valid_centres
+from livestyle.style import Keyframe, StyleFolder
+from livestyle.train import Trainer, TrainConfig
+
+from .conftest import astronaut, paint
+
+
+def test_sampler_patch_centres_stay_inside_the_eroded_mask():
+    mask = np.zeros((80, 120), np.uint8)
+    mask[20:60, 30:100] = 255
+    corners = valid_centres(mask, mask.shape, 32)
+    centres = corners + 16
+    assert mask[centres[:, 0], centres[:, 1]].all()
+    # 7x7 erosion: no centre within 3 px of the mask border
+    assert centres[:, 0].min() >= 23 and centres[:, 0].max() <= 56
+    assert centres[:, 1].min() >= 33 and centres[:, 1].max() <= 96
+
+
+def test_sampler_mixes_all_keyframes_in_every_batch():
+    a = torch.full((3, 40, 40), -1.0)
+    b = torch.full((3, 40, 40), 1.0)
+    s = PatchSampler([a, b], [a, b], [None, None], patch=32)
+    x, y = s.sample(40)
+    assert x.shape == (40, 3, 32, 32)
+    firsts = x[:, 0, 0, 0]
+    assert (firsts == -1).sum() == 20 and (firsts == 1).sum() == 20
+    assert torch.equal(x, y)
+
+
+def test_sampler_rejects_tiny_images_and_empty_masks():
+    with pytest.raises(ImageError, match="smaller"):
+        valid_centres(None, (20, 40), 32)
+    with pytest.raises(ImageError, match="no room"):
+        valid_centres(np.zeros((64, 64), np.uint8), (64, 64), 32)
+
+
+def _kf() -> Keyframe:
+    key = astronaut()
+    return Keyframe("000", key, paint(key), None)
+
+
+def test_short_training_lowers_the_loss():
+    t = Trainer([_kf()], TrainConfig(iterations=40, guides=(), batch=16, device="cpu"))
+    before = t.evaluate()
+    st = t.run()
+    assert st.iteration == 40 and st.state == "done"
+    assert t.evaluate() < 0.8 * before
+
+
+def test_trainer_stops_on_request_and_reports_progress():
+    seen = []
+    t = Trainer([_kf()], TrainConfig(iterations=1000, guides=(), batch=8, device="cpu"),
+                on_progress=lambda s: (seen.append(s.iteration), t.stop() if s.iteration >= 5 else None))
+    st = t.run()
+    assert st.state == "stopped" and st.iteration == 5 and seen[:5] == [1, 2, 3, 4, 5]
+
+
+def test_trainer_recovers_last_good_weights_when_loss_turns_nan():
+    t = Trainer([_kf()], TrainConfig(iterations=50, guides=(), batch=8, device="cpu"))
+    good = t.state_dict()
+    real_step = t.step
+    calls = {"n": 0}
+
+    def bad_step():
+        calls["n"] += 1
+        return float("nan") if calls["n"] == 3 else real_step()
+
+    t.step = bad_step
+    st = t.run()
+    assert st.state == "failed" and "nan" in st.error
+    assert all(torch.isfinite(v).all() for v in t.model.state_dict().values() if v.is_floating_point())
+    assert set(good) == set(t.model.state_dict())
+
+
+def test_bad_budgets_are_rejected():
+    for kw in ({"seconds": 0}, {"seconds": -3}, {"iterations": 0}, {"preset": "nope"}):
+        with pytest.raises(LivestyleError):
+            TrainConfig(**kw)
+
+
+def test_save_load_round_trip_gives_identical_output(tmp_path):
+    t = Trainer([_kf()], TrainConfig(iterations=3, guides=(), batch=8, device="cpu"))
+    t.run()
+    path = tmp_path / "model.safetensors"
+    checkpoint.save(path, t.model, ModelInfo("fast", t.gen_cfg, train={"iterations": 3}))
+    model, info = checkpoint.load(path)
+    assert info.preset == "fast" and info.config == t.gen_cfg and info.train["iterations"] == 3
+    x = torch.rand(1, 3, 32, 48) * 2 - 1
+    t.model.eval()
+    with torch.no_grad():
+        assert torch.allclose(model(x), t.model(x), atol=1e-6)
+    with pytest.raises(ModelError, match="preset 'fast'"):
+        checkpoint.load(path, expect_preset="paper")
+
+
+def test_corrupt_model_file_is_a_clear_error(tmp_path):
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
+    with pytest.raises(ModelError, match="corrupt"):
+        checkpoint.load(p)
+    p.write_bytes(b"")
+    with pytest.raises(ModelError, match="corrupt"):
+        checkpoint.load(p)
+
+
+def test_style_folder_status_and_snapshot(tmp_path):
+    s = StyleFolder(tmp_path / "s").create()
+    name = s.snapshot(astronaut(), np.full((64, 96), 255, np.uint8), name="a")
+    assert s.status() == {"a": "waiting"}
+    s.write_painting("a", paint(astronaut()))
+    assert s.status() == {"a": "painted"}
+    assert [k.name for k in s.load()] == [name]
+    assert s.load()[0].mask is not None

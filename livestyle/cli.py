@@ -9,17 +9,34 @@ from .errors import LivestyleError
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import render_cli, train_cli
+    from . import live_cli, render_cli, train_cli
 
     p = argparse.ArgumentParser(prog="livestyle", description="Live few-shot video stylization "
                                 "(Texler et al. 2020). With no command, opens the terminal UI.")
     sub = p.add_subparsers(dest="command")
     train_cli.add_arguments(sub.add_parser("train", help="train a style folder's model"))
     render_cli.add_arguments(sub.add_parser("render", help="stylize a video file or folder of frames"))
+    live_cli.add_arguments(sub.add_parser("live", help="stylize a live source to virtual camera/preview/recording"))
+    live_cli.add_arguments(sub.add_parser("demo", help="the bundled demo style on the synthetic source"), demo=True)
+    sub.add_parser("doctor", help="check camera, virtual camera, GPU, CPU and segmentation; print fixes")
     return p
 
 
+def quiet_native_logs() -> None:
+    """Keep OpenCV's and mediapipe's C++ chatter out of the user's terminal (errors still surface as ours)."""
+    import os
+
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+    os.environ.setdefault("OPENCV_VIDEOIO_PRIORITY_OBSENSOR", "0")
+    import cv2
+
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
 def main(argv: list[str] | None = None) -> int:
+    quiet_native_logs()
     args = _parser().parse_args(argv)
     try:
         if args.command == "train":
@@ -30,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
             from . import render_cli
 
             return render_cli.run(args)
+        if args.command in ("live", "demo"):
+            from . import live_cli
+
+            return live_cli.run(args, demo=args.command == "demo")
+        if args.command == "doctor":
+            from . import doctor
+
+            return doctor.run(args)
         _parser().print_help()
         return 0
     except LivestyleError as e:

@@ -1,0 +1,103 @@
+"""``livestyle doctor``: check this machine for everything livestyle uses, and print the fix for each problem."""
+
+from __future__ import annotations
+
+import glob
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+
+def _camera() -> tuple[bool, str]:
+    import cv2
+
+    devices = sorted(glob.glob("/dev/video*")) if sys.platform.startswith("linux") else []
+    if sys.platform.startswith("linux") and not devices:
+        return False, "no camera (/dev/video* is empty); plug one in, or use --source synthetic / a video file"
+    cap = cv2.VideoCapture(0)
+    try:
+        ok = cap.isOpened() and cap.read()[0]
+    finally:
+        cap.release()
+    if ok:
+        return True, "camera 0 delivers frames" + (f" ({', '.join(devices)})" if devices else "")
+    hint = f" (devices: {', '.join(devices)}; one may be the virtual camera)" if devices else ""
+    return False, (f"no camera delivers frames{hint}; plug one in, close other apps using it, "
+                   "or use --source synthetic / a video file")
+
+
+def _vcam() -> tuple[bool, str]:
+    from .live_cli import vcam_available
+    from .outputs import driver_fix
+
+    why = vcam_available()
+    if why is None:
+        return True, "virtual camera opens"
+    return False, f"virtual camera unavailable ({why}); fix: {driver_fix()}"
+
+
+def _gpu() -> tuple[bool, str]:
+    import torch
+
+    if torch.cuda.is_available():
+        return True, f"CUDA GPU: {torch.cuda.get_device_name(0)} (torch {torch.__version__})"
+    if shutil.which("nvidia-smi"):
+        return False, ("an NVIDIA GPU is present but this torch has no CUDA "
+                       f"({torch.__version__}); reinstall torch with CUDA support from pytorch.org")
+    return True, "no GPU: the CPU path is used"
+
+
+def _cpu() -> tuple[bool, str]:
+    import torch
+
+    from .device import cpu_has_fast_bf16
+
+    cap = torch.backends.cpu.get_cpu_capability()
+    if cpu_has_fast_bf16():
+        return True, f"CPU {cap} with native bf16: bf16 autocast + channels_last"
+    return True, f"CPU {cap} without native bf16: fast fp32 + channels_last (bf16 would be emulated, slower)"
+
+
+def _segmenter() -> tuple[bool, str]:
+    from .segment import Segmenter
+
+    seg = Segmenter()
+    try:
+        t = time.perf_counter()
+        m = seg(np.zeros((360, 640, 3), np.uint8))
+        ms = 1000 * (time.perf_counter() - t)
+    finally:
+        seg.close()
+    return m.shape == (360, 640), f"segmentation model loads and runs ({ms:.0f} ms first frame)"
+
+
+def _display() -> tuple[bool, str]:
+    from .outputs import has_display
+
+    if has_display():
+        return True, "display available for --output preview"
+    return False, "no display: --output preview will not open (the TUI, vcam and record still work)"
+
+
+CHECKS: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
+    ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu),
+    ("segmentation", _segmenter), ("display", _display),
+]
+
+
+def run(_args=None) -> int:
+    print(f"livestyle doctor on {platform.system()} {platform.machine()}, Python {platform.python_version()}")
+    problems = 0
+    for name, check in CHECKS:
+        try:
+            ok, msg = check()
+        except Exception as e:  # a broken check is itself a finding
+            ok, msg = False, f"check failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        problems += not ok
+        print(f"  [{'ok' if ok else '!!'}] {name:15s} {msg}")
+    print("no problems found" if not problems else f"{problems} problem(s): see the fixes above")
+    return 0 if not problems else 1

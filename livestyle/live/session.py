@@ -1,0 +1,400 @@
+"""One live session: the object the CLI and the TUI drive.
+
+It owns the capture thread, the style stage, the paced sender, the
+background trainer and the style-folder watcher, and exposes commands
+(snapshot, auto-style, masked mode, background, outputs, training) and a
+``stats()`` snapshot. Errors from every thread become ``events`` (one line
+each, with the fix) that the UI shows; none of them stops the output.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..autostyle import autostyle
+from ..capture import CaptureThread, Frame, make_source
+from ..device import pick
+from ..errors import LivestyleError, SinkError, StyleError
+from ..infer import Stylizer
+from ..model import DEFAULT_PRESET, PRESETS, Generator
+from ..outputs import OutFrame, Sender, Sink, parse_sinks
+from ..slot import LatestSlot
+from ..style import StyleFolder
+from ..train import TrainConfig, make_guides
+from .composite import BACKGROUNDS
+from .stage import StageSettings, StyleStage
+from .stats import LatencyLog
+from .trainer_proc import BackgroundTrainer, TrainerEvent
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Everything a live session starts from; each field has a CLI flag and a TOML key."""
+
+    style: str | None = None  # style folder; None = pass-through until one is chosen
+    source: str = "synthetic"
+    outputs: str = "null"  # comma-separated sink specs: vcam, preview, record:FILE, null
+    width: int = 640
+    height: int = 360
+    fps: float = 30.0
+    masked: bool = False
+    background: str = "keep"
+    guides: bool = True
+    denoise: bool = True
+    segment_every: int = 1
+    segment_model: str | None = None
+    preset: str = DEFAULT_PRESET
+    device: str = "auto"
+    precision: str = "auto"
+    train: bool = True  # learn while live when paintings appear or change
+    mirror: bool = False  # preview only
+    side_by_side: bool = False
+    max_frames: int | None = None
+
+
+@dataclass
+class Event:
+    t: float
+    severity: str  # information | warning | error
+    message: str
+
+
+@dataclass
+class SessionStats:
+    state: str
+    source: dict = field(default_factory=dict)
+    frames_in: int = 0
+    frames_out: int = 0
+    stylized: int = 0
+    stylized_fps: float = 0.0
+    output_fps: float = 0.0
+    latency_ms: dict = field(default_factory=dict)
+    drops: int = 0
+    repeats: int = 0
+    stage_ms: dict = field(default_factory=dict)
+    sinks: list = field(default_factory=list)
+    training: dict = field(default_factory=dict)
+    model_version: int = 0
+    keyframes: dict = field(default_factory=dict)
+    masked: bool = False
+    background: str = "keep"
+    device: str = ""
+
+
+class LiveSession:
+    def __init__(self, cfg: LiveConfig):
+        if cfg.background not in BACKGROUNDS:
+            raise LivestyleError(f"unknown background {cfg.background!r}; use one of {', '.join(BACKGROUNDS)}")
+        if cfg.preset not in PRESETS:
+            raise LivestyleError(f"unknown preset {cfg.preset!r}; use one of {', '.join(PRESETS)}")
+        self.cfg = cfg
+        self.sink_specs = parse_sinks(cfg.outputs)
+        self.source = make_source(cfg.source, cfg.width, cfg.height, cfg.fps)
+        self.compute = pick(cfg.device, cfg.precision)
+        self.style = StyleFolder(cfg.style) if cfg.style else None
+        self.events: deque[Event] = deque(maxlen=200)
+        self._event_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.in_slot: LatestSlot[Frame] = LatestSlot()
+        self.out_slot: LatestSlot[OutFrame] = LatestSlot()
+        self.settings = StageSettings(masked=cfg.masked, background=cfg.background)
+        self.latency = LatencyLog()
+        self.train_stats: dict = {"state": "idle"}
+        self.trainer: BackgroundTrainer | None = None
+        self.capture: CaptureThread | None = None
+        self.stage: StyleStage | None = None
+        self.sender: Sender | None = None
+        self._watch: threading.Thread | None = None
+        self._sig: tuple = ()
+        self.state = "created"
+        self._segmenter = None
+
+    # -- events ---------------------------------------------------------------
+    def notify(self, message: str, severity: str = "information") -> None:
+        with self._event_lock:
+            self.events.append(Event(time.time(), severity, message))
+
+    def drain_events(self) -> list[Event]:
+        with self._event_lock:
+            out = list(self.events)
+            self.events.clear()
+        return out
+
+    # -- lifecycle --------------------------------------------------------------
+    def __enter__(self) -> LiveSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        cfg = self.cfg
+        self.source.open()  # a bad source is a one-line SourceError here, before any thread starts
+        w, h, fps = self.source.width, self.source.height, self.source.fps
+        sinks = self._open_sinks(w, h, cfg.fps)
+        denoiser = None
+        if cfg.denoise:
+            from ..guides import CausalDenoiser
+
+            denoiser = CausalDenoiser()
+        self._segmenter = self._make_segmenter() if cfg.masked else None
+        self.stage = StyleStage(self.in_slot, self.out_slot, self._stop, self.settings, denoiser,
+                                self._segmenter, on_error=lambda m: self.notify(m, "error"))
+        self.capture = CaptureThread(self.source, self.in_slot, self._stop)
+        self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop)
+        if self.style is not None:
+            self._load_style_model()
+        self.capture.start()
+        self.stage.start()
+        self.sender.start()
+        self._watch = threading.Thread(target=self._watch_loop, name="style-watch", daemon=True)
+        self._watch.start()
+        self.state = "running"
+        self.notify(f"live: {self.source.name} {w}x{h}@{fps:g} -> {', '.join(str(s) for s in self.sink_specs)}; "
+                    f"{self.compute.describe()}")
+
+    def close(self) -> None:
+        """Stop every thread and release every device (well within 2 s)."""
+        self._stop.set()
+        if self.trainer is not None:
+            self.trainer.close()
+        for th in (self.capture, self.stage, self.sender, self._watch):
+            if th is not None and th.is_alive():
+                th.join(1.0)
+        if self._segmenter is not None:
+            self._segmenter.close()
+        self.in_slot.close()
+        self.out_slot.close()
+        self.state = "stopped"
+
+    def wait(self, max_frames: int | None = None, timeout: float | None = None) -> None:
+        """Block until ``max_frames`` frames went out, the source finished, or Ctrl-C."""
+        t0 = time.perf_counter()
+        while not self._stop.is_set():
+            st = self.sender.stats() if self.sender else None
+            if max_frames and st and st.sent >= max_frames:
+                return
+            if self.capture is not None and self.capture.stats().state == "finished":
+                return
+            if timeout is not None and time.perf_counter() - t0 > timeout:
+                return
+            time.sleep(0.05)
+
+    # -- pieces -----------------------------------------------------------------
+    def _make_segmenter(self):
+        from ..segment import Segmenter
+
+        return Segmenter(model_path=self.cfg.segment_model, every=self.cfg.segment_every)
+
+    def _open_sinks(self, w: int, h: int, fps: float) -> list[Sink]:
+        sinks = []
+        for spec in self.sink_specs:
+            sink = spec.create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side)
+            try:
+                sink.open(w, h, fps)
+            except SinkError as e:
+                sink.mark_error(str(e))
+                self.notify(str(e), "error")
+            sinks.append(sink)
+        if not any(s.is_on for s in sinks):
+            self.notify("no output is working; frames are still processed (see the errors above)", "warning")
+        return sinks
+
+    def _guide_names(self) -> tuple[str, ...]:
+        return ("blobs",) if self.cfg.guides else ()
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(preset=self.cfg.preset, guides=self._guide_names(), device="cpu"
+                           if self.compute.device.type == "cpu" else self.cfg.device)
+
+    def _trackers(self) -> list:
+        """Guide trackers started from the first painted keyframe."""
+        if not self.cfg.guides or self.style is None:
+            return []
+        try:
+            kfs = self.style.load(strict=False)
+        except LivestyleError:
+            return []
+        guides = make_guides(self._guide_names())
+        return [g.tracker(kfs[0].key, kfs[0].mask) for g in guides]
+
+    def _load_style_model(self) -> None:
+        """Use the style's saved model if it fits the live settings; train if paintings exist."""
+        from .. import checkpoint
+
+        assert self.style is not None
+        if self.style.path.is_dir() and self.style.model_path.exists():
+            try:
+                model, info = checkpoint.load(self.style.model_path)
+                if [g["name"] for g in info.guides] == list(self._guide_names()):
+                    self.stage.set_model(Stylizer(model, self.compute), self._trackers())
+                    self.notify(f"loaded {self.style.model_path} ({info.preset}, {info.train.get('iterations', '?')} it)")
+                else:
+                    self.notify(f"{self.style.model_path}: trained with other guides; retraining", "warning")
+            except LivestyleError as e:
+                self.notify(str(e), "error")
+        status = self.style.status() if self.style.path.is_dir() else {}
+        if not status:
+            self.notify(f"{self.style.path}: no keyframes yet; press snapshot, then paint or auto-style it", "warning")
+        self._sig = self.style.paint_signature() if self.style.path.is_dir() else ()
+        fresh = self.stage.stylizer is None
+        if self.cfg.train and "painted" in status.values() and fresh:
+            self._start_trainer()
+
+    def _start_trainer(self) -> None:
+        if self.style is None:
+            return
+        if self.trainer is not None and self.trainer.alive:
+            self.trainer.send("reload")
+            return
+        self.trainer = BackgroundTrainer(self.style.path, self._train_config(), self._on_trainer)
+        self.trainer.start()
+        self.train_stats = {"state": "starting"}
+        self.notify("training started")
+
+    def _on_trainer(self, ev: TrainerEvent) -> None:
+        if ev.stats is not None:
+            self.train_stats = ev.stats
+        if ev.kind == "weights":
+            state = ev.payload
+            st = self.stage.stylizer if self.stage else None
+            cin = state["stem.0.weight"].shape[1]
+            if st is None or st.in_channels != cin:
+                gen = Generator(PRESETS[self.cfg.preset].with_inputs(cin))
+                gen.load_state_dict(state)
+                self.stage.set_model(Stylizer(gen, self.compute), self._trackers())
+            else:
+                st.swap(state)
+        elif ev.kind == "error":
+            self.notify(str(ev.payload), "error")
+        elif ev.kind == "saved":
+            self.notify(f"model saved to {ev.payload}")
+
+    def _watch_loop(self) -> None:
+        """Poll the style folder; a new or changed painting (re)starts training."""
+        while not self._stop.wait(0.5):
+            if self.style is None or not self.style.path.is_dir():
+                continue
+            try:
+                sig = self.style.paint_signature()
+            except (OSError, LivestyleError):
+                continue
+            if sig != self._sig:
+                self._sig = sig
+                if self.stage is not None:
+                    self.stage.set_trackers(self._trackers())
+                if self.cfg.train and "painted" in self.style.status().values():
+                    self._start_trainer()
+            if self.sender is not None:
+                for lat in getattr(self.sender, "drain_latencies", lambda: [])():
+                    self.latency.add(lat)
+
+    # -- commands (from the UI or CLI; any thread) ------------------------------
+    def snapshot(self, name: str | None = None) -> str:
+        """Save the current (denoised) camera frame as a keyframe (plus its mask in masked mode)."""
+        if self.style is None:
+            raise StyleError("no style folder chosen; create or load one first")
+        last = self.stage.last_input if self.stage else None
+        if last is None:
+            raise LivestyleError("no camera frame yet; wait for the source to start")
+        img, mask = last
+        if self.settings.masked and mask is not None and not mask.any():
+            raise LivestyleError("masked mode: nobody is in the frame; step in front of the camera and retry")
+        name = self.style.snapshot(img, mask if self.settings.masked else None, name)
+        self.notify(f"keyframe {name} saved to {self.style.keys_dir}; paint styled/{name}.png or auto-style it")
+        return name
+
+    def auto_style(self, name: str, kind: str = "watercolor") -> Path:
+        """Fill the painting of keyframe ``name`` with a classical stylization."""
+        if self.style is None:
+            raise StyleError("no style folder chosen")
+        from ..imageio import read_image
+
+        keys = {p.stem: p for p in self.style.keys_dir.glob("*")}
+        if name not in keys:
+            raise StyleError(f"no keyframe named {name!r} in {self.style.keys_dir}")
+        path = self.style.write_painting(name, autostyle(read_image(keys[name]), kind))
+        self.notify(f"auto-styled {name} ({kind})")
+        return path
+
+    def set_masked(self, on: bool) -> None:
+        if on and self._segmenter is None:
+            self._segmenter = self._make_segmenter()
+            self.stage.segmenter = self._segmenter
+        self.settings.masked = on
+
+    def cycle_background(self) -> str:
+        i = BACKGROUNDS.index(self.settings.background)
+        self.settings.background = BACKGROUNDS[(i + 1) % len(BACKGROUNDS)]
+        return self.settings.background
+
+    def set_stylize(self, on: bool) -> None:
+        self.settings.enabled = on
+
+    def pause_training(self) -> None:
+        if self.trainer is not None:
+            self.trainer.send("pause")
+            self.train_stats = {**self.train_stats, "state": "paused"}
+
+    def resume_training(self) -> None:
+        if self.trainer is None or not self.trainer.alive:
+            self._start_trainer()
+        else:
+            self.trainer.send("resume")
+
+    def set_style(self, path: str | Path) -> None:
+        """Switch to another style folder (created if missing); the old trainer stops."""
+        if self.trainer is not None:
+            self.trainer.close()
+            self.trainer = None
+        self.style = StyleFolder(path)
+        self.style.create()
+        self.cfg = replace(self.cfg, style=str(path))
+        self.stage.set_model(None)
+        self.train_stats = {"state": "idle"}
+        self._load_style_model()
+
+    def add_sink(self, spec: str) -> Sink:
+        """Open another output (e.g. ``record:take1.mp4`` or ``vcam``) while running."""
+        sink = parse_sinks(spec)[0].create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side)
+        sink.open(self.source.width, self.source.height, self.cfg.fps)
+        self.sender.add_sink(sink)
+        return sink
+
+    def remove_sink(self, name_prefix: str) -> bool:
+        return self.sender.remove_sink(name_prefix)
+
+    def stats(self) -> SessionStats:
+        cap = self.capture.stats() if self.capture else None
+        snd = self.sender.stats() if self.sender else None
+        st = self.stage
+        return SessionStats(
+            state=self.state,
+            source={} if cap is None else {"name": cap.source, "state": cap.state, "width": cap.width,
+                                           "height": cap.height, "fps": round(cap.fps, 2),
+                                           "error": cap.last_error or ""},
+            frames_in=cap.frames if cap else 0,
+            frames_out=snd.sent if snd else 0,
+            stylized=st.processed if st else 0,
+            stylized_fps=round(st.timer.fps, 2) if st else 0.0,
+            output_fps=round(snd.fps, 2) if snd else 0.0,
+            latency_ms=self.latency.percentiles(),
+            drops=(cap.drops if cap else 0) + self.out_slot.drops,
+            repeats=snd.repeats if snd else 0,
+            stage_ms=st.timer.snapshot() if st else {},
+            sinks=[list(s) for s in snd.sinks] if snd else [],
+            training=dict(self.train_stats),
+            model_version=st.stylizer.version if st and st.stylizer else 0,
+            keyframes=self.style.status() if self.style and self.style.path.is_dir() else {},
+            masked=self.settings.masked,
+            background=self.settings.background,
+            device=self.compute.describe(),
+        )

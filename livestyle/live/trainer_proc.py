@@ -1,0 +1,177 @@
+"""Training while live: a separate, lower-priority process that publishes weight snapshots.
+
+Why a process: PyTorch's intra-op thread pool is per process, so a training
+thread beside the inference thread would fight it for both cores. The child
+runs one torch thread at nice +10, so the scheduler hands the cores to the
+live pipeline first; the trainer soaks up what is left. The child reloads the
+style folder when told (a new or changed painting) and warm-starts from its
+current weights. It saves the model atomically when it converges or stops.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from ..train import TrainConfig, TrainStats
+
+PUBLISH_EVERY = 1.5  # seconds between weight snapshots sent to the pipeline
+
+
+def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice: int, threads: int) -> None:
+    import torch
+
+    from .. import checkpoint
+    from ..checkpoint import ModelInfo
+    from ..errors import LivestyleError
+    from ..style import StyleFolder
+    from ..train import Trainer
+
+    try:
+        os.nice(nice)
+    except OSError:
+        pass
+    torch.set_num_threads(threads)
+    cfg = TrainConfig(**cfg_dict)
+    style = StyleFolder(style_path)
+    state = None
+    paused = False
+    while True:
+        try:
+            keyframes = style.load(strict=False)
+        except LivestyleError as e:
+            out.put(("error", str(e)))
+            keyframes = None
+        if keyframes and not paused:
+            try:
+                tr = Trainer(keyframes, cfg, init_state=state)
+            except RuntimeError:  # a warm start that does not fit (e.g. guides changed): start fresh
+                tr = Trainer(keyframes, cfg)
+            last = [time.perf_counter()]
+            pending: list[str] = []
+
+            def progress(st: TrainStats, tr=tr, last=last, pending=pending) -> None:
+                now = time.perf_counter()
+                if now - last[0] >= PUBLISH_EVERY:
+                    last[0] = now
+                    out.put(("weights", tr.state_dict(), st.as_dict()))
+                try:
+                    while True:
+                        pending.append(cmds.get_nowait())
+                except queue.Empty:
+                    pass
+                if pending:
+                    tr.stop()
+
+            tr.on_progress = progress
+            out.put(("stats", tr.stats.as_dict()))
+            tr.run()
+            state = tr.state_dict()
+            out.put(("weights", state, tr.stats.as_dict()))
+            if tr.stats.error:
+                out.put(("error", f"training: {tr.stats.error}"))
+            info = ModelInfo(cfg.preset, tr.gen_cfg, guides=[{"name": n} for n in cfg.guides],
+                             train={"iterations": tr.stats.iteration, "seconds": round(tr.stats.elapsed, 2),
+                                    "loss": tr.stats.loss, "key_l1": tr.stats.eval_loss, "state": tr.stats.state})
+            if tr.stats.iteration:
+                checkpoint.save(style.model_path, tr.model, info)
+                out.put(("saved", str(style.model_path)))
+            cmd_list = list(pending)
+        else:
+            cmd_list = []
+        # Idle: wait for a command (reload after a new painting, pause/resume, stop).
+        while True:
+            if not cmd_list:
+                try:
+                    cmd_list.append(cmds.get(timeout=0.5))
+                except queue.Empty:
+                    continue
+            cmd = cmd_list.pop(0)
+            if cmd == "stop":
+                return
+            if cmd == "pause":
+                paused = True
+                out.put(("stats", {**(asdict(TrainStats(state="paused")))}))
+                continue
+            if cmd in ("resume", "reload"):
+                paused = False if cmd == "resume" else paused
+                break
+
+
+@dataclass
+class TrainerEvent:
+    kind: str  # "weights" | "stats" | "error" | "saved" | "exited"
+    payload: object = None
+    stats: dict | None = None
+
+
+class BackgroundTrainer:
+    """Owns the training process; calls ``on_event`` from its reader thread (never blocks it long)."""
+
+    def __init__(self, style_path: str | Path, cfg: TrainConfig, on_event: Callable[[TrainerEvent], None],
+                 nice: int = 10, threads: int = 1):
+        self.style_path = str(style_path)
+        self.cfg = replace(cfg, seconds=None, iterations=None)
+        self.on_event = on_event
+        self.nice, self.threads = nice, threads
+        ctx = mp.get_context("spawn")
+        self._cmds: mp.Queue = ctx.Queue()
+        self._out: mp.Queue = ctx.Queue()
+        self._proc = ctx.Process(target=_worker, name="livestyle-trainer", daemon=True,
+                                 args=(self.style_path, asdict(self.cfg), self._cmds, self._out, nice, threads))
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="trainer-reader", daemon=True)
+
+    def start(self) -> None:
+        self._proc.start()
+        self._reader.start()
+
+    def send(self, cmd: str) -> None:
+        """``reload`` (style folder changed), ``pause``, ``resume`` or ``stop``."""
+        if self._proc.is_alive():
+            self._cmds.put(cmd)
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                msg = self._out.get(timeout=0.2)
+            except queue.Empty:
+                if not self._proc.is_alive() and self._proc.exitcode not in (None, 0):
+                    self.on_event(TrainerEvent("error", f"trainer process died (exit code {self._proc.exitcode}); "
+                                               "live output goes on with the last weights"))
+                    return
+                continue
+            except (EOFError, OSError):
+                return
+            try:
+                if msg[0] == "weights":
+                    self.on_event(TrainerEvent("weights", msg[1], msg[2]))
+                elif msg[0] == "stats":
+                    self.on_event(TrainerEvent("stats", None, msg[1]))
+                else:
+                    self.on_event(TrainerEvent(msg[0], msg[1]))
+            except Exception:  # a consumer bug must not kill the reader
+                self.on_event(TrainerEvent("error", traceback.format_exc(limit=1).strip().splitlines()[-1]))
+
+    def close(self, timeout: float = 1.5) -> None:
+        self.send("stop")
+        self._proc.join(timeout)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(0.5)
+        self._stop.set()
+        self._reader.join(1.0)
+        for q in (self._cmds, self._out):
+            q.cancel_join_thread()
+            q.close()

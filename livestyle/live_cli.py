@@ -1,0 +1,134 @@
+"""``livestyle live`` and ``livestyle demo``: run a live session from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import LivestyleError
+from .live.composite import BACKGROUNDS
+from .live.session import LiveConfig, LiveSession
+from .model import PRESETS
+from .paths import ASSETS
+
+DEMO_STYLE = ASSETS / "styles" / "demo"
+
+
+def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
+    if not demo:
+        p.add_argument("--style", help="style folder (created if missing)")
+        p.add_argument("--source", default="synthetic",
+                       help="synthetic | camera index | /dev/videoN | name:CAMERA | video file | image folder")
+        p.add_argument("--output", default="null", help="comma-separated: vcam[:DEVICE], preview, record:FILE, null")
+    else:
+        p.add_argument("--output", default=None, help="default: vcam and preview where available, else "
+                       "record:livestyle-demo.mp4")
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=360)
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--masked", action="store_true", help="stylize only the person (mediapipe segmentation)")
+    p.add_argument("--background", choices=BACKGROUNDS, default="keep", help="background in masked mode")
+    p.add_argument("--no-guides", action="store_true", help="no Gaussian-blob guide")
+    p.add_argument("--no-denoise", action="store_true", help="no causal temporal denoising")
+    p.add_argument("--no-train", action="store_true", help="do not learn while live")
+    p.add_argument("--segment-every", type=int, default=1, help="run segmentation every N frames")
+    p.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="fast")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--precision", default="auto")
+    p.add_argument("--mirror", action="store_true", help="mirror the preview window (never the camera)")
+    p.add_argument("--side-by-side", action="store_true", help="preview original and stylized side by side")
+    p.add_argument("--max-frames", type=int, help="stop after N output frames")
+    p.add_argument("--seconds", type=float, help="stop after S seconds")
+    p.add_argument("--stats-json", help="write final stats to this JSON file")
+
+
+def vcam_available() -> str | None:
+    """None when a virtual camera opens here, else why not (one line)."""
+    import pyvirtualcam
+
+    try:
+        with pyvirtualcam.Camera(width=64, height=64, fps=30):
+            return None
+    except Exception as e:  # pyvirtualcam raises RuntimeError/ValueError/OSError by backend
+        return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+def _demo_outputs() -> str:
+    from .outputs import has_display
+
+    outs = []
+    if vcam_available() is None:
+        outs.append("vcam")
+    if has_display():
+        outs.append("preview")
+    return ",".join(outs) if outs else "record:livestyle-demo.mp4"
+
+
+def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
+    if a.max_frames is not None and a.max_frames <= 0:
+        raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
+    if a.segment_every < 1:
+        raise LivestyleError(f"--segment-every must be at least 1, got {a.segment_every}")
+    return LiveConfig(
+        style=str(DEMO_STYLE) if demo else a.style,
+        source="synthetic" if demo else a.source,
+        outputs=(a.output or _demo_outputs()) if demo else a.output,
+        width=a.width, height=a.height, fps=a.fps, masked=a.masked, background=a.background,
+        guides=not a.no_guides, denoise=not a.no_denoise, train=False if demo else not a.no_train,
+        segment_every=a.segment_every, segment_model=a.segment_model, preset=a.preset, device=a.device,
+        precision=a.precision, mirror=a.mirror, side_by_side=a.side_by_side, max_frames=a.max_frames,
+    )
+
+
+def run(a: argparse.Namespace, demo: bool = False) -> int:
+    cfg = config_from_args(a, demo)
+    max_frames, seconds = cfg.max_frames, a.seconds
+    if demo and max_frames is None and seconds is None and "record:" in cfg.outputs and "vcam" not in cfg.outputs:
+        max_frames = 300  # no camera, no screen: record ten seconds and stop
+    session = LiveSession(cfg)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    t0 = time.perf_counter()
+    interrupted = False
+    with session:
+        for ev in session.drain_events():
+            print(f"livestyle: {ev.message}", file=sys.stderr)
+        try:
+            last = 0.0
+            while True:
+                session.wait(max_frames, timeout=1.0)
+                for ev in session.drain_events():
+                    print(f"livestyle: {ev.severity}: {ev.message}" if ev.severity != "information"
+                          else f"livestyle: {ev.message}", file=sys.stderr)
+                st = session.stats()
+                now = time.perf_counter()
+                if now - last >= 5.0:
+                    last = now
+                    print(f"livestyle: out {st.frames_out} frames @ {st.output_fps:.1f} fps, stylized "
+                          f"{st.stylized_fps:.1f} fps, latency p95 {st.latency_ms['p95']:.0f} ms, "
+                          f"drops {st.drops}, training {st.training.get('state', 'idle')}", file=sys.stderr)
+                if max_frames and st.frames_out >= max_frames:
+                    break
+                if seconds and now - t0 >= seconds:
+                    break
+                if st.source.get("state") == "finished":
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+        final = session.stats()
+    if a.stats_json:
+        from .imageio import write_atomic
+
+        write_atomic(a.stats_json, json.dumps(asdict(final), indent=2).encode())
+    print(f"livestyle: done: {final.frames_out} frames out, stylized {final.stylized} "
+          f"({final.stylized / max(1e-9, time.perf_counter() - t0):.1f}/s overall)", file=sys.stderr)
+    if demo and "record:" in cfg.outputs:
+        path = cfg.outputs.split("record:", 1)[1].split(",", 1)[0]
+        print(f"livestyle: demo written to {Path(path).resolve()}", file=sys.stderr)
+    return 130 if interrupted else 0
+

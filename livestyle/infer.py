@@ -38,7 +38,7 @@ def frames_to_batch(frames: list[np.ndarray], guides: list[list[np.ndarray]] | N
 
 def batch_to_frames(out: torch.Tensor) -> list[np.ndarray]:
     """``(B, 3, H, W)`` float RGB in [-1, 1] -> list of (H, W, 3) uint8 BGR."""
-    u8 = out.float().clamp_(-1, 1).add_(1).mul_(127.5).round_().to(torch.uint8)
+    u8 = ((out.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     arr = u8.permute(0, 2, 3, 1).flip(-1).cpu().numpy()
     return [np.ascontiguousarray(a) for a in arr]
 

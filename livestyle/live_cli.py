@@ -43,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--precision", default="auto")
     p.add_argument("--mirror", action="store_true", help="mirror the preview window (never the camera)")
     p.add_argument("--side-by-side", action="store_true", help="preview original and stylized side by side")
+    p.add_argument("--vcam-backend", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture)")
+    p.add_argument("--vcam-format", default="I420", choices=("I420", "BGR", "RGB", "NV12", "YUYV"),
+                   help="pixel format sent to the virtual camera")
     p.add_argument("--max-frames", type=int, help="stop after N output frames")
     p.add_argument("--seconds", type=float, help="stop after S seconds")
     p.add_argument("--stats-json", help="write final stats to this JSON file")
@@ -83,6 +86,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         guides=not a.no_guides, denoise=not a.no_denoise, train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model, preset=a.preset, device=a.device,
         precision=a.precision, mirror=a.mirror, side_by_side=a.side_by_side, max_frames=a.max_frames,
+        vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format,
     )
 
 

@@ -108,6 +108,7 @@ class Trainer:
                  init_state: dict | None = None):
         self.cfg = cfg
         self.compute = devmod.pick(cfg.device, cfg.precision)
+        torch.set_flush_denormal(True)  # denormal weights/grads are ~10x slower on CPU
         self.on_progress = on_progress
         self.stats = TrainStats(state="preparing")
         self._stop = threading.Event()

@@ -15,8 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-import torch
+import cv2
 
 from ..autostyle import autostyle
 from ..capture import CaptureThread, Frame, make_source
@@ -57,6 +56,8 @@ class LiveConfig:
     mirror: bool = False  # preview only
     side_by_side: bool = False
     max_frames: int | None = None
+    vcam_backend: str | None = None  # pyvirtualcam backend name (None = the OS default)
+    vcam_fmt: str = "I420"  # pixel format sent to the virtual camera
 
 
 @dataclass
@@ -194,10 +195,14 @@ class LiveSession:
 
         return Segmenter(model_path=self.cfg.segment_model, every=self.cfg.segment_every)
 
+    def _create_sink(self, spec) -> Sink:
+        return spec.create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side,
+                           vcam_backend=self.cfg.vcam_backend, vcam_fmt=self.cfg.vcam_fmt)
+
     def _open_sinks(self, w: int, h: int, fps: float) -> list[Sink]:
         sinks = []
         for spec in self.sink_specs:
-            sink = spec.create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side)
+            sink = self._create_sink(spec)
             try:
                 sink.open(w, h, fps)
             except SinkError as e:
@@ -216,7 +221,7 @@ class LiveSession:
                            if self.compute.device.type == "cpu" else self.cfg.device)
 
     def _trackers(self) -> list:
-        """Guide trackers started from the first painted keyframe."""
+        """Guide trackers carrying every painted keyframe's blobs (each frame follows the most similar key)."""
         if not self.cfg.guides or self.style is None:
             return []
         try:
@@ -224,7 +229,16 @@ class LiveSession:
         except LivestyleError:
             return []
         guides = make_guides(self._guide_names())
-        return [g.tracker(kfs[0].key, kfs[0].mask) for g in guides]
+        size = (self.source.width, self.source.height)
+        pairs = []
+        for k in kfs:
+            if k.key.shape[1::-1] != size:  # a keyframe from another resolution: carry its guide at ours
+                key = cv2.resize(k.key, size, interpolation=cv2.INTER_AREA)
+                mask = None if k.mask is None else cv2.resize(k.mask, size, interpolation=cv2.INTER_NEAREST)
+                pairs.append((key, mask))
+            else:
+                pairs.append((k.key, k.mask))
+        return [g.tracker(pairs) for g in guides]
 
     def _load_style_model(self) -> None:
         """Use the style's saved model if it fits the live settings; train if paintings exist."""
@@ -293,9 +307,7 @@ class LiveSession:
                     self.stage.set_trackers(self._trackers())
                 if self.cfg.train and "painted" in self.style.status().values():
                     self._start_trainer()
-            if self.sender is not None:
-                for lat in getattr(self.sender, "drain_latencies", lambda: [])():
-                    self.latency.add(lat)
+            self._drain_latencies()
 
     # -- commands (from the UI or CLI; any thread) ------------------------------
     def snapshot(self, name: str | None = None) -> str:
@@ -364,7 +376,7 @@ class LiveSession:
 
     def add_sink(self, spec: str) -> Sink:
         """Open another output (e.g. ``record:take1.mp4`` or ``vcam``) while running."""
-        sink = parse_sinks(spec)[0].create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side)
+        sink = self._create_sink(parse_sinks(spec)[0])
         sink.open(self.source.width, self.source.height, self.cfg.fps)
         self.sender.add_sink(sink)
         return sink
@@ -372,7 +384,13 @@ class LiveSession:
     def remove_sink(self, name_prefix: str) -> bool:
         return self.sender.remove_sink(name_prefix)
 
+    def _drain_latencies(self) -> None:
+        if self.sender is not None:
+            for lat in self.sender.drain_latencies():
+                self.latency.add(lat)
+
     def stats(self) -> SessionStats:
+        self._drain_latencies()
         cap = self.capture.stats() if self.capture else None
         snd = self.sender.stats() if self.sender else None
         st = self.stage

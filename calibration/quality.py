@@ -1,0 +1,393 @@
+"""Quality benchmark: few-shot training against exact ground truth, beside two classical baselines.
+
+Offline material: real photos moved by known homographies (``livestyle.synthclip``),
+so later frames reveal content the keyframe never showed. Ground-truth styles:
+local filters applied per frame (``stylize``, ``oil``, ``posterize``, ``pencil``)
+and ``texture``, a stroke texture attached to the photo and moved with it (what
+the blob guide is for). Each configuration trains once; only ``Trainer.step()``
+is timed, and the weights are snapshotted when that time crosses each budget.
+Every snapshot is scored on non-key frames: PSNR and SSIM (``skimage.metrics``)
+against the GT, and the temporal warping error of Lai et al. 2018 (DIS flow on
+the input, occlusion-masked; ``common.warp_error``). Baselines: the input frame,
+and the painted keyframe carried to each frame by DIS flow. Then the five
+derived checks. Details, defaults and flags: ``calibration/README.md``.
+
+Usage: ``python calibration/quality.py [--quick] [--json FILE]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (MIXES, Pair, backward_warp, dis_flow, export_blob_guide, load_average, machine_line,  # noqa: E402, I001
+                    make_pair, markdown_table, mix_name, parse_list, parse_size, setup_torch, warp_error)
+
+from livestyle.infer import Stylizer, batch_to_frames, frames_to_batch  # noqa: E402
+from livestyle.model import PRESETS, Generator  # noqa: E402
+from livestyle.style import Keyframe  # noqa: E402
+from livestyle.synthclip import Clip, homography_clip, load_photo, warp_photo  # noqa: E402
+from livestyle.train import TrainConfig, Trainer  # noqa: E402
+
+PHOTOS = ("astronaut", "chelsea", "coffee")
+export_blob_guide()
+
+
+def _posterize(f: np.ndarray) -> np.ndarray:
+    smooth = cv2.edgePreservingFilter(f, flags=cv2.RECURS_FILTER, sigma_s=60, sigma_r=0.4)
+    step = 256 // 6
+    return (smooth // step * step + step // 2).astype(np.uint8)
+
+
+LOCAL_STYLES = {
+    "stylize": lambda f: cv2.stylization(f, sigma_s=60, sigma_r=0.45),
+    "oil": lambda f: cv2.xphoto.oilPainting(f, 7, 1),
+    "posterize": _posterize,
+    "pencil": lambda f: cv2.pencilSketch(f, sigma_s=60, sigma_r=0.07, shade_factor=0.05)[1],
+}
+STYLES = (*LOCAL_STYLES, "texture")
+
+
+def stroke_texture(canvas: np.ndarray, seed: int = 7) -> np.ndarray:
+    """The ``texture`` style of a whole canvas: ``(h, w, 3) uint8 BGR`` in and out.
+
+    Warm colour grade plus ~1 dark-blue hatching stroke per 40 px (length 4-9 px,
+    orientation from a smooth random field), all in canvas coordinates.
+    """
+    h, w = canvas.shape[:2]
+    rng = np.random.default_rng(seed)
+    theta = cv2.resize(rng.uniform(0, np.pi, (h // 48 + 2, w // 48 + 2)).astype(np.float32), (w, h),
+                       interpolation=cv2.INTER_CUBIC)
+    strokes = np.zeros((h, w), np.float32)
+    n = h * w // 40
+    ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
+    lengths, values = rng.uniform(4, 9, n), rng.uniform(0.4, 1.0, n)
+    for y, x, ln, v in zip(ys, xs, lengths, values, strict=True):
+        a = theta[y, x] + rng.normal(0, 0.15)
+        dx, dy = 0.5 * ln * np.cos(a), 0.5 * ln * np.sin(a)
+        cv2.line(strokes, (int(x - dx), int(y - dy)), (int(x + dx), int(y + dy)), float(v), 1, cv2.LINE_AA)
+    alpha = 0.6 * np.clip(strokes, 0, 1)[:, :, None]
+    base = np.clip(canvas.astype(np.float32) * np.array([0.85, 1.0, 1.12], np.float32) + 10, 0, 255)
+    ink = np.array([90, 40, 20], np.float32)  # BGR dark blue
+    return np.clip(base * (1 - alpha) + ink * alpha, 0, 255).round().astype(np.uint8)
+
+
+def style_clip(clip: Clip, photo: np.ndarray, style: str) -> list[np.ndarray]:
+    """Ground-truth frames ``(H, W, 3) uint8 BGR`` of ``clip`` in ``style``."""
+    if style in LOCAL_STYLES:
+        return [LOCAL_STYLES[style](f) for f in clip.frames]
+    canvas = cv2.resize(photo, clip.canvas_size, interpolation=cv2.INTER_CUBIC)  # what homography_clip moves
+    if not np.array_equal(warp_photo(canvas, clip.views[0], clip.size), clip.frames[0]):
+        raise RuntimeError("synthclip's canvas changed; update style_clip to rebuild it the same way")
+    styled = stroke_texture(canvas)
+    return [warp_photo(styled, v, clip.size) for v in clip.views]
+
+
+@dataclass
+class Scene:
+    """One photo's clip in one style, with the evaluation frames and everything cached for metrics."""
+
+    photo: str
+    style: str
+    frames: list[np.ndarray]
+    gt: list[np.ndarray]
+    key: int
+    targets: list[int]  # non-key frames scored
+    pairs: dict[int, Pair]  # t -> pair (t-1, t)
+
+    @property
+    def needed(self) -> list[int]:
+        return sorted({t for t in self.targets} | {t - 1 for t in self.targets})
+
+    def score(self, out: dict[int, np.ndarray], psnr_ssim: bool = True) -> dict[str, float | None]:
+        """Mean PSNR, SSIM and warping error (x1000) of outputs ``out[t]`` over the target frames."""
+        if psnr_ssim is False:
+            return {"psnr": None, "ssim": None, "warp": self.warp(out)}
+        ps = [peak_signal_noise_ratio(self.gt[t], out[t], data_range=255) for t in self.targets]
+        ss = [structural_similarity(self.gt[t], out[t], channel_axis=2, data_range=255) for t in self.targets]
+        return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "warp": self.warp(out)}
+
+    def warp(self, out: dict[int, np.ndarray]) -> float:
+        """Mean warping error (x1000) of ``out`` over pairs (t-1, t) of the target frames."""
+        return 1000 * float(np.mean([warp_error(out[t - 1], out[t], self.pairs[t]) for t in self.targets]))
+
+
+def make_scene(photo_name: str, style: str, clip: Clip, photo: np.ndarray, key: int, stride: int,
+               pairs: dict[int, Pair]) -> Scene:
+    n = len(clip)
+    targets = [t for t in range(1, n, stride) if t != key]
+    for t in targets:
+        if t not in pairs:
+            pairs[t] = make_pair(clip.frames[t - 1], clip.frames[t])
+    return Scene(photo_name, style, clip.frames, style_clip(clip, photo, style), key, targets, pairs)
+
+
+def baselines(scene: Scene) -> dict[str, dict[str, float]]:
+    """Rows for the input frame, the keyframe painting carried by flow, and the GT's own warping error."""
+    k = scene.key
+    carried = {t: backward_warp(scene.gt[k], dis_flow(scene.frames[t], scene.frames[k])) if t != k else scene.gt[k]
+               for t in scene.needed}
+    return {"input": scene.score({t: scene.frames[t] for t in scene.needed}),
+            "carried key": scene.score(carried), "GT": scene.score({t: scene.gt[t] for t in scene.needed}, psnr_ssim=False)}
+
+
+@dataclass
+class Run:
+    """One training configuration on one scene."""
+
+    photo: str
+    style: str
+    preset: str
+    mix: str
+    guides: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.preset}/{self.mix}/{'blobs' if self.guides else 'no guide'}"
+
+
+def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse.Namespace) -> list[dict]:
+    """Train once to ``max(budgets)`` s of pure step time (steps with ``--steps``), score the snapshot taken at each budget."""
+    l1, perc, adv = MIXES[run.mix]
+    cfg = TrainConfig(preset=run.preset, l1=l1, perceptual=perc, adversarial=adv,
+                      guides=("blobs",) if run.guides else (), seed=args.seed, device=args.device,
+                      precision=args.precision)
+    k = scene.key
+    keys = [Keyframe(f"{k:03d}", scene.frames[k], scene.gt[k], None)]
+    warm = Trainer(keys, cfg)  # a throwaway trainer absorbs one-off costs (oneDNN primitives, allocator)
+    for _ in range(args.warmup):
+        warm.step()
+    trainer = Trainer(keys, cfg)
+    guide_seqs = [g.sequence(scene.frames, {k: None}) for g in trainer.guides]  # each: list of (H, W, 3) uint8
+    load0, spent, its, snaps = load_average(), 0.0, 0, []
+    todo = sorted(budgets)
+    while todo:
+        t0 = time.perf_counter()
+        trainer.step()
+        spent += time.perf_counter() - t0
+        its += 1
+        while todo and (its if args.steps else spent) >= todo[0]:
+            snaps.append((todo.pop(0), its, spent, trainer.state_dict()))
+    rows = []
+    for budget, n_its, secs, state in snaps:
+        t0 = time.perf_counter()
+        model = Generator(trainer.gen_cfg)
+        model.load_state_dict(state)
+        stylizer = Stylizer(model, trainer.compute)
+        out: dict[int, np.ndarray] = {}
+        idx = scene.needed
+        for s in range(0, len(idx), 4):
+            chunk = idx[s:s + 4]
+            g = [[seq[t] for seq in guide_seqs] for t in chunk] if guide_seqs else None
+            y = stylizer.run(frames_to_batch([scene.frames[t] for t in chunk], g))
+            # .clone(): batch_to_frames works in place, which an inference tensor forbids in fp32 (see README)
+            out.update(zip(chunk, batch_to_frames(y.clone()), strict=True))
+        rows.append({**asdict(run), "config": run.label, "budget": budget, "its": n_its, "train_s": round(secs, 2),
+                     **scene.score(out), "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
+    return rows
+
+
+def default_run(photo: str, style: str) -> Run:
+    """The configuration ``livestyle train`` uses by default (read from ``TrainConfig()``)."""
+    d = TrainConfig()
+    return Run(photo, style, d.preset, mix_name(d.l1, d.perceptual, d.adversarial), bool(d.guides))
+
+
+def grid(args: argparse.Namespace) -> list[Run]:
+    """The runs to do: the built-in grid, or the product of the selection flags."""
+    if args.styles or args.presets or args.mixes or args.guides:
+        d = default_run(args.photos[0], "stylize")
+        guides = {"on": [True], "off": [False], "both": [True, False]}[args.guides or ("on" if d.guides else "off")]
+        return [Run(p, s, pr, m, g) for p in args.photos for s in (args.styles or ["stylize", "texture"])
+                for pr in (args.presets or [d.preset]) for m in (args.mixes or [d.mix]) for g in guides]
+    p0 = args.photos[0]
+    d = default_run(p0, "stylize")
+    if args.quick:
+        return [Run(p0, s, d.preset, d.mix, g) for s in ("stylize", "texture") for g in (True, False)] + \
+               [Run(p0, "stylize", "paper", d.mix, d.guides)]
+    runs = [Run(p0, s, d.preset, d.mix, g) for s in ("stylize", "oil", "texture") for g in (True, False)]
+    runs += [Run(p0, s, "paper", d.mix, d.guides) for s in ("stylize", "texture")]
+    runs += [Run(p0, "stylize", d.preset, m, d.guides) for m in MIXES if m != d.mix]
+    runs += [Run(p0, "stylize", "paper", "paper", d.guides)] if d.mix != "paper" else []
+    others = [p for p in PHOTOS if p != p0]
+    runs += [Run(p, s, d.preset, d.mix, d.guides) for p, s in zip(others, ("stylize", "oil"), strict=False)]
+    return runs
+
+
+def _f(v: float | None, nd: int) -> str:
+    return "—" if v is None else f"{v:.{nd}f}"
+
+
+def table(rows: list[dict], base: dict[str, dict]) -> str:
+    out = []
+    for scene_key, b in base.items():
+        photo, style = scene_key.split("/")
+        for name, m in b.items():
+            cfg = "GT (own warp error)" if name == "GT" else f"baseline: {name}"
+            out.append([photo, style, cfg, "—", "—", _f(m["psnr"], 2), _f(m["ssim"], 4), _f(m["warp"], 3)])
+        for r in rows:
+            if (r["photo"], r["style"]) == (photo, style):
+                out.append([photo, style, r["config"], f"{r['budget']:g}", r["its"], _f(r["psnr"], 2),
+                            _f(r["ssim"], 4), _f(r["warp"], 3)])
+    return markdown_table(["photo", "style", "config (preset/loss mix/guide)", "budget", "its", "PSNR dB", "SSIM",
+                           "warp err x1e3"], out)
+
+
+def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: str = "s") -> list[str]:
+    """The five derived checks of the issue, as Markdown lines (verdict first, then evidence)."""
+    bs = sorted(budgets)
+    early, mid, last = bs[:-1], bs[-2] if len(bs) > 1 else bs[0], bs[-1]
+    by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"]): r for r in rows}
+    fast = TrainConfig().preset
+    out: list[str] = []
+
+    def verdict(n: int, text: str, oks: list[bool], ev: list[str]) -> None:
+        v = "n/a (no rows)" if not oks else ("YES" if all(oks) else f"NO ({oks.count(False)}/{len(oks)} fail)")
+        out.append(f"{n}. {text}: **{v}**")
+        out.extend(f"   - {e}" for e in ev)
+
+    oks, ev = [], []
+    for (ph, st, pr, mx, g, b), r in by.items():
+        p = by.get((ph, st, "paper", mx, g, b))
+        if pr == fast and b in early and p is not None:
+            ok = r["psnr"] > p["psnr"] and r["ssim"] > p["ssim"]
+            oks.append(ok)
+            ev.append(f"{ph}/{st} {mx} {'blobs' if g else 'no guide'} @{b:g}{unit}: {fast} {r['psnr']:.2f} dB / "
+                      f"{r['ssim']:.4f} vs paper {p['psnr']:.2f} dB / {p['ssim']:.4f} ({r['its']} vs {p['its']} its)")
+    verdict(1, f"at {', '.join(f'{b:g}' for b in early)} {unit} {fast} beats paper in PSNR and SSIM (same loss mix)", oks, ev)
+
+    oks, ev = [], []
+    for (ph, st, pr, mx, g, b), r in by.items():
+        f = by.get((ph, st, pr, mx, g, last))
+        if pr == fast and b == mid and f is not None and mid != last:
+            oks.append(r["ssim"] >= 0.95 * f["ssim"])
+            ev.append(f"{ph}/{st} {mx} {'blobs' if g else 'no guide'}: SSIM {r['ssim']:.4f} @{mid:g}{unit} = "
+                      f"{100 * r['ssim'] / f['ssim']:.1f}% of {f['ssim']:.4f} @{last:g}{unit}")
+    verdict(2, f"{fast} reaches 95% of its {last:g} {unit} SSIM within {mid:g} {unit}", oks, ev)
+
+    oks, ev = [], []
+    for key, b in base.items():
+        ph, st = key.split("/")
+        d = default_run(ph, st)
+        r = by.get((ph, st, d.preset, d.mix, d.guides, mid))
+        if st in LOCAL_STYLES and r is not None:
+            bi, bc = b["input"], b["carried key"]
+            oks.append(r["psnr"] > max(bi["psnr"], bc["psnr"]) and r["ssim"] > max(bi["ssim"], bc["ssim"]))
+            ev.append(f"{key} @{mid:g}{unit}: {r['psnr']:.2f} dB / {r['ssim']:.4f} vs input {bi['psnr']:.2f} / "
+                      f"{bi['ssim']:.4f}, carried key {bc['psnr']:.2f} / {bc['ssim']:.4f}")
+    verdict(3, f"after {mid:g} {unit} the default config ({default_run('', '').label}) beats both baselines on every "
+            "local-filter style (PSNR and SSIM)", oks, ev)
+
+    oks, ev = [], []
+    for (ph, st, pr, mx, g, b), r in by.items():
+        off = by.get((ph, st, pr, mx, False, b))
+        if st == "texture" and g and off is not None:
+            oks.append(r["psnr"] > off["psnr"])
+            ev.append(f"{ph}/{st} {pr}/{mx} @{b:g}{unit}: blobs {r['psnr']:.2f} dB vs no guide {off['psnr']:.2f} dB "
+                      f"(SSIM {r['ssim']:.4f} vs {off['ssim']:.4f})")
+    verdict(4, "with the blob guide the attached-texture style's PSNR is higher than without", oks, ev)
+
+    oks, ev = [], []
+    for key, b in base.items():
+        ph, st = key.split("/")
+        d = default_run(ph, st)
+        for bud in bs:
+            r = by.get((ph, st, d.preset, d.mix, d.guides, bud))
+            if r is not None:
+                oks.append(r["warp"] <= b["GT"]["warp"])
+                ev.append(f"{key} @{bud:g}{unit}: {r['warp']:.3f} vs GT {b['GT']['warp']:.3f} "
+                          f"(x{r['warp'] / b['GT']['warp']:.2f})")
+    verdict(5, "the default config's warping error is not worse than the GT's own", oks, ev)
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smoke test in < 2 min: 160x120, 30 frames, budgets 1,3 s")
+    ap.add_argument("--styles", type=lambda s: parse_list(s, STYLES, "style"), help=f"subset of {','.join(STYLES)}")
+    ap.add_argument("--presets", type=lambda s: parse_list(s, list(PRESETS), "preset"), help="e.g. fast,paper")
+    ap.add_argument("--mixes", type=lambda s: parse_list(s, list(MIXES), "loss mix"), help=f"of {','.join(MIXES)}")
+    ap.add_argument("--guides", choices=("on", "off", "both"), help="blob guide (default: as TrainConfig)")
+    ap.add_argument("--photos", type=lambda s: parse_list(s, PHOTOS, "photo"), default=None,
+                    help="with a selection flag: photos to run on; else the first is the main photo")
+    ap.add_argument("--budgets", type=lambda s: [float(v) for v in s.split(",")], help="seconds (default 5,15,60)")
+    ap.add_argument("--steps", action="store_true", help="budgets count training steps, not seconds "
+                    "(compares configurations at equal work when other processes share the CPU)")
+    ap.add_argument("--frames", type=int, help="clip length (default 120)")
+    ap.add_argument("--size", type=parse_size, help="WxH (default 320x240)")
+    ap.add_argument("--stride", type=int, help="score every Nth non-key frame (default 6)")
+    ap.add_argument("--key", choices=("first", "middle"), default="first", help="which frame is the keyframe")
+    ap.add_argument("--motion", default="mixed", help="synthclip motion (mixed, shake, zoom, rotate, pan)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--warmup", type=int, default=3, help="untimed steps of a throwaway trainer before each run")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="auto")
+    ap.add_argument("--keep-denormals", action="store_true", help="do not flush denormals to zero")
+    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    ap.add_argument("--json", type=Path, help="also write every number here")
+    a = ap.parse_args(argv)
+    q = a.quick
+    a.photos = a.photos or ["astronaut"] + ([] if q else ["chelsea", "coffee"])
+    a.budgets = a.budgets or ([1.0, 3.0] if q else [5.0, 15.0, 60.0])
+    a.frames = a.frames or (30 if q else 120)
+    a.size = a.size or ((160, 120) if q else (320, 240))
+    a.stride = a.stride or (3 if q else 6)
+    return a
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_torch(args.threads, args.keep_denormals)
+    cv2.setNumThreads(args.threads)
+    runs = grid(args)
+    started = time.perf_counter()
+    print(f"# livestyle quality benchmark\n\n{machine_line(args.device)}\n", flush=True)
+    print(f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}, keyframe "
+          f"{args.key}; scored every {args.stride}th non-key frame; budgets {args.budgets} "
+          f"{'steps' if args.steps else 's of pure step time'}; "
+          f"{len(runs)} runs\n", flush=True)
+    clips: dict[str, tuple[Clip, np.ndarray, dict]] = {}
+    scenes: dict[str, Scene] = {}
+    base: dict[str, dict] = {}
+    rows: list[dict] = []
+    for i, run in enumerate(runs):
+        skey = f"{run.photo}/{run.style}"
+        if run.photo not in clips:
+            photo = load_photo(run.photo)
+            clips[run.photo] = (homography_clip(photo, args.frames, args.size, args.seed, args.motion), photo, {})
+        if skey not in scenes:
+            clip, photo, pairs = clips[run.photo]
+            key = 0 if args.key == "first" else len(clip) // 2
+            scenes[skey] = make_scene(run.photo, run.style, clip, photo, key, args.stride, pairs)
+            base[skey] = baselines(scenes[skey])
+        print(f"[{time.perf_counter() - started:6.0f}s] run {i + 1}/{len(runs)}: {skey} {run.label}",
+              file=sys.stderr, flush=True)
+        new = train_and_score(run, scenes[skey], args.budgets, args)
+        for r in new:
+            print(f"    @{r['budget']:g}s its {r['its']} PSNR {r['psnr']:.2f} SSIM {r['ssim']:.4f} warp "
+                  f"{r['warp']:.3f} (eval {r['eval_s']}s, load {r['load']})", file=sys.stderr, flush=True)
+        rows += new
+    print(table(rows, base))
+    lines = checks(rows, base, args.budgets, "steps" if args.steps else "s")
+    print("\n## Derived checks\n\n" + "\n".join(lines))
+    total = time.perf_counter() - started
+    print(f"\ntotal {total / 60:.1f} min")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "machine": machine_line(args.device), "settings": {k: (list(v) if isinstance(v, tuple) else v)
+                                                             for k, v in vars(args).items() if k != "json"},
+            "baselines": base, "runs": rows, "checks": lines, "seconds": total}, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Live tracking of the blob guide's seeds: frame-to-frame flow, re-anchored on the keyframe.
+
+Chaining frame-to-frame flow drifts (errors add up like a random walk) and
+cannot recover once the person leaves. ``BlobTracker`` therefore:
+
+1. moves the seeds every frame by cheap flow (previous -> current);
+2. every ``anchor_every`` frames, or soon after many seeds went missing,
+   re-anchors: it estimates a homography key -> current frame (from the
+   seeds still on the subject, or, when too few are left, from ORB feature
+   matches between key and frame), pre-warps the frame onto the key,
+   computes flow key -> pre-warped frame and back, and moves every seed
+   that passes the forward-backward check to its directly measured place.
+   Errors therefore do not accumulate beyond one anchoring interval.
+3. draws only seeds that are alive, inside the frame and inside the current mask.
+
+With several keys it follows the key whose thumbnail is most like the
+current frame (with hysteresis), re-anchoring from scratch on a switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .blobs import KeyInput, render_blobs
+from .flow import FlowEstimator, points_consistent, sample_at, to_gray
+
+if TYPE_CHECKING:
+    from .blobs import BlobGuide
+
+_THUMB = (32, 18)
+
+
+def _thumb(gray: np.ndarray) -> np.ndarray:
+    t = cv2.resize(gray, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return (t - t.mean()) / (t.std() + 1e-3)
+
+
+@dataclass
+class _Key:
+    gray: np.ndarray  # (H, W) uint8
+    mask: np.ndarray | None  # (H, W) uint8
+    points: np.ndarray  # (N, 2) float32 seeds in key coords
+    colors: np.ndarray  # (N, 3) uint8
+    thumb: np.ndarray  # (18, 32) float32, normalised
+    orb: tuple[tuple, np.ndarray | None] | None = None  # (keypoints, descriptors), computed lazily
+
+
+class BlobTracker:
+    """Carries a ``BlobGuide``'s seeds through live frames without drift. Implements ``GuideTracker``.
+
+    ``update(frame, mask=None, flow_to_prev=None) -> (H, W, 3) uint8`` guide.
+    Frames must have the keys' size. ``flow_to_prev``: optional flow current
+    -> previous ``(H, W, 2) float32`` already computed (``CausalDenoiser.last_flow``)
+    to save one flow per frame. Not thread-safe: one tracker per stream.
+
+    Options: ``anchor_every`` (frames between re-anchors), ``track_preset`` /
+    ``track_scale`` (per-frame flow), ``anchor_preset`` / ``anchor_scale``
+    (key -> frame flow), ``fb_tol`` (px, forward-backward tolerance).
+    """
+
+    def __init__(self, guide: BlobGuide, keys: Sequence[KeyInput], anchor_every: int = 8,
+                 track_preset: str = "ultrafast", track_scale: float = 0.5,
+                 anchor_preset: str = "fast", anchor_scale: float = 1.0, fb_tol: float = 1.0) -> None:
+        if not keys:
+            raise ValueError("BlobTracker needs at least one key")
+        self.guide = guide
+        self.keys: list[_Key] = []
+        for bgr, mask in keys:
+            pts, cols = guide.key_points(bgr, mask)
+            gray = to_gray(bgr)
+            self.keys.append(_Key(gray, mask, pts, cols, _thumb(gray)))
+        self.shape = self.keys[0].gray.shape
+        if any(k.gray.shape != self.shape for k in self.keys):
+            raise ValueError("all keys must have the same size")
+        self.anchor_every = int(anchor_every)
+        self.fb_tol = float(fb_tol)
+        self._track_flow = FlowEstimator(track_preset, track_scale)
+        self._anchor_flow = FlowEstimator(anchor_preset, anchor_scale)
+        self._orb = cv2.ORB_create(800)  # type: ignore[attr-defined]  # missing from cv2's stubs
+        self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        self.active = 0
+        self.points = self.keys[0].points.copy()  # (N, 2) float32 current positions
+        self.alive = np.ones(len(self.points), bool)
+        self.visible = self.alive.copy()  # seeds drawn in the last update
+        self.anchored = False  # whether the last update re-anchored successfully
+        self._prev: np.ndarray | None = None
+        self._since_anchor = 0
+        # reference for per-frame tracking: the last anchored frame (errors do not chain
+        # between anchors), or the previous frame while anchoring keeps failing
+        self._ref: np.ndarray | None = None
+        self._ref_points = self.points.copy()
+        self._ref_alive = self.alive.copy()
+        self._since_ref = 0
+
+    # -- per frame ---------------------------------------------------------
+    def update(self, frame_bgr: np.ndarray, mask: np.ndarray | None = None,
+               flow_to_prev: np.ndarray | None = None) -> np.ndarray:
+        """Guide ``(H, W, 3) uint8`` for the next frame ``(H, W, 3) uint8 BGR``; ``mask`` ``(H, W)`` uint8."""
+        gray = to_gray(frame_bgr)
+        if gray.shape != self.shape:
+            raise ValueError(f"frame {gray.shape} differs from the key size {self.shape}")
+        h, w = self.shape
+        if self._prev is not None:
+            self._propagate(gray, flow_to_prev)
+            self._since_anchor += 1
+        else:
+            self._since_anchor = self.anchor_every  # first frame: anchor now
+        mask_area = float(np.count_nonzero(mask)) / mask.size if mask is not None else 1.0
+        self.visible = self._visible(mask)
+        lost = self.visible.sum() < 0.5 * max(1, self._in_mask_expected(mask))
+        due = self._since_anchor >= self.anchor_every or (lost and self._since_anchor >= 3)
+        self.anchored = False
+        if due and mask_area > 0.01:
+            self._choose_key(gray)
+            self.anchored = self._anchor(gray, mask)
+            self._since_anchor = 0
+            self.visible = self._visible(mask)
+        self._prev = gray
+        self._since_ref += 1
+        if self.anchored or self._ref is None or flow_to_prev is not None or self._since_ref > 2 * self.anchor_every:
+            self._ref, self._ref_points, self._ref_alive = gray, self.points.copy(), self.alive.copy()
+            self._since_ref = 0
+        key = self.keys[self.active]
+        return render_blobs(self.points, key.colors, (h, w), self.guide.sigma, self.visible)
+
+    def _propagate(self, gray: np.ndarray, flow_to_prev: np.ndarray | None) -> None:
+        pts = self.points
+        if flow_to_prev is not None:
+            # invert current -> previous flow at the points by fixed-point iteration: y = p - b(y)
+            y = pts - sample_at(flow_to_prev, pts)
+            y = pts - sample_at(flow_to_prev, y)
+            self.points = y.astype(np.float32)
+        else:
+            assert self._ref is not None
+            f = self._track_flow(self._ref, gray)
+            self.points = (self._ref_points + sample_at(f, self._ref_points)).astype(np.float32)
+            self.alive = self._ref_alive.copy()
+        h, w = self.shape
+        p = self.points
+        self.alive &= (p[:, 0] >= 0) & (p[:, 0] <= w - 1) & (p[:, 1] >= 0) & (p[:, 1] <= h - 1)
+
+    def _visible(self, mask: np.ndarray | None) -> np.ndarray:
+        vis = self.alive.copy()
+        if mask is not None and vis.any():
+            p = np.round(self.points[vis]).astype(int)
+            vis[vis] = mask[p[:, 1], p[:, 0]] > 0
+        return vis
+
+    def _in_mask_expected(self, mask: np.ndarray | None) -> int:
+        n = len(self.points)
+        key_mask = self.keys[self.active].mask
+        if mask is None or key_mask is None:
+            return n
+        ratio = np.count_nonzero(mask) / max(1, int(np.count_nonzero(key_mask)))
+        return int(n * min(1.0, ratio))
+
+    # -- anchoring ---------------------------------------------------------
+    def _choose_key(self, gray: np.ndarray) -> None:
+        if len(self.keys) == 1:
+            return
+        th = _thumb(gray)
+        dist = [float(np.abs(k.thumb - th).mean()) for k in self.keys]
+        best = int(np.argmin(dist))
+        if best != self.active and dist[best] < 0.85 * dist[self.active]:
+            self.active = best
+            self.points = self.keys[best].points.copy()
+            self.alive = np.zeros(len(self.points), bool)
+
+    def _homography(self, gray: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+        """Key -> frame homography ``(3, 3)``: from seeds still on the subject, else ORB matches."""
+        key = self.keys[self.active]
+        vis = self._visible(mask)
+        if vis.sum() >= max(12, 0.3 * len(vis)):
+            hm, inl = cv2.findHomography(key.points[vis], self.points[vis], cv2.RANSAC, 4.0)
+            if hm is not None and inl is not None and inl.sum() >= 0.5 * vis.sum():
+                return hm
+        return self._orb_homography(gray, mask)
+
+    def _orb_homography(self, gray: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+        key = self.keys[self.active]
+        if key.orb is None:
+            km = cv2.dilate(key.mask, np.ones((15, 15), np.uint8)) if key.mask is not None else None
+            key.orb = self._orb.detectAndCompute(key.gray, km)
+        kk, kd = key.orb
+        fm = cv2.dilate(mask, np.ones((15, 15), np.uint8)) if mask is not None else None
+        fk, fd = self._orb.detectAndCompute(gray, fm)
+        if kd is None or fd is None or len(kk) < 10 or len(fk) < 10:
+            return None
+        good = [m[0] for m in self._matcher.knnMatch(kd, fd, k=2)
+                if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
+        if len(good) < 10:
+            return None
+        src = np.array([kk[m.queryIdx].pt for m in good], np.float32)
+        dst = np.array([fk[m.trainIdx].pt for m in good], np.float32)
+        hm, inl = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
+        if hm is None or inl is None or inl.sum() < 10:
+            return None
+        return hm
+
+    def _anchor(self, gray: np.ndarray, mask: np.ndarray | None) -> bool:
+        """Re-measure seeds directly from the key; True when enough seeds were confirmed."""
+        key = self.keys[self.active]
+        hm = self._homography(gray, mask)
+        if hm is None:
+            return False
+        h, w = self.shape
+        pre = cv2.warpPerspective(gray, hm, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)  # pre(x) = frame(hm·x)
+        f_kp = self._anchor_flow(key.gray, pre)
+        f_pk = self._anchor_flow(pre, key.gray)
+        moved, ok = points_consistent(f_kp, f_pk, key.points, tol=self.fb_tol)
+        q = cv2.perspectiveTransform(moved.reshape(-1, 1, 2).astype(np.float64), hm).reshape(-1, 2)
+        ok &= (q[:, 0] >= 0) & (q[:, 0] <= w - 1) & (q[:, 1] >= 0) & (q[:, 1] <= h - 1)
+        if ok.sum() < max(8, 0.2 * self._in_mask_expected(mask)):
+            return False
+        stale = self.alive & ~ok
+        if stale.any() and ok.sum() >= 8:
+            # seeds the check could not confirm keep their tracked place, corrected by the
+            # smooth drift the confirmed seeds reveal (tracked -> measured homography)
+            fix, _ = cv2.findHomography(self.points[ok], q[ok], cv2.RANSAC, 2.0)
+            if fix is not None:
+                self.points[stale] = cv2.perspectiveTransform(
+                    self.points[stale].reshape(-1, 1, 2).astype(np.float64), fix).reshape(-1, 2)
+        self.points[ok] = q[ok].astype(np.float32)
+        self.alive |= ok
+        return True

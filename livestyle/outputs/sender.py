@@ -1,0 +1,168 @@
+"""The paced output thread: latest finished frame -> every sink, at a steady frame rate.
+
+The sender, not the stylizer, sets the output pace. On every tick it takes
+the newest frame from the slot without waiting; when nothing new came (the
+stylizer is late because training hogs the CPU) it sends the previous frame
+again and counts a repeat, so a video call never sees the camera freeze
+(Linux-Fake-Background-Webcam's sender works the same way). A sink that
+raises is marked errored and skipped; the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..slot import LatestSlot, RateMeter
+from .base import OutFrame, Sink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SenderStats:
+    """A snapshot of the sender for the UI (counts since start)."""
+
+    fps: float
+    """Measured output frames per second (moving average)."""
+    target_fps: float
+    sent: int
+    """Ticks on which a frame went out (new or repeated)."""
+    new: int
+    """Distinct frames taken from the slot."""
+    repeats: int
+    """Ticks that re-sent the previous frame because no new one came."""
+    latency_ms: float
+    """Capture-to-send time of new frames (moving average; 0.0 when frames carry no ``t_capture``)."""
+    sinks: tuple[tuple[str, str], ...]
+    """``(name, state)`` per sink."""
+    running: bool
+
+
+class Sender(threading.Thread):
+    """Sends the newest item of ``slot`` to every sink ``fps`` times per second until ``stop_event``.
+
+    Slot items are ``OutFrame`` or a bare ``(H, W, 3) uint8 BGR`` array. The
+    sinks must be open; the sender owns them from ``start()`` on and closes
+    them when it ends (GUI windows must be closed by the thread that drew
+    them).
+    """
+
+    def __init__(
+        self,
+        slot: LatestSlot[OutFrame] | LatestSlot[np.ndarray],
+        sinks: Sequence[Sink],
+        fps: float,
+        stop_event: threading.Event,
+    ) -> None:
+        super().__init__(name="sender", daemon=True)
+        if not 0.0 < fps <= 240.0:
+            raise ValueError(f"fps must be in (0, 240], got {fps}")
+        self.slot = slot
+        self.sinks = list(sinks)
+        self.target_fps = float(fps)
+        self._stop_event = stop_event
+        self._lock = threading.Lock()
+        self._sent = 0
+        self._new = 0
+        self._repeats = 0
+        self._latency: float | None = None
+        self._latencies: deque[float] = deque(maxlen=4096)
+        self._meter = RateMeter()
+
+    def stats(self) -> SenderStats:
+        """A consistent snapshot of counters and per-sink states."""
+        with self._lock:
+            return SenderStats(
+                fps=self._meter.rate,
+                target_fps=self.target_fps,
+                sent=self._sent,
+                new=self._new,
+                repeats=self._repeats,
+                latency_ms=0.0 if self._latency is None else 1000.0 * self._latency,
+                sinks=tuple((s.name, s.state) for s in self.sinks),
+                running=self.is_alive(),
+            )
+
+    def drain_latencies(self) -> list[float]:
+        """Capture-to-send seconds of every new frame since the last call (for percentiles)."""
+        with self._lock:
+            out = list(self._latencies)
+            self._latencies.clear()
+        return out
+
+    def add_sink(self, sink: Sink) -> None:
+        """Attach an opened sink while running (e.g. start recording)."""
+        with self._lock:
+            self.sinks = [*self.sinks, sink]
+
+    def remove_sink(self, name_prefix: str) -> bool:
+        """Detach and close the first sink whose name starts with ``name_prefix``; False if none."""
+        with self._lock:
+            match = next((s for s in self.sinks if s.name.startswith(name_prefix)), None)
+            if match is None:
+                return False
+            self.sinks = [s for s in self.sinks if s is not match]
+        match.close()
+        return True
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Set the stop event and wait up to ``timeout`` s; True if the thread ended."""
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout)
+        return not self.is_alive()
+
+    def run(self) -> None:
+        period = 1.0 / self.target_fps
+        last: OutFrame | None = None
+        next_t = time.perf_counter()
+        try:
+            while not self._stop_event.is_set():
+                item = self.slot.get(timeout=0.0)
+                fresh = item is not None
+                if item is not None:
+                    last = item if isinstance(item, OutFrame) else OutFrame(image=item)
+                if last is not None:
+                    self._send_all(last, fresh)
+                next_t += period
+                now = time.perf_counter()
+                if now - next_t > period:  # fell behind (a slow sink): restart the schedule, no burst
+                    next_t = now
+                self._stop_event.wait(max(0.0, next_t - now))
+        finally:
+            for sink in self.sinks:
+                try:
+                    sink.close()
+                except Exception as err:  # closing must reach every sink
+                    sink.mark_error(f"close failed: {err}")
+                    log.warning("%s: close failed: %s", sink.name, err)
+
+    def _send_all(self, frame: OutFrame, fresh: bool) -> None:
+        for sink in self.sinks:
+            if not sink.is_on:
+                continue
+            try:
+                sink.send(frame.image, frame.original)
+            except Exception as err:  # one broken output must never take the others down
+                reason = f"{type(err).__name__}: {err}".splitlines()[0]
+                log.error("%s failed, disabling it: %s", sink.name, reason)
+                sink.mark_error(reason)
+        now = time.perf_counter()
+        with self._lock:
+            self._sent += 1
+            self._meter.tick(now)
+            if fresh:
+                self._new += 1
+                if frame.t_capture is not None:
+                    lat = now - frame.t_capture
+                    self._latencies.append(lat)
+                    self._latency = lat if self._latency is None else self._latency + 0.1 * (lat - self._latency)
+            else:
+                self._repeats += 1

@@ -1,0 +1,280 @@
+"""The control room: a Textual app that owns one ``LiveSession`` and drives it with keys.
+
+The app creates the session, starts it in a thread worker (opening a camera
+and loading a model block), polls ``session.stats()`` a few times a second
+with ``set_interval`` (no per-frame messages), and closes it on unmount.
+Every command runs in a thread worker; a ``LivestyleError`` from any of them,
+and every session event, becomes a notification with its fix, never a
+traceback. The keys themselves live in ``actions.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from ..errors import LivestyleError
+from ..live.session import LiveConfig, LiveSession
+from . import settings as settings_mod
+from .actions import Actions
+from .args import add_arguments, apply, settings_path
+from .screens.main import MainScreen
+from .settings import Settings
+
+__all__ = ["LivestyleApp", "add_arguments", "config_from_settings", "run"]
+
+SessionFactory = Callable[[LiveConfig], Any]
+
+
+def start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker while ``sys.stderr`` is still the real one.
+
+    Textual swaps ``sys.stderr`` for an object whose ``fileno()`` is -1; the
+    tracker, started lazily by the first spawned process (the live trainer),
+    passes that fd on and the spawn fails with "bad value(s) in fds_to_keep".
+    Started once here, before the app runs, it is reused by every later spawn.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        resource_tracker.ensure_running()
+    except (OSError, ValueError) as e:  # no tracker: the trainer's spawn will report its own error
+        print(f"livestyle: warning: multiprocessing resource tracker did not start ({e})", file=sys.stderr)
+
+
+def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
+    """The ``LiveConfig`` a session starts from; ``overrides`` set other ``LiveConfig`` fields."""
+    return LiveConfig(style=s.style or None, source=s.source, outputs=s.outputs or "null", width=s.width,
+                      height=s.height, fps=s.fps, masked=s.masked, background=s.background, **overrides)
+
+
+class LivestyleApp(Actions, App[int]):
+    """The TUI. ``cfg``: what the first session starts from; ``settings``: painter, folders, restore.
+
+    ``settings_path`` None: settings are not saved (tests). ``session_factory``
+    builds the session (tests inject a fake with frozen numbers); ``poll_hz``
+    0 stops the poll timer (snapshot tests call ``poll()`` themselves).
+    """
+
+    CSS_PATH = "livestyle.tcss"
+    TITLE = "livestyle"
+    BINDINGS = [
+        Binding("s", "snapshot", "snap"),
+        Binding("p", "paint", "paint"),
+        Binding("a", "auto_style", "auto"),
+        Binding("t", "train", "train"),
+        Binding("m", "masked", "mask"),
+        Binding("v", "vcam", "vcam"),
+        Binding("c", "record", "rec"),
+        Binding("o", "pick_source", "source"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+        Binding("b", "background", "background"),
+        Binding("r", "mirror", "mirror preview"),
+        Binding("n", "new_style", "new style"),
+        Binding("l", "load_style", "load style"),
+        *[Binding(str(i), f"style({i})", "style 1-9", show=i == 1, key_display="1-9") for i in range(1, 10)],
+    ]
+
+    def __init__(self, cfg: LiveConfig, settings: Settings | None = None, settings_path: Path | None = None,
+                 session_factory: SessionFactory = LiveSession, poll_hz: float = 4.0) -> None:
+        super().__init__()
+        start_resource_tracker()
+        self.cfg = cfg
+        self.settings = settings or Settings()
+        self.settings_path = settings_path
+        self.session_factory = session_factory
+        self.poll_hz = poll_hz
+        self.session: Any = None
+        self.main = MainScreen()
+        self.auto_styled: dict[str, str] = {}
+        self.vcam_why = ""
+        self.last_stats: Any = None
+        self._select: str | None = None
+        self.history: list[tuple[str, str]] = []
+        """Every message shown, oldest first: ``(severity, message)``."""
+        self._closing = False
+
+    # -- lifecycle ----------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(self.main)
+        self.sub_title = self._subtitle()
+        if self.poll_hz > 0:
+            self.set_interval(1.0 / self.poll_hz, self.poll)
+        self.start_session(self.cfg)
+
+    def on_unmount(self) -> None:
+        self._closing = True
+        session, self.session = self.session, None
+        if session is not None:
+            if self.last_stats is not None:
+                self.settings = replace(self.settings, masked=bool(self.last_stats.masked),
+                                        background=str(self.last_stats.background))
+            session.close()
+        self.save_settings(quiet=True)
+
+    def start_session(self, cfg: LiveConfig) -> None:
+        """Close the running session (if any) and start one for ``cfg`` in a thread worker."""
+        self.cfg = cfg
+        old, self.session = self.session, None
+        self.last_stats = None
+        self.tell(f"starting {cfg.source}…")
+        self._open_session(cfg, old)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session")
+    def _open_session(self, cfg: LiveConfig, old: Any) -> None:
+        if old is not None:
+            old.close()
+        session = None
+        try:
+            session = self.session_factory(cfg)
+            session.start()
+        except LivestyleError as e:
+            self._from_thread(self.tell, f"cannot start: {e}", "error")
+            if session is not None:
+                session.close()
+            return
+        except Exception as e:  # an engine bug must reach the user as one line, not kill the UI
+            self._from_thread(self.tell, f"cannot start ({type(e).__name__}): {e}", "error")
+            if session is not None:
+                session.close()
+            return
+        if get_current_worker().is_cancelled or self._closing or not self._from_thread(self._session_ready, session):
+            session.close()
+
+    def _from_thread(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Run ``fn`` on the UI thread; False when the app is gone (shutting down)."""
+        try:
+            self.call_from_thread(fn, *args)
+        except RuntimeError:
+            return False
+        return True
+
+    def _session_ready(self, session: Any) -> None:
+        if self._closing:
+            session.close()
+            return
+        self.session = session
+        self.cfg = getattr(session, "cfg", self.cfg)
+        self.settings = replace(self.settings, source=self.cfg.source, style=self.cfg.style or "",
+                                outputs=self.cfg.outputs)
+        self.sub_title = self._subtitle()
+        self.save_settings(quiet=True)
+        self.poll()
+
+    def save_settings(self, quiet: bool = False) -> None:
+        if self.settings_path is None:
+            return
+        try:
+            settings_mod.save(self.settings, self.settings_path)
+        except LivestyleError as e:
+            if not quiet:
+                self.tell(str(e), "error")
+
+    def _subtitle(self) -> str:
+        style = Path(self.cfg.style).name if self.cfg.style else "no style (press n or l)"
+        device = getattr(self.last_stats, "device", "") if self.session is not None else ""
+        return " · ".join(x for x in (style, self.cfg.source, device) if x)
+
+    # -- polling --------------------------------------------------------------------
+    def poll(self) -> None:
+        """Read one stats snapshot and the latest frame; show them and the session's events."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            st = session.stats()
+            frame = session.out_slot.peek()
+            events = session.drain_events()
+        except Exception as e:  # never let a stats bug freeze or kill the UI
+            self.tell(f"stats failed ({type(e).__name__}): {e}", "error")
+            return
+        first = self.last_stats is None
+        self.last_stats = st
+        if first:
+            self.sub_title = self._subtitle()
+        for ev in events:
+            self.tell(ev.message, ev.severity if ev.severity in ("information", "warning", "error") else "warning")
+        self.main.show(st, getattr(frame, "image", None), self.auto_styled, self.vcam_why, self._select)
+        self._select = None
+
+    def tell(self, message: str, severity: str = "information") -> None:
+        """A notification (errors stay 10 s) that is also kept in the messages panel."""
+        self.history.append((severity, message))
+        self.notify(message, severity=severity, timeout=10 if severity == "error" else 4)  # type: ignore[arg-type]
+        self.main.log_message(message, severity)
+
+    # -- commands in threads ---------------------------------------------------------
+    def command(self, label: str, fn: Callable[..., Any], *args: Any,
+                done: Callable[[Any], None] | None = None) -> None:
+        """Run ``fn(*args)`` in a thread worker; errors become notifications, ``done(result)`` runs on the UI."""
+
+        def job() -> None:
+            try:
+                result = fn(*args)
+            except LivestyleError as e:
+                self._from_thread(self.tell, str(e), "error")
+                return
+            except Exception as e:  # an engine bug: one line for the user, the UI goes on
+                self._from_thread(self.tell, f"{label} failed ({type(e).__name__}): {e}", "error")
+                return
+            self._from_thread(self._after, done, result)
+
+        self.run_worker(job, name=label, group="commands", thread=True, exit_on_error=False)
+
+    def _after(self, done: Callable[[Any], None] | None, result: Any) -> None:
+        if done is not None:
+            done(result)
+        self.poll()
+
+    def need_session(self) -> Any:
+        """The running session, or None after telling the user why there is none."""
+        if self.session is None:
+            self.tell("no live session yet: wait for it to start, or pick a source with o", "warning")
+        return self.session
+
+    # -- command palette ----------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for b in self.BINDINGS:
+            if isinstance(b, Binding) and b.action not in ("quit",) and not b.action.startswith("style("):
+                yield SystemCommand(f"{b.description} ({b.key})", f"livestyle: {b.description}",
+                                    self._palette(b.action))
+
+    def _palette(self, action: str) -> Callable[[], Any]:
+        return lambda: self.run_action(action)
+
+
+def run(args: argparse.Namespace | None = None) -> int:
+    """Open the TUI: settings file (``--config`` or the default) overridden by ``args``; 0 on a clean quit."""
+    path = settings_path(args)
+    s = apply(settings_mod.load(path), args)
+    app = LivestyleApp(config_from_settings(s), s, path)
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m livestyle.tui.app [flags]``: the TUI alone (the CLI's ``livestyle`` does the same)."""
+    p = argparse.ArgumentParser(prog="livestyle", description="the livestyle control room")
+    add_arguments(p)
+    try:
+        return run(p.parse_args(argv))
+    except LivestyleError as e:
+        print(f"livestyle: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

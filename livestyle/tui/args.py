@@ -1,0 +1,50 @@
+"""The TUI's command-line flags and how they override the settings file (no Textual import here)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import LivestyleError
+from . import settings as settings_mod
+from .settings import Settings
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``--style``, ``--source``, ``--output``, ``--masked/--no-masked`` and ``--config FILE`` to ``p``.
+
+    Every default is ``None`` so that an absent flag keeps the settings file's
+    (or last session's) value.
+    """
+    p.add_argument("--style", default=None, help="style folder (created if missing); default: the last one")
+    p.add_argument("--source", default=None,
+                   help="synthetic | camera index | /dev/videoN | name:CAMERA | video file | image folder")
+    p.add_argument("--output", default=None, help="comma-separated: vcam[:DEVICE], preview, record:FILE, null")
+    p.add_argument("--masked", action=argparse.BooleanOptionalAction, default=None,
+                   help="stylize only the person (mediapipe segmentation)")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help=f"settings file (default: {settings_mod.default_path()})")
+
+
+def settings_path(args: argparse.Namespace | None) -> Path:
+    """The settings file ``args`` asks for; ``--config`` must name an existing file."""
+    config = getattr(args, "config", None) if args is not None else None
+    if config is None:
+        return settings_mod.default_path()
+    path = Path(config).expanduser()
+    if not path.is_file():
+        raise LivestyleError(f"--config {config}: no such settings file; create it or drop the flag")
+    return path
+
+
+def apply(s: Settings, args: argparse.Namespace | None) -> Settings:
+    """``s`` with every flag given in ``args`` applied (flags win over the file)."""
+    if args is None:
+        return s
+    changes: dict[str, object] = {}
+    for flag, key in (("style", "style"), ("source", "source"), ("output", "outputs"), ("masked", "masked")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            changes[key] = value
+    return replace(s, **changes)

@@ -1,0 +1,137 @@
+"""TUI settings: a frozen dataclass stored as TOML in the user's config folder.
+
+The file is ``platformdirs.user_config_dir("livestyle")/settings.toml``
+(``$LIVESTYLE_CONFIG_DIR/settings.toml`` when that variable is set, as tests
+do). It holds preferences and the last session (source, style, outputs),
+which the TUI restores on start; command-line flags override it. Unknown
+keys and wrong types are ``LivestyleError`` with one line naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import MISSING, asdict, dataclass, fields, replace
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import LivestyleError
+from ..imageio import write_atomic
+
+FILE_NAME = "settings.toml"
+ENV_DIR = "LIVESTYLE_CONFIG_DIR"
+
+
+def _default_styles_dir() -> str:
+    return str(Path(platformdirs.user_data_dir("livestyle")) / "styles")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the TUI starts from. Every field is a TOML key of the same name."""
+
+    source: str = "synthetic"
+    """Capture source: synthetic, a camera index, /dev/videoN, name:CAMERA, a video file or image folder."""
+    style: str = ""
+    """Style folder of the last session ("" = none yet: pass-through until one is chosen)."""
+    outputs: str = "null"
+    """Comma-separated sinks kept across sessions: vcam[:DEVICE], preview, null (recordings are per take)."""
+    masked: bool = False
+    """Stylize only the person (mediapipe segmentation)."""
+    background: str = "keep"
+    """Background in masked mode: keep | blur | solid | stylized."""
+    painter: str = ""
+    """Command that opens a keyframe for painting; "" = the system's opener (xdg-open / open / startfile).
+    "{path}" in the command is replaced by the file; otherwise the file is appended."""
+    styles_dir: str = ""
+    """Folder whose sub-folders are the styles on keys 1-9 ("" = the user data dir's styles/)."""
+    record_dir: str = "."
+    """Where recordings (key c) are written, as livestyle-YYYYmmdd-HHMMSS.mp4."""
+    width: int = 640
+    """Requested capture width in pixels."""
+    height: int = 360
+    """Requested capture height in pixels."""
+    fps: float = 30.0
+    """Requested capture and output frame rate."""
+
+    @property
+    def styles_path(self) -> Path:
+        return Path(self.styles_dir).expanduser() if self.styles_dir else Path(_default_styles_dir())
+
+
+def config_dir() -> Path:
+    """The folder that holds ``settings.toml`` (``$LIVESTYLE_CONFIG_DIR`` wins)."""
+    env = os.environ.get(ENV_DIR)
+    return Path(env).expanduser() if env else Path(platformdirs.user_config_dir("livestyle"))
+
+
+def default_path() -> Path:
+    return config_dir() / FILE_NAME
+
+
+def _check_type(path: Path, key: str, value: object, default: object) -> object:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value  # type: ignore[arg-type]
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise LivestyleError(f"{path}: key {key!r} must be a {type(default).__name__}, got {value!r}; "
+                             "fix or delete that line")
+    return value
+
+
+def load(path: Path | None = None) -> Settings:
+    """Read settings from ``path`` (default: ``default_path()``); a missing file gives the defaults."""
+    path = path or default_path()
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise LivestyleError(f"{path}: cannot read settings ({e}); fix its permissions or delete it") from e
+    except tomllib.TOMLDecodeError as e:
+        raise LivestyleError(f"{path}: not valid TOML ({e}); fix it or delete it to start from defaults") from e
+    known = {f.name: f for f in fields(Settings)}
+    values = {}
+    for key, value in data.items():
+        if key not in known:
+            raise LivestyleError(f"{path}: unknown key {key!r}; valid keys: {', '.join(known)}")
+        default = known[key].default
+        assert default is not MISSING
+        values[key] = _check_type(path, key, value, default)
+    return replace(Settings(), **values)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    escaped = "".join(c if c.isprintable() and c not in '"\\' else
+                      {'"': '\\"', "\\": "\\\\"}.get(c, f"\\u{ord(c):04x}") for c in text)
+    return f'"{escaped}"'
+
+
+def dumps(settings: Settings) -> str:
+    """TOML text for ``settings``: one ``key = value`` line per field (stdlib has no TOML writer)."""
+    lines = ["# livestyle TUI settings; every key is optional (see livestyle/tui/settings.py)"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in asdict(settings).items()]
+    return "\n".join(lines) + "\n"
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write ``settings`` atomically to ``path`` (default: ``default_path()``), creating its folder."""
+    path = path or default_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, dumps(settings).encode("utf-8"))
+    except OSError as e:
+        raise LivestyleError(f"{path}: cannot save settings ({e}); check the folder's permissions") from e
+    return path

@@ -1,0 +1,46 @@
+"""Source and outputs with their state: camera, virtual camera (on/off and why not), recording."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+STATE_STYLE = {"on": "green", "off": "dim"}
+
+
+def _state_style(state: str) -> str:
+    return STATE_STYLE.get(state, "red" if state.startswith("error") else "yellow")
+
+
+def sinks_text(st: object, vcam_why: str = "") -> Text:
+    """Source line, masked/background line, then one line per sink; ``vcam_why``: why vcam is off."""
+    src = getattr(st, "source", {}) or {}
+    t = Text()
+    t.append("source ", "dim").append(str(src.get("name", "-")), "bold")
+    if src:
+        state = str(src.get("state", ""))
+        t.append(" ").append(state, _state_style("on" if state == "running" else state))
+        t.append(f"\n       {src.get('width', 0)}x{src.get('height', 0)} @ {float(src.get('fps', 0)):.1f} fps", "dim")
+    if src.get("error"):
+        t.append(f"\n  {src['error']}", "red")
+    masked = bool(getattr(st, "masked", False))
+    t.append("\nmasked ", "dim").append("on" if masked else "off", "green" if masked else "dim")
+    t.append("  bg ", "dim").append(str(getattr(st, "background", "keep")))
+    sinks = [(str(n), str(s)) for n, s in (getattr(st, "sinks", []) or [])]
+    for name, state in sinks:
+        t.append("\n● " if state == "on" else "\n○ ", _state_style(state))
+        t.append(f"{name} ").append(state, _state_style(state))
+    if not any(n.startswith("vcam") for n, _ in sinks):
+        t.append("\n○ vcam ", "dim").append("off", "dim")
+        if vcam_why:
+            t.append(f" ({vcam_why})", "red")
+    if not any(n.startswith("record") for n, _ in sinks):
+        t.append("\n○ record ", "dim").append("off (c)", "dim")
+    return t
+
+
+class SinksPanel(Static):
+    """Shows ``sinks_text``; updated by the app's poll timer."""
+
+    def show(self, st: object, vcam_why: str = "") -> None:
+        self.update(sinks_text(st, vcam_why))

@@ -1,0 +1,32 @@
+"""Live numbers: stylized and output frame rates, latency, drops, per-stage milliseconds."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+SHORT = {"denoise": "dn", "segment": "seg", "guide": "gd", "stylize": "net", "composite": "comp"}
+"""Short stage names so the per-stage line fits a narrow panel (the help screen spells them out)."""
+
+
+def stats_text(st: object) -> Text:
+    """The panel's text for a ``SessionStats`` (duck-typed: any object with its fields)."""
+    lat = getattr(st, "latency_ms", {}) or {}
+    t = Text()
+    t.append("stylized ", "dim").append(f"{st.stylized_fps:5.1f} fps", "bold")  # type: ignore[attr-defined]
+    t.append("\noutput   ", "dim").append(f"{st.output_fps:5.1f} fps", "bold")  # type: ignore[attr-defined]
+    t.append("\nlatency  ", "dim").append(f"{lat.get('p95', 0.0):5.0f} ms", "bold").append(" p95", "dim")
+    t.append("\ndrops    ", "dim").append(str(st.drops))  # type: ignore[attr-defined]
+    t.append("  repeats ", "dim").append(str(st.repeats))  # type: ignore[attr-defined]
+    stages = getattr(st, "stage_ms", {}) or {}
+    if stages:
+        t.append("\nms/stage ", "dim")
+        t.append(" ".join(f"{SHORT.get(k, k)} {v:.1f}" for k, v in stages.items()))
+    return t
+
+
+class StatsPanel(Static):
+    """Shows ``stats_text``; updated by the app's poll timer."""
+
+    def show(self, st: object) -> None:
+        self.update(stats_text(st))

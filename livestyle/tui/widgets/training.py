@@ -1,0 +1,44 @@
+"""The training panel: state, iterations, elapsed, loss sparkline, convergence progress bar."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, ProgressBar, Sparkline
+
+
+def _fmt(x: object) -> str:
+    return "-" if not isinstance(x, (int, float)) or math.isnan(x) or math.isinf(x) else f"{x:.4f}"
+
+
+def training_line(tr: dict) -> str:
+    """One line: ``state  it N  Ts  loss L  eval E  R it/s`` for a session's ``training`` dict."""
+    state = tr.get("state", "idle")
+    if state in ("idle", "") and not tr.get("iteration"):
+        return "idle: snapshot (s), paint (p) or auto-style (a)"
+    line = (f"{state}  it {tr.get('iteration', 0)}  {tr.get('elapsed', 0.0):.0f}s  "
+            f"loss {_fmt(tr.get('loss'))}  eval {_fmt(tr.get('eval_loss'))}  {tr.get('its_per_s', 0.0):.1f} it/s")
+    if tr.get("error"):
+        line += f"\nerror: {tr['error']}"
+    return line
+
+
+class TrainingPanel(Vertical):
+    """Label + Sparkline of eval losses + ProgressBar of the convergence estimate (0..1)."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("idle", id="train-state")
+        yield Sparkline([], id="train-loss")
+        yield ProgressBar(total=100, show_eta=False, id="train-conv")
+
+    def show(self, tr: dict) -> None:
+        self.query_one("#train-state", Label).update(training_line(tr))
+        history = [float(x) for x in tr.get("history", []) or [] if isinstance(x, (int, float)) and math.isfinite(x)]
+        spark = self.query_one("#train-loss", Sparkline)
+        if list(spark.data or []) != history:
+            spark.data = history
+        conv = tr.get("convergence", 0.0)
+        conv = float(conv) if isinstance(conv, (int, float)) and math.isfinite(conv) else 0.0
+        self.query_one("#train-conv", ProgressBar).update(progress=round(100 * min(max(conv, 0.0), 1.0)))

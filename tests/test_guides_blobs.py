@@ -1,0 +1,121 @@
+"""Blob guide: Poisson seeds, the rendered field, and seeds carried along true motion."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from livestyle.guides import BlobGuide, Guide, GuideTracker, poisson_disk, render_blobs
+from livestyle.synthclip import Clip, homography_clip, load_photo, map_points
+
+
+@pytest.fixture(scope="module")
+def clip() -> Clip:
+    return homography_clip(load_photo(), 90, size=(320, 240), seed=4, motion="mixed")
+
+
+def test_poisson_disk_respects_spacing_and_mask() -> None:
+    mask = np.zeros((240, 320), np.uint8)
+    cv2.circle(mask, (160, 120), 90, 255, -1)
+    pts = poisson_disk(mask, spacing=10.0, rng=np.random.default_rng(0))
+    assert pts.dtype == np.float32 and pts.shape[1] == 2
+    assert (mask[pts[:, 1].round().astype(int), pts[:, 0].round().astype(int)] > 0).all()
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + np.eye(len(pts)) * 1e9
+    assert d.min() >= 10.0
+    area = np.count_nonzero(mask)
+    assert area / 200 < len(pts) < area / 70  # near-maximal packing, not a sparse scatter
+
+
+def test_render_blobs_matches_brute_force_gaussian_mixture() -> None:
+    rng = np.random.default_rng(1)
+    pts = poisson_disk(None, spacing=10.0, rng=rng, shape=(60, 80))
+    cols = rng.integers(0, 256, (len(pts), 3), dtype=np.uint8)
+    fast = render_blobs(pts, cols, (60, 80), sigma=12.0).astype(np.float64)
+    ys, xs = np.mgrid[0:60, 0:80]
+    d2 = (xs[..., None] - pts[:, 0]) ** 2 + (ys[..., None] - pts[:, 1]) ** 2
+    g = np.exp(-d2 / 12.0**2)
+    ref = (g @ cols.astype(np.float64)) / (g.sum(-1, keepdims=True) + 0.1)  # ε = a tenth of one blob's peak
+    assert np.abs(fast - ref).mean() < 2.5
+    assert render_blobs(pts, cols, (60, 80), valid=np.zeros(len(pts), bool)).max() == 0
+
+
+def test_key_guide_is_deterministic_per_key(clip: Clip) -> None:
+    guide = BlobGuide(seed=7)
+    assert isinstance(guide, Guide)
+    a = guide.key(clip.frames[0])
+    assert a.shape == (240, 320, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, BlobGuide(seed=7).key(clip.frames[0]))
+    assert not np.array_equal(a, guide.key(clip.frames[30]))
+    mask = np.zeros((240, 320), np.uint8)
+    mask[60:180, 100:220] = 255
+    masked = guide.key(clip.frames[0], mask)
+    assert masked[:20, :20].max() == 0 and masked[120, 160].max() > 0
+
+
+def test_tracker_follows_true_motion(clip: Clip) -> None:
+    guide = BlobGuide()
+    key_pts, _ = guide.key_points(clip.frames[0])
+    tracker = guide.tracker(clip.frames[0])
+    assert isinstance(tracker, GuideTracker)
+    for t in range(1, 60):
+        tracker.update(clip.frames[t])
+    truth = map_points(clip.homographies[59], key_pts)
+    ok = tracker.visible & clip.valid(59, 59)[truth[:, 1].clip(0, 239).astype(int), truth[:, 0].clip(0, 319).astype(int)]
+    err = np.linalg.norm(tracker.points[ok] - truth[ok], axis=1)
+    assert ok.mean() > 0.5
+    assert np.median(err) < 1.0 and np.percentile(err, 90) < 2.0
+
+
+def test_sequence_guides_follow_true_motion(clip: Clip) -> None:
+    guide = BlobGuide()
+    frames = clip.frames[:25]
+    out = guide.sequence(frames, {12: None})
+    assert len(out) == 25 and np.array_equal(out[12], guide.key(frames[12]))
+    pts, cols = guide.key_points(frames[12])
+    for t in (0, 24):
+        truth = map_points(clip.homography(12, t), pts)
+        ideal = render_blobs(truth, cols, (240, 320), guide.sigma).astype(np.float32)
+        inner = (slice(40, -40), slice(40, -40))
+        assert np.abs(out[t][inner] - ideal[inner]).mean() < 6.0
+
+
+def test_sequence_blends_two_keys(clip: Clip) -> None:
+    guide = BlobGuide()
+    frames = clip.frames[:11]
+    out = guide.sequence(frames, {0: None, 10: None}, blend=True)
+    assert np.array_equal(out[0], guide.key(frames[0])) and np.array_equal(out[10], guide.key(frames[10]))
+    nearest = guide.sequence(frames, {0: None, 10: None})
+    assert not np.array_equal(out[5], nearest[5])
+
+
+def test_tracker_survives_subject_leaving_and_returning(clip: Clip) -> None:
+    guide = BlobGuide()
+    h, w = 240, 320
+    full = np.full((h, w), 255, np.uint8)
+    empty = np.zeros((h, w), np.uint8)
+    other = homography_clip(load_photo("astronaut")[::-1].copy(), 1, size=(w, h), seed=9).frames[0]
+    key_pts, _ = guide.key_points(clip.frames[0], full)
+    tracker = guide.tracker(clip.frames[0], full)
+    for t in range(1, 30):
+        tracker.update(clip.frames[t], full)
+    for _ in range(30):  # the subject is gone: something else is in view, mask empty
+        g = tracker.update(other, empty)
+        assert tracker.visible.sum() == 0 and g.max() == 0
+    for t in range(60, 75):  # back, having moved meanwhile
+        tracker.update(clip.frames[t], full)
+    truth = map_points(clip.homographies[74], key_pts)
+    inside = clip.valid(74, 74)[truth[:, 1].clip(0, h - 1).astype(int), truth[:, 0].clip(0, w - 1).astype(int)]
+    inside &= (truth[:, 0] >= 0) & (truth[:, 0] <= w - 1) & (truth[:, 1] >= 0) & (truth[:, 1] <= h - 1)
+    ok = tracker.visible & inside
+    assert ok.sum() > 0.5 * inside.sum()
+    assert np.median(np.linalg.norm(tracker.points[ok] - truth[ok], axis=1)) < 1.5
+
+
+def test_tracker_with_two_keys_follows_the_similar_one(clip: Clip) -> None:
+    guide = BlobGuide()
+    chelsea_like = np.ascontiguousarray(clip.frames[0][::-1, ::-1])
+    tracker = guide.tracker([(chelsea_like, None), (clip.frames[0], None)])
+    for t in range(1, 12):
+        tracker.update(clip.frames[t])
+    assert tracker.active == 1

@@ -1,0 +1,162 @@
+"""The whole live pipeline in CI: synthetic camera -> style stage -> real pyvirtualcam.Camera (in memory)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from livestyle.cli import main as cli_main
+from livestyle.live.session import LiveConfig, LiveSession
+
+from .test_outputs import BACKEND, MemoryCamera, memcam  # noqa: F401  (fixture re-used)
+
+SMALL = dict(width=160, height=96, fps=20.0)
+
+
+def wait_until(cond, timeout: float = 30.0, step: float = 0.05) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return False
+
+
+@pytest.fixture
+def trained_style(tiny_style):
+    assert cli_main(["train", str(tiny_style), "--iterations", "3"]) == 0
+    return tiny_style
+
+
+def test_pipeline_runs_from_synthetic_source_into_the_real_virtual_camera(trained_style, memcam):
+    cfg = LiveConfig(style=str(trained_style), outputs="vcam", vcam_backend=BACKEND, train=False, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stats().stylized >= 5 and memcam.last is not None and len(memcam.last.frames) >= 5)
+        st = s.stats()
+    cam = memcam.last
+    assert cam.closed and (cam.width, cam.height) == (160, 96)
+    assert cam.frames[-1].size == 160 * 96 * 3 // 2  # I420
+    assert st.stage_ms.get("stylize", 0) > 0 and st.stage_ms.get("guide", 0) > 0
+    assert st.sinks == [["vcam memcam0", "on"]]
+    assert st.latency_ms["p95"] > 0
+
+
+def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatch):
+    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, width=160, height=96, fps=60.0)
+    s = LiveSession(cfg)
+    with s:
+        real = s.stage.process
+
+        def slow(frame):
+            time.sleep(0.1)  # 10 fps stage behind a 60 fps camera
+            return real(frame)
+
+        monkeypatch.setattr(s.stage, "process", slow)
+        assert wait_until(lambda: s.stats().stylized >= 15, timeout=40)
+        st = s.stats()
+    assert st.drops > 20  # the camera's frames are dropped, not queued
+    assert st.repeats > 0  # the sender repeated frames instead of stalling
+    # latency is bounded by one stage time plus one camera interval, not growing with the backlog
+    assert st.latency_ms["p99"] < 400
+
+
+def test_weights_hot_swap_mid_stream_changes_the_output(trained_style):
+    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, denoise=False, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stage.stylizer is not None and s.stats().stylized >= 3)
+        st = s.stage.stylizer
+        frame = s.stage.last_input[0]
+        guides = [t.update(frame, None) for t in s.stage._trackers]
+        before = st([frame], [guides])[0]
+        state = {k: (torch.zeros_like(v) if k == "to_rgb.bias" else v.clone()) for k, v in st.model.state_dict().items()}
+        state["to_rgb.weight"] = torch.zeros_like(state["to_rgb.weight"])
+        v0 = st.version
+        st.swap(state)
+        assert wait_until(lambda: st.version == v0 + 1)
+        assert wait_until(lambda: s.out_slot.peek() is not None and np.abs(
+            s.out_slot.peek().image.astype(int) - 128).max() <= 1)  # all-zero output = mid grey
+        assert np.abs(before.astype(int) - 128).max() > 10
+
+
+def test_snapshot_then_painting_starts_training_and_changes_the_output(tmp_path):
+    style = tmp_path / "live-style"
+    cfg = LiveConfig(style=str(style), outputs="null", train=True, guides=False, denoise=False, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stage.last_input is not None)
+        assert s.stage.stylizer is None  # nothing painted yet: frames pass through
+        name = s.snapshot()
+        assert s.stats().keyframes == {name: "waiting"}
+        s.auto_style(name, "cartoon")
+        assert wait_until(lambda: s.stats().training.get("state") in ("training", "converged", "done"), 60)
+        assert wait_until(lambda: s.stage.stylizer is not None, 60)
+        n = s.stats().stylized
+        assert wait_until(lambda: s.stats().stylized > n + 3)
+        out = s.out_slot.peek()
+        assert out is not None and np.abs(out.image.astype(int) - out.original).mean() > 2
+        assert s.stats().keyframes == {name: "painted"}
+
+
+def test_trainer_failure_is_reported_and_output_continues(tmp_path):
+    style = tmp_path / "broken"
+    (style / "keys").mkdir(parents=True)
+    (style / "styled").mkdir()
+    cfg = LiveConfig(style=str(style), outputs="null", train=True, guides=False, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stage.last_input is not None)
+        name = s.snapshot()
+        (style / "styled" / f"{name}.png").write_bytes(b"not an image")  # a corrupt painting
+        assert wait_until(lambda: any("not a readable image" in e.message for e in list(s.events)), 60)
+        n = s.stats().frames_out
+        assert wait_until(lambda: s.stats().frames_out > n + 10)
+
+
+def test_missing_virtual_camera_driver_is_one_error_and_other_outputs_go_on(trained_style):
+    cfg = LiveConfig(style=str(trained_style), outputs="vcam,null", vcam_backend="nonexistent-backend",
+                     train=False, **SMALL)
+    with LiveSession(cfg) as s:
+        errors = [e.message for e in s.drain_events() if e.severity == "error"]
+        assert len(errors) == 1 and "virtual camera" in errors[0].lower() or "vcam" in errors[0].lower()
+        assert wait_until(lambda: s.stats().frames_out > 10)
+        sinks = dict((n, st) for n, st in s.stats().sinks)
+        assert sinks["null"] == "on" and any(st.startswith("error") for st in sinks.values())
+
+
+def test_close_stops_every_thread(trained_style):
+    s = LiveSession(LiveConfig(style=str(trained_style), outputs="null", **SMALL))
+    s.start()
+    assert wait_until(lambda: s.stats().frames_out > 3)
+    threads = [s.capture, s.stage, s.sender, s._watch]
+    s.close()
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
+    stats = tmp_path / "stats.json"
+    p = subprocess.Popen([sys.executable, "-m", "livestyle", "live", "--style", str(trained_style), "--source",
+                          "synthetic", "--output", "null", "--width", "160", "--height", "96",
+                          "--stats-json", str(stats), "--no-train"], stderr=subprocess.PIPE, text=True)
+    time.sleep(8)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=20)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err
+    assert stats.is_file()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--source", "nonsense-source"], "unknown source"),
+    (["--output", "bogus"], "valid outputs"),
+    (["--width", "16", "--height", "16"], "smaller"),
+    (["--max-frames", "0"], "--max-frames"),
+])
+def test_live_bad_input_is_one_line(tmp_path, capsys, args, needle):
+    rc = cli_main(["live", "--style", str(tmp_path / "s"), "--no-train", *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len([l for l in err if l.startswith("livestyle: error")]) == 1, err
+    assert needle in "\n".join(err)

@@ -1,0 +1,148 @@
+"""Sender: paces output, repeats the last frame when the producer stalls, survives a broken sink."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from livestyle.outputs import NullSink, OutFrame, Sender, Sink
+from livestyle.slot import LatestSlot
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.005)
+    return cond()
+
+
+class BrokenSink(Sink):
+    """Works for ``good`` frames, then raises like an unplugged device."""
+
+    def __init__(self, good: int) -> None:
+        super().__init__()
+        self.name = "broken"
+        self.good = good
+
+    def _open(self, width: int, height: int, fps: float) -> None:
+        pass  # nothing to open
+
+    def _send(self, frame_bgr: np.ndarray, original: np.ndarray | None) -> None:
+        if self.frames >= self.good:
+            raise OSError("device vanished")
+
+    def _close(self) -> None:
+        pass  # nothing to release
+
+
+def frame(level: int) -> np.ndarray:
+    return np.full((64, 96, 3), level, np.uint8)
+
+
+def start(sinks: list[Sink], fps: float = 200.0) -> tuple[Sender, LatestSlot[OutFrame]]:
+    for sink in sinks:
+        sink.open(96, 64, fps)
+    slot: LatestSlot[OutFrame] = LatestSlot()
+    sender = Sender(slot, sinks, fps, threading.Event())
+    sender.start()
+    return sender, slot
+
+
+def test_nothing_is_sent_before_the_first_frame() -> None:
+    sink = NullSink()
+    sender, _ = start([sink])
+    time.sleep(0.05)
+    assert sender.stop(timeout=2.0)
+    assert sender.stats().sent == 0 and sink.frames == 0
+
+
+def test_repeats_the_last_frame_when_the_producer_stalls() -> None:
+    sink = NullSink()
+    sender, slot = start([sink])
+    slot.put(OutFrame(frame(1)))
+    assert wait_until(lambda: sender.stats().sent >= 10)
+    slot.put(OutFrame(frame(2), t_capture=time.perf_counter()))
+    assert wait_until(lambda: sender.stats().new == 2 and sender.stats().sent >= 20)
+    assert sender.stop(timeout=2.0)
+    stats = sender.stats()
+    assert stats.repeats == stats.sent - 2
+    assert sink.frames == stats.sent
+    assert sink.last is not None and int(sink.last.mean()) == 2  # the newest frame is what repeats
+    assert stats.latency_ms > 0 and stats.fps > 0
+    assert not stats.running
+
+
+def test_accepts_bare_arrays_in_the_slot() -> None:
+    sink = NullSink()
+    sender, slot = start([sink])
+    slot.put(frame(9))  # type: ignore[arg-type]
+    assert wait_until(lambda: sink.frames >= 1)
+    assert sender.stop(timeout=2.0)
+    assert sink.last is not None and int(sink.last.mean()) == 9
+
+
+def test_a_sink_that_raises_is_disabled_and_the_others_go_on() -> None:
+    broken, healthy = BrokenSink(good=3), NullSink()
+    sender, slot = start([broken, healthy])
+    slot.put(OutFrame(frame(5)))
+    assert wait_until(lambda: healthy.frames >= 20)
+    assert sender.is_alive()
+    states = dict(sender.stats().sinks)
+    assert states["broken"] == "error: OSError: device vanished"
+    assert states["null"] == "on"
+    assert broken.frames == 3
+    assert sender.stop(timeout=2.0)
+
+
+def test_stop_closes_every_sink_and_keeps_errors_visible() -> None:
+    broken, healthy = BrokenSink(good=0), NullSink()
+    sender, slot = start([broken, healthy])
+    slot.put(OutFrame(frame(5)))
+    assert wait_until(lambda: healthy.frames >= 2)
+    assert sender.stop(timeout=2.0)
+    assert healthy.state == "off"
+    assert broken.state.startswith("error:")
+
+
+def test_live_chain_from_synthetic_camera_to_virtual_camera() -> None:
+    """Capture thread -> slot -> (identity stage) -> slot -> sender -> real pyvirtualcam.Camera in memory."""
+    import pyvirtualcam
+
+    from livestyle.capture import CaptureThread, Frame, SyntheticSource
+    from livestyle.outputs import VirtualCameraSink
+    from tests.test_outputs import BACKEND, MemoryCamera
+
+    pyvirtualcam.register_backend(BACKEND, MemoryCamera)
+    stop = threading.Event()
+    frames_in: LatestSlot[Frame] = LatestSlot()
+    frames_out: LatestSlot[OutFrame] = LatestSlot()
+    capture = CaptureThread(SyntheticSource(128, 72, 60), frames_in, stop)
+
+    def stage() -> None:
+        while not stop.is_set():
+            item = frames_in.get(timeout=0.1)
+            if item is not None:
+                frames_out.put(OutFrame(item.image, item.image, item.t_capture))
+
+    worker = threading.Thread(target=stage, daemon=True)
+    vcam = VirtualCameraSink(backend=BACKEND)
+    sender = Sender(frames_out, [vcam], 60, stop)
+    try:
+        vcam.open(128, 72, 60)
+        for thread in (capture, worker, sender):
+            thread.start()
+        assert wait_until(lambda: sender.stats().new >= 5)
+    finally:
+        stop.set()
+        for thread in (capture, worker, sender):
+            thread.join(timeout=2.0)
+        pyvirtualcam.camera.BACKENDS.pop(BACKEND, None)
+    cam = MemoryCamera.last
+    assert cam is not None and cam.closed and (cam.width, cam.height) == (128, 72)
+    assert len(cam.frames) == sender.stats().sent >= 5
+    assert capture.stats().state == "stopped" and vcam.state == "off"

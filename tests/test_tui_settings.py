@@ -1,0 +1,101 @@
+"""TUI settings: TOML round trip, unknown keys, flags over the file, last session restored, painter argv."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from livestyle.errors import LivestyleError
+from livestyle.tui import settings as st
+from livestyle.tui.args import add_arguments, apply, settings_path
+from livestyle.tui.painter import painter_argv
+from tests.tui_helpers import SIZE, make_app, run_async, started
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    return p.parse_args(argv)
+
+
+def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
+    assert st.load(tmp_path / "none.toml") == st.Settings()
+
+
+def test_config_dir_follows_the_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(st.ENV_DIR, str(tmp_path / "cfg"))
+    assert st.default_path() == tmp_path / "cfg" / "settings.toml"
+
+
+def test_save_then_load_round_trips_every_field(tmp_path: Path) -> None:
+    s = st.Settings(source="/videos/a \"quoted\" clip.mp4", style="C:\\styles\\ink", outputs="vcam,preview",
+                    masked=True, background="blur", painter="krita --nosplash {path}", styles_dir="~/styles",
+                    record_dir="/tmp/takes\tx", width=1280, height=720, fps=24.0)
+    path = st.save(s, tmp_path / "deep" / "settings.toml")
+    assert st.load(path) == s
+
+
+def test_unknown_key_is_one_line_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('source = "synthetic"\ncolour = "red"\n')
+    with pytest.raises(LivestyleError, match=r"unknown key 'colour'; valid keys: source, style") as err:
+        st.load(path)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("text, key", [("width = \"wide\"", "width"), ("masked = 1", "masked"), ("fps = true", "fps")])
+def test_wrong_types_are_errors(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(LivestyleError, match=f"key '{key}' must be"):
+        st.load(path)
+
+
+def test_bad_toml_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("source = \n")
+    with pytest.raises(LivestyleError, match="not valid TOML"):
+        st.load(path)
+
+
+def test_flags_override_the_file_and_absent_flags_keep_it(tmp_path: Path) -> None:
+    path = tmp_path / "my.toml"
+    st.save(st.Settings(source="1", style="/s/ink", masked=True), path)
+    args = parse(["--config", str(path), "--source", "synthetic", "--no-masked"])
+    s = apply(st.load(settings_path(args)), args)
+    assert (s.source, s.style, s.masked, s.outputs) == ("synthetic", "/s/ink", False, "null")
+
+
+def test_config_flag_must_name_an_existing_file(tmp_path: Path) -> None:
+    with pytest.raises(LivestyleError, match="no such settings file"):
+        settings_path(parse(["--config", str(tmp_path / "nope.toml")]))
+
+
+def test_painter_argv_forms(tmp_path: Path) -> None:
+    f = tmp_path / "k.png"
+    assert painter_argv("", f, "Linux") == ["xdg-open", str(f)]
+    assert painter_argv("", f, "Darwin") == ["open", str(f)]
+    assert painter_argv("", f, "Windows") is None
+    assert painter_argv("gimp -n", f) == ["gimp", "-n", str(f)]
+    assert painter_argv("krita --file={path} --nosplash", f) == ["krita", f"--file={f}", "--nosplash"]
+
+
+@run_async
+async def test_the_last_session_is_saved_and_restored(tmp_path: Path) -> None:
+    from livestyle.tui.app import config_from_settings
+
+    path = tmp_path / "cfg" / "settings.toml"
+    app = make_app(tmp_path, settings_path=path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("b")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        app.poll()
+    saved = st.load(path)
+    assert (saved.source, saved.style, saved.outputs, saved.background) == (
+        "synthetic", str(tmp_path / "style"), "null", "blur")
+    cfg = config_from_settings(saved)
+    assert (cfg.style, cfg.background, cfg.width) == (str(tmp_path / "style"), "blur", 640)

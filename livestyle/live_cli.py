@@ -28,8 +28,8 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     else:
         p.add_argument("--output", default=None, help="default: vcam and preview where available, else "
                        "record:livestyle-demo.mp4")
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--height", type=int, default=360)
+    p.add_argument("--width", type=int, help="requested width (default: from `livestyle calibrate`, else 640)")
+    p.add_argument("--height", type=int, help="requested height (default: calibrated, else 360)")
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--masked", action="store_true", help="stylize only the person (mediapipe segmentation)")
     p.add_argument("--background", choices=BACKGROUNDS, default="keep", help="background in masked mode")
@@ -38,9 +38,9 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
     p.add_argument("--segment-every", type=int, default=1, help="run segmentation every N frames")
     p.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="fast")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--precision", default="auto")
+    p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")
     p.add_argument("--mirror", action="store_true", help="mirror the preview window (never the camera)")
     p.add_argument("--side-by-side", action="store_true", help="preview original and stylized side by side")
     p.add_argument("--vcam-backend", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture)")
@@ -78,14 +78,18 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
     if a.segment_every < 1:
         raise LivestyleError(f"--segment-every must be at least 1, got {a.segment_every}")
+    from .calibrate import load_calibration
+
+    cal = load_calibration()
     return LiveConfig(
         style=str(DEMO_STYLE) if demo else a.style,
         source="synthetic" if demo else a.source,
         outputs=(a.output or _demo_outputs()) if demo else a.output,
-        width=a.width, height=a.height, fps=a.fps, masked=a.masked, background=a.background,
+        width=a.width or int(cal.get("width", 640)), height=a.height or int(cal.get("height", 360)), fps=a.fps, masked=a.masked, background=a.background,
         guides=not a.no_guides, denoise=not a.no_denoise, train=False if demo else not a.no_train,
-        segment_every=a.segment_every, segment_model=a.segment_model, preset=a.preset, device=a.device,
-        precision=a.precision, mirror=a.mirror, side_by_side=a.side_by_side, max_frames=a.max_frames,
+        segment_every=a.segment_every, segment_model=a.segment_model,
+        preset=a.preset or str(cal.get("preset", "fast")), device=a.device,
+        precision=a.precision or str(cal.get("precision", "auto")), mirror=a.mirror, side_by_side=a.side_by_side, max_frames=a.max_frames,
         vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format,
     )
 

@@ -1,0 +1,87 @@
+"""End-to-end live benchmark: synthetic camera -> style stage -> sender (null output).
+
+Prints stylized fps, output fps, capture-to-output latency p50/p95/p99 and per-stage ms for
+640x360 and 1280x720, masked on/off, training on/off. Warm-up, then a timed window.
+
+    python calibration/bench_live.py [--seconds 20] [--warmup 5] [--style assets/styles/demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from livestyle.cli import quiet_native_logs
+from livestyle.live.session import LiveConfig, LiveSession
+from livestyle.paths import ASSETS
+
+
+def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
+            fps: float, preset: str) -> dict:
+    tmp = None
+    if training:  # a copy without its model: the trainer starts at once and keeps working
+        tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
+        shutil.copytree(style, tmp / "style", ignore=shutil.ignore_patterns("model.safetensors"))
+        style = tmp / "style"
+    cfg = LiveConfig(style=str(style), source="synthetic", outputs="null", width=w, height=h, fps=fps,
+                     masked=masked, train=training, preset=preset)
+    try:
+        with LiveSession(cfg) as s:
+            t_end = time.perf_counter() + 120
+            while s.stage.stylizer is None and time.perf_counter() < t_end:  # training: first weights
+                time.sleep(0.2)
+            time.sleep(warmup)
+            s.latency.percentiles()
+            s.latency._d.clear()  # measure the window only
+            a = s.stats()
+            t0 = time.perf_counter()
+            time.sleep(seconds)
+            b = s.stats()
+            dt = time.perf_counter() - t0
+        return {
+            "size": f"{w}x{h}", "masked": masked, "training": training,
+            "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
+            "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
+            "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
+            "train": {k: b.training.get(k) for k in ("state", "iteration", "its_per_s")},
+        }
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    quiet_native_logs()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--style", default=str(ASSETS / "styles" / "demo"))
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--fps", type=float, default=30.0, help="camera rate (a webcam's 30 by default)")
+    ap.add_argument("--preset", default="fast")
+    ap.add_argument("--sizes", default="640x360,1280x720")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    rows = []
+    for size in a.sizes.split(","):
+        w, h = (int(v) for v in size.split("x"))
+        for masked, training in ((False, False), (True, False), (True, True), (False, True)):
+            r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset)
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+    print("\n| size | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | stage ms |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        lat = r["latency_ms"]
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_ms"].items())
+        print(f"| {r['size']} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
+              f"{r['stylized_fps']} | {r['output_fps']} | {lat['p50']:.0f}/{lat['p95']:.0f}/{lat['p99']:.0f} | {stages} |")
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import MIXES, export_blob_guide, machine_line, markdown_table, median, parse_list, setup_torch  # noqa: E402, I001
+from common import MIXES, machine_line, markdown_table, median, parse_list, setup_torch  # noqa: E402, I001
 
 
 from livestyle.device import cpu_has_fast_bf16  # noqa: E402
@@ -33,7 +33,6 @@ from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import load_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
-export_blob_guide()
 
 
 def measure(cfg: TrainConfig, key: Keyframe, warmup: int, seconds: float, min_steps: int) -> dict:

@@ -53,17 +53,6 @@ def setup_torch(threads: int | None, keep_denormals: bool = False) -> None:
     torch.set_flush_denormal(not keep_denormals)
 
 
-def export_blob_guide() -> None:
-    """Make ``livestyle.guides.BlobGuide`` importable (what ``train.make_guides`` imports) while
-    ``livestyle/guides/__init__.py`` does not export it yet; a no-op once it does."""
-    import livestyle.guides
-
-    if not hasattr(livestyle.guides, "BlobGuide"):
-        from livestyle.guides.blobs import BlobGuide
-
-        livestyle.guides.BlobGuide = BlobGuide  # type: ignore[attr-defined]
-
-
 def cpu_model() -> str:
     """The CPU's model name from ``/proc/cpuinfo`` (Linux), else ``platform.processor()``."""
     try:

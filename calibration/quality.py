@@ -29,17 +29,16 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (MIXES, Pair, backward_warp, dis_flow, export_blob_guide, load_average, machine_line,  # noqa: E402, I001
+from common import (MIXES, Pair, backward_warp, dis_flow, load_average, machine_line,  # noqa: E402, I001
                     make_pair, markdown_table, mix_name, parse_list, parse_size, setup_torch, warp_error)
 
-from livestyle.infer import Stylizer, batch_to_frames, frames_to_batch  # noqa: E402
+from livestyle.infer import Stylizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import Clip, homography_clip, load_photo, warp_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
 PHOTOS = ("astronaut", "chelsea", "coffee")
-export_blob_guide()
 
 
 def _posterize(f: np.ndarray) -> np.ndarray:
@@ -188,9 +187,7 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
         for s in range(0, len(idx), 4):
             chunk = idx[s:s + 4]
             g = [[seq[t] for seq in guide_seqs] for t in chunk] if guide_seqs else None
-            y = stylizer.run(frames_to_batch([scene.frames[t] for t in chunk], g))
-            # .clone(): batch_to_frames works in place, which an inference tensor forbids in fp32 (see README)
-            out.update(zip(chunk, batch_to_frames(y.clone()), strict=True))
+            out.update(zip(chunk, stylizer([scene.frames[t] for t in chunk], g), strict=True))
         rows.append({**asdict(run), "config": run.label, "budget": budget, "its": n_its, "train_s": round(secs, 2),
                      **scene.score(out), "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
     return rows
@@ -373,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
         new = train_and_score(run, scenes[skey], args.budgets, args)
         for r in new:
-            print(f"    @{r['budget']:g}s its {r['its']} PSNR {r['psnr']:.2f} SSIM {r['ssim']:.4f} warp "
+            print(f"    @{r['budget']:g}{'' if args.steps else 's'} its {r['its']} PSNR {r['psnr']:.2f} SSIM {r['ssim']:.4f} warp "
                   f"{r['warp']:.3f} (eval {r['eval_s']}s, load {r['load']})", file=sys.stderr, flush=True)
         rows += new
     print(table(rows, base))

@@ -56,6 +56,8 @@ def _precisions(device: str) -> list[str]:
 def time_candidate(preset: str, w: int, h: int, precision: str, device: str, frames: int = 12,
                    masked: bool = True) -> float:
     """Median milliseconds of the whole per-frame work for one configuration."""
+    import threading
+
     from .guides import BlobGuide, CausalDenoiser
     from .infer import Stylizer
     from .live.stage import StageSettings, StyleStage
@@ -63,8 +65,6 @@ def time_candidate(preset: str, w: int, h: int, precision: str, device: str, fra
     from .segment import Segmenter
     from .slot import LatestSlot
     from .synthclip import SyntheticScene
-
-    import threading
 
     scene = SyntheticScene((w, h))
     key = scene.frame(0.0)

@@ -13,6 +13,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="livestyle", description="Live few-shot video stylization "
                                 "(Texler et al. 2020). With no command, opens the terminal UI.")
+    from .tui.args import add_arguments as tui_arguments  # no Textual import: flags only
+
+    tui_arguments(p)
     sub = p.add_subparsers(dest="command")
     train_cli.add_arguments(sub.add_parser("train", help="train a style folder's model"))
     render_cli.add_arguments(sub.add_parser("render", help="stylize a video file or folder of frames"))
@@ -63,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             from . import doctor
 
             return doctor.run(args)
-        _parser().print_help()
-        return 0
+        from .tui.app import run as run_tui
+
+        return run_tui(args)
     except LivestyleError as e:
         print(f"livestyle: error: {e}", file=sys.stderr)
         return 2

@@ -37,6 +37,7 @@ class GeneratorConfig:
     smoothers: int = 2  # extra 3x3 convs after the head (the paper's "conv_11_a")
     norm: str = "batch"  # "batch" | "none"
     out_act: str = "tanh"  # "tanh" | "none" (then outputs are clamped at inference only)
+    residual: bool = False  # predict a change of the input RGB (out = x_rgb + f(x)); needs out_act "none"
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -103,6 +104,8 @@ class Generator(nn.Module):
 
     def __init__(self, cfg: GeneratorConfig):
         super().__init__()
+        if cfg.residual and cfg.out_act != "none":
+            raise ValueError("residual output needs out_act='none'")
         self.cfg = cfg
         r = cfg.unshuffle
         # With r > 1 the stem "patchifies": a r x r stride-r conv, which equals
@@ -144,6 +147,7 @@ class Generator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r = self.cfg.unshuffle
+        x0 = x
         s0 = self.stem(x)  # (B, stem_width, H/r, W/r)
         skips, h = [], s0
         for down in self.downs:
@@ -156,6 +160,8 @@ class Generator(nn.Module):
         h = self.to_rgb(h)
         if r > 1:
             h = F.pixel_shuffle(h, r)  # (B, 3, H, W)
+        if self.cfg.residual:
+            h = h + x0[:, :3]  # start from the input frame: most styles keep its layout and much of its colour
         return torch.tanh(h) if self.cfg.out_act == "tanh" else h
 
 

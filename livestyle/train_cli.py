@@ -10,7 +10,7 @@ from .checkpoint import ModelInfo
 from .model import DEFAULT_PRESET, PRESETS
 from .progress import Progress
 from .style import StyleFolder
-from .train import Trainer, TrainConfig, TrainStats
+from .train import TrainConfig, Trainer, TrainStats
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,8 @@ import torch
 
 from livestyle.paths import ASSETS
 
+from .test_outputs import memcam  # noqa: F401  (the in-memory virtual camera fixture, shared)
+
 torch.set_num_threads(2)
 
 

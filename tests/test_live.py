@@ -14,7 +14,7 @@ import torch
 from livestyle.cli import main as cli_main
 from livestyle.live.session import LiveConfig, LiveSession
 
-from .test_outputs import BACKEND, MemoryCamera, memcam  # noqa: F401  (fixture re-used)
+from .test_outputs import BACKEND
 
 SMALL = dict(width=160, height=96, fps=20.0)
 
@@ -158,5 +158,5 @@ def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
 def test_live_bad_input_is_one_line(tmp_path, capsys, args, needle):
     rc = cli_main(["live", "--style", str(tmp_path / "s"), "--no-train", *args])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2 and len([l for l in err if l.startswith("livestyle: error")]) == 1, err
+    assert rc == 2 and len([line for line in err if line.startswith("livestyle: error")]) == 1, err
     assert needle in "\n".join(err)

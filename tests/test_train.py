@@ -9,7 +9,7 @@ from livestyle.checkpoint import ModelInfo
 from livestyle.errors import ImageError, LivestyleError, ModelError
 from livestyle.sampler import PatchSampler, valid_centres
 from livestyle.style import Keyframe, StyleFolder
-from livestyle.train import Trainer, TrainConfig
+from livestyle.train import TrainConfig, Trainer
 
 from .conftest import astronaut, paint
 

@@ -80,7 +80,8 @@ async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     pilot.app.poll()  # type: ignore[attr-defined]
-    await pilot.pause()
+    await pilot.pause(0.2)  # let toasts and the markdown mount
+    await pilot.wait_for_scheduled_animations()
 
 
 async def settle_quiet(pilot: Pilot) -> None:
@@ -101,7 +102,8 @@ def test_help_screen(snap_compare: Any) -> None:
     async def open_help(pilot: Pilot) -> None:
         await settle_quiet(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(app_with(FakeSession), terminal_size=(100, 30), run_before=open_help)
 

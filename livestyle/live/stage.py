@@ -107,7 +107,8 @@ class StyleStage(threading.Thread):
         self.last_input = (img, mask_u8)
         if stylizer is None or not s.enabled:
             return img
-        guides = [tr.update(img, mask_u8) for tr in trackers]
+        flow = getattr(self.denoiser, "last_flow", None)  # reuse the denoiser's flow: one DIS run per frame
+        guides = [tr.update(img, mask_u8, flow_to_prev=flow) for tr in trackers]
         t3 = time.perf_counter()
         if trackers:
             t.add("guide", 1000 * (t3 - t2))

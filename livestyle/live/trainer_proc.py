@@ -130,6 +130,14 @@ class BackgroundTrainer:
         self._reader = threading.Thread(target=self._read, name="trainer-reader", daemon=True)
 
     def start(self) -> None:
+        # Start multiprocessing's resource tracker now: started lazily under a UI that swapped
+        # sys.stderr for an object without a real fd, the spawn fails ("bad value(s) in fds_to_keep").
+        from multiprocessing import resource_tracker
+
+        try:
+            resource_tracker.ensure_running()
+        except (ValueError, OSError):
+            pass
         self._proc.start()
         self._reader.start()
 

@@ -74,6 +74,7 @@ class Sender(threading.Thread):
         self._repeats = 0
         self._latency: float | None = None
         self._latencies: deque[float] = deque(maxlen=4096)
+        self._to_close: list[Sink] = []
         self._meter = RateMeter()
 
     def stats(self) -> SenderStats:
@@ -109,6 +110,9 @@ class Sender(threading.Thread):
             if match is None:
                 return False
             self.sinks = [s for s in self.sinks if s is not match]
+            if self.is_alive():  # the sender closes it between ticks, never mid-send
+                self._to_close.append(match)
+                return True
         match.close()
         return True
 
@@ -131,12 +135,14 @@ class Sender(threading.Thread):
                     last = item if isinstance(item, OutFrame) else OutFrame(image=item)
                 if last is not None:
                     self._send_all(last, fresh)
+                self._close_removed()
                 next_t += period
                 now = time.perf_counter()
                 if now - next_t > period:  # fell behind (a slow sink): restart the schedule, no burst
                     next_t = now
                 self._stop_event.wait(max(0.0, next_t - now))
         finally:
+            self._close_removed()
             for sink in self.sinks:
                 try:
                     sink.close()
@@ -144,8 +150,19 @@ class Sender(threading.Thread):
                     sink.mark_error(f"close failed: {err}")
                     log.warning("%s: close failed: %s", sink.name, err)
 
+    def _close_removed(self) -> None:
+        with self._lock:
+            done, self._to_close = self._to_close, []
+        for sink in done:
+            try:
+                sink.close()
+            except Exception as err:  # closing one output must not stop the others
+                sink.mark_error(f"close failed: {err}")
+
     def _send_all(self, frame: OutFrame, fresh: bool) -> None:
-        for sink in self.sinks:
+        with self._lock:
+            sinks = list(self.sinks)
+        for sink in sinks:
             if not sink.is_on:
                 continue
             try:

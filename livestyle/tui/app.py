@@ -21,6 +21,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from ..errors import LivestyleError
@@ -104,17 +105,20 @@ class LivestyleApp(Actions, App[int]):
         self.history: list[tuple[str, str]] = []
         """Every message shown, oldest first: ``(severity, message)``."""
         self._closing = False
+        self._timer: Timer | None = None
 
     # -- lifecycle ----------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(self.main)
         self.sub_title = self._subtitle()
         if self.poll_hz > 0:
-            self.set_interval(1.0 / self.poll_hz, self.poll)
+            self._timer = self.set_interval(1.0 / self.poll_hz, self.poll)
         self.start_session(self.cfg)
 
     def on_unmount(self) -> None:
         self._closing = True
+        if self._timer is not None:
+            self._timer.stop()
         session, self.session = self.session, None
         if session is not None:
             if self.last_stats is not None:
@@ -141,11 +145,13 @@ class LivestyleApp(Actions, App[int]):
             session.start()
         except LivestyleError as e:
             self._from_thread(self.tell, f"cannot start: {e}", "error")
+            self._from_thread(self.main.show_failure, str(e))
             if session is not None:
                 session.close()
             return
         except Exception as e:  # an engine bug must reach the user as one line, not kill the UI
             self._from_thread(self.tell, f"cannot start ({type(e).__name__}): {e}", "error")
+            self._from_thread(self.main.show_failure, f"{type(e).__name__}: {e}")
             if session is not None:
                 session.close()
             return
@@ -190,7 +196,7 @@ class LivestyleApp(Actions, App[int]):
     def poll(self) -> None:
         """Read one stats snapshot and the latest frame; show them and the session's events."""
         session = self.session
-        if session is None:
+        if session is None or self._closing:
             return
         try:
             st = session.stats()

@@ -6,13 +6,18 @@ stats snapshot and the latest frame, and its keys are the app's bindings.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import numpy as np
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, RichLog
+from textual.widgets import Footer, Header
 
 from ..widgets.keyframes import KeyframeList
+from ..widgets.messages import MessageLog
 from ..widgets.preview import Preview
 from ..widgets.sinks import SinksPanel
 from ..widgets.stats import StatsPanel
@@ -31,8 +36,18 @@ class MainScreen(Screen[None]):
     ready = False
     """True once the panels exist (the poll timer may fire before)."""
 
+    failure: str | None = None
+    """Why the last session did not start (kept until a session runs)."""
+
     def on_mount(self) -> None:
         self.ready = True
+        for severity, message in getattr(self.app, "history", []):  # told before the panels existed
+            self.log_message(message, severity)
+        if self.failure is not None:
+            self.show_failure(self.failure)
+
+    def on_unmount(self) -> None:
+        self.ready = False  # the app's poll timer may still tick while the panels go away
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -45,7 +60,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="middle"):
             yield _titled(TrainingPanel(), "training", "training")
             yield _titled(KeyframeList(), "keyframes", "keyframes")
-        yield _titled(RichLog(max_lines=200, wrap=True, markup=False), "messages", "messages")
+        yield _titled(MessageLog(), "messages", "messages")
         yield Footer()
 
     @property
@@ -58,20 +73,27 @@ class MainScreen(Screen[None]):
 
     def log_message(self, message: str, severity: str) -> None:
         """Append one line to the messages panel (the toasts fade; this keeps them)."""
-        if not self.ready:
-            return
-        style = {"error": "bold red", "warning": "yellow"}.get(severity, "")
-        from rich.text import Text
+        with suppress(NoMatches):  # panels already gone at shutdown
+            if self.ready:
+                self.query_one(MessageLog).add(message, severity)
 
-        self.query_one(RichLog).write(Text(message, style=style))
+    def show_failure(self, message: str) -> None:
+        """No session: say why on the sources panel (the notification carries the same line)."""
+        self.failure = message
+        with suppress(NoMatches):
+            if self.ready:
+                self.query_one(SinksPanel).update(Text.assemble(("no live session\n", "bold red"), message,
+                                                                ("\npress o to pick a source", "dim")))
 
     def show(self, st: object, image: np.ndarray | None, auto: dict[str, str], vcam_why: str,
              select: str | None = None) -> None:
         """Update all panels from a ``SessionStats``-like snapshot and a ``(H, W, 3) uint8 BGR`` frame."""
         if not self.ready:
             return
-        self.query_one(SinksPanel).show(st, vcam_why)
-        self.query_one(StatsPanel).show(st)
-        self.query_one(TrainingPanel).show(getattr(st, "training", {}) or {})
-        self.keyframes.show(getattr(st, "keyframes", {}) or {}, auto, select)
-        self.preview.show(image)
+        self.failure = None
+        with suppress(NoMatches):  # the panels go away before the screen's unmount at shutdown
+            self.query_one(SinksPanel).show(st, vcam_why)
+            self.query_one(StatsPanel).show(st)
+            self.query_one(TrainingPanel).show(getattr(st, "training", {}) or {})
+            self.keyframes.show(getattr(st, "keyframes", {}) or {}, auto, select)
+            self.preview.show(image)

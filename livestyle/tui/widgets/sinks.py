@@ -19,8 +19,8 @@ def sinks_text(st: object, vcam_why: str = "") -> Text:
     t.append("source ", "dim").append(str(src.get("name", "-")), "bold")
     if src:
         state = str(src.get("state", ""))
-        t.append(" ").append(state, _state_style("on" if state == "running" else state))
-        t.append(f"\n       {src.get('width', 0)}x{src.get('height', 0)} @ {float(src.get('fps', 0)):.1f} fps", "dim")
+        t.append("\n  ").append(state, _state_style("on" if state == "running" else state))
+        t.append(f" {src.get('width', 0)}x{src.get('height', 0)}@{float(src.get('fps', 0)):.0f}", "dim")
     if src.get("error"):
         t.append(f"\n  {src['error']}", "red")
     masked = bool(getattr(st, "masked", False))

@@ -14,14 +14,14 @@ def _fmt(x: object) -> str:
 
 
 def training_line(tr: dict) -> str:
-    """One line: ``state  it N  Ts  loss L  eval E  R it/s`` for a session's ``training`` dict."""
+    """Two lines (``state  it N  T s  R it/s`` / ``loss L  eval E``) for a session's ``training`` dict."""
     state = tr.get("state", "idle")
     if state in ("idle", "") and not tr.get("iteration"):
         return "idle: snapshot (s), paint (p) or auto-style (a)"
-    line = (f"{state}  it {tr.get('iteration', 0)}  {tr.get('elapsed', 0.0):.0f}s  "
-            f"loss {_fmt(tr.get('loss'))}  eval {_fmt(tr.get('eval_loss'))}  {tr.get('its_per_s', 0.0):.1f} it/s")
+    line = (f"{state}  it {tr.get('iteration', 0)}  {tr.get('elapsed', 0.0):.0f} s  {tr.get('its_per_s', 0.0):.1f} it/s"
+            f"\nloss {_fmt(tr.get('loss'))}  eval {_fmt(tr.get('eval_loss'))}")
     if tr.get("error"):
-        line += f"\nerror: {tr['error']}"
+        line = f"{state}: {tr['error']}"
     return line
 
 

@@ -38,7 +38,18 @@ from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import Clip, homography_clip, load_photo, warp_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
-PHOTOS = ("astronaut", "chelsea", "coffee")
+PHOTOS = ("astronaut", "chelsea", "coffee", "astronaut-flat")
+
+
+def get_photo(name: str) -> np.ndarray:
+    """A photo by name; ``NAME-flat`` is NAME flattened into large uniform regions (a black T-shirt's
+    problem: texture on flat areas can only stick to the object if a guide says where it is)."""
+    if not name.endswith("-flat"):
+        return load_photo(name)
+    img = load_photo(name[:-5])
+    smooth = cv2.pyrMeanShiftFiltering(img, 21, 40)
+    step = 256 // 4
+    return (smooth // step * step + step // 2).astype(np.uint8)
 
 
 def _posterize(f: np.ndarray) -> np.ndarray:
@@ -215,7 +226,8 @@ def grid(args: argparse.Namespace) -> list[Run]:
     runs += [Run(p0, s, "paper", d.mix, d.guides) for s in ("stylize", "texture")]
     runs += [Run(p0, "stylize", d.preset, m, d.guides) for m in MIXES if m != d.mix]
     runs += [Run(p0, "stylize", "paper", "paper", d.guides)] if d.mix != "paper" else []
-    others = [p for p in PHOTOS if p != p0]
+    runs += [Run(f"{p0}-flat", "texture", d.preset, d.mix, g) for g in (True, False)]  # flat regions: the guide's case
+    others = [p for p in PHOTOS if p != p0 and not p.endswith("-flat")]
     runs += [Run(p, s, d.preset, d.mix, d.guides) for p, s in zip(others, ("stylize", "oil"), strict=False)]
     return runs
 
@@ -359,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, run in enumerate(runs):
         skey = f"{run.photo}/{run.style}"
         if run.photo not in clips:
-            photo = load_photo(run.photo)
+            photo = get_photo(run.photo)
             clips[run.photo] = (homography_clip(photo, args.frames, args.size, args.seed, args.motion), photo, {})
         if skey not in scenes:
             clip, photo, pairs = clips[run.photo]

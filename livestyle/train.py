@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -21,19 +21,21 @@ from . import device as devmod
 from .errors import LivestyleError
 from .imageio import bgr_to_tensor
 from .losses import PatchDiscriminator, PerceptualFeatures, lsgan, perceptual_loss
-from .model import PRESETS, Generator, GeneratorConfig, pad_to_stride
+from .model import PRESETS, TRAIN_DEFAULTS, Generator, GeneratorConfig, pad_to_stride
 from .sampler import PatchSampler
 from .style import Keyframe
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters. Defaults: the reference's patch/batch/optimiser; loss mix measured (README)."""
+    """Hyper-parameters. Defaults: the reference's Adam betas and weight decay; patch, batch and learning
+    rate per preset (``model.TRAIN_DEFAULTS``: the paper's 40 x 32 px, 4e-4 for ``paper``); loss mix measured
+    (README, calibration/quality.py): L1 alone learns fastest per second on a CPU."""
 
     preset: str = "fast"
-    patch: int = 32  # patch side in pixels
-    batch: int = 40  # patches per step, split across all keyframes
-    lr: float = 4e-4  # Adam
+    patch: int | None = None  # patch side in pixels (None = the preset's, model.TRAIN_DEFAULTS)
+    batch: int | None = None  # patches per step, split across all keyframes (None = the preset's)
+    lr: float | None = None  # Adam (None = the preset's; the paper's 4e-4 for ``paper``)
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 1e-5
     l1: float = 4.0  # loss weights; the paper's mix is 4 / 6 / 0.5
@@ -55,6 +57,10 @@ class TrainConfig:
             raise LivestyleError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
             raise LivestyleError(f"--seconds must be a positive number, got {self.seconds}")
+        p, b, lr = TRAIN_DEFAULTS.get(self.preset, (32, 40, 4e-4))
+        object.__setattr__(self, "patch", self.patch or p)
+        object.__setattr__(self, "batch", self.batch or b)
+        object.__setattr__(self, "lr", self.lr or lr)
         if self.iterations is not None and self.iterations <= 0:
             raise LivestyleError(f"--iterations must be a positive integer, got {self.iterations}")
 
@@ -115,6 +121,9 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.guides = make_guides(cfg.guides)
         inputs = [key_input(k.key, k.mask, self.guides)[0] for k in keyframes]
+        smallest = min(min(k.key.shape[:2]) for k in keyframes)
+        if smallest < cfg.patch and smallest >= 32:  # small keyframes: shrink the patch, not an error
+            cfg = self.cfg = replace(cfg, patch=smallest // 16 * 16 if smallest >= 48 else 32)
         targets = [bgr_to_tensor(k.styled)[0] for k in keyframes]
         masks = [k.mask for k in keyframes]
         self.sampler = PatchSampler(inputs, targets, masks, cfg.patch, seed=cfg.seed)

@@ -1,0 +1,79 @@
+"""Small live pieces: auto-styles, compositing, calibration file, doctor, per-preset training defaults."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livestyle.autostyle import STYLES, autostyle
+from livestyle.errors import LivestyleError
+from livestyle.live.composite import background, blend, person_box
+from livestyle.train import TrainConfig
+
+from .conftest import astronaut
+
+
+@pytest.mark.parametrize("kind", sorted(STYLES))
+def test_every_auto_style_keeps_size_and_changes_the_image(kind):
+    img = astronaut((128, 96))
+    out = autostyle(img, kind)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - img).mean() > 3
+
+
+def test_unknown_auto_style_is_a_clear_error():
+    with pytest.raises(LivestyleError, match="watercolor"):
+        autostyle(astronaut(), "crayon")
+
+
+def test_person_box_is_snapped_to_the_network_stride_and_inside_the_frame():
+    mask = np.zeros((90, 160), np.float32)
+    mask[30:60, 50:90] = 1
+    y0, y1, x0, x1 = person_box(mask, 16, margin=8)
+    assert y0 % 16 == 0 and x0 % 16 == 0 and y1 <= 90 and x1 <= 160
+    assert y0 <= 22 and y1 >= 68 and x0 <= 42 and x1 >= 98
+    assert person_box(np.zeros((90, 160), np.float32), 16) is None
+
+
+def test_blend_and_background_modes():
+    fg = np.full((4, 4, 3), 200, np.uint8)
+    bg = np.zeros((4, 4, 3), np.uint8)
+    m = np.zeros((4, 4), np.float32)
+    m[:, 2:] = 1
+    out = blend(fg, bg, m)
+    assert (out[:, :2] == 0).all() and (out[:, 2:] == 200).all()
+    frame = astronaut((64, 48))
+    assert background(frame, "keep") is frame
+    assert (background(frame, "solid") == background(frame, "solid")[0, 0]).all()
+    assert background(frame, "blur").std() < frame.std()
+
+
+def test_training_defaults_follow_the_preset():
+    assert (TrainConfig(preset="paper").patch, TrainConfig(preset="paper").batch) == (32, 40)
+    fast = TrainConfig(preset="fast")
+    assert fast.patch * fast.patch * fast.batch == 32 * 32 * 40
+    assert TrainConfig(preset="fast", patch=32, batch=40).patch == 32
+
+
+def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
+    from livestyle import calibrate
+
+    monkeypatch.setenv("LIVESTYLE_CONFIG_DIR", str(tmp_path))
+    assert calibrate.load_calibration() == {}
+    ms = calibrate.time_candidate("fast", 160, 96, "fp32", "cpu", frames=2, masked=True)
+    assert ms > 0
+    (tmp_path / "calibration.toml").write_text('[live]\npreset = "fast"\nwidth = 480\nheight = 270\n')
+    assert calibrate.load_calibration() == {"preset": "fast", "width": 480, "height": 270}
+
+
+def test_doctor_reports_each_check_with_a_fix(capsys):
+    from livestyle.cli import main
+
+    rc = main(["doctor"])
+    out = capsys.readouterr().out
+    for name in ("camera", "virtual camera", "gpu", "cpu", "segmentation", "display"):
+        assert name in out
+    assert "Traceback" not in out
+    if "[!!] virtual camera" in out:
+        assert "modprobe v4l2loopback" in out or "OBS" in out
+    assert rc in (0, 1)

@@ -43,9 +43,9 @@ def quiet_native_logs() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    quiet_native_logs()
-    args = _parser().parse_args(argv)
     try:
+        quiet_native_logs()
+        args = _parser().parse_args(argv)
         if args.command == "train":
             from . import train_cli
 

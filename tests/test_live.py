@@ -74,14 +74,14 @@ def test_weights_hot_swap_mid_stream_changes_the_output(trained_style):
         frame = s.stage.last_input[0]
         guides = [t.update(frame, None) for t in s.stage._trackers]
         before = st([frame], [guides])[0]
-        state = {k: (torch.zeros_like(v) if k == "to_rgb.bias" else v.clone()) for k, v in st.model.state_dict().items()}
+        state = {k: v.clone() for k, v in st.model.state_dict().items()}
         state["to_rgb.weight"] = torch.zeros_like(state["to_rgb.weight"])
+        state["to_rgb.bias"] = torch.full_like(state["to_rgb.bias"], 2.0)  # every pixel saturates to white
         v0 = st.version
         st.swap(state)
         assert wait_until(lambda: st.version == v0 + 1)
-        assert wait_until(lambda: s.out_slot.peek() is not None and np.abs(
-            s.out_slot.peek().image.astype(int) - 128).max() <= 1)  # all-zero output = mid grey
-        assert np.abs(before.astype(int) - 128).max() > 10
+        assert wait_until(lambda: s.out_slot.peek() is not None and s.out_slot.peek().image.min() == 255)
+        assert before.min() < 255
 
 
 def test_snapshot_then_painting_starts_training_and_changes_the_output(tmp_path):
@@ -141,9 +141,15 @@ def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "livestyle", "live", "--style", str(trained_style), "--source",
                           "synthetic", "--output", "null", "--width", "160", "--height", "96",
                           "--stats-json", str(stats), "--no-train"], stderr=subprocess.PIPE, text=True)
-    time.sleep(8)
+    seen = []
+    for line in p.stderr:  # wait until frames flow, however slow the machine is
+        seen.append(line)
+        if "livestyle: live:" in line:
+            break
+    time.sleep(1.0)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=20)
+    err = "".join(seen) + err
     assert p.returncode == 130, err
     assert "Traceback" not in err
     assert stats.is_file()

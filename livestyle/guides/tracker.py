@@ -148,7 +148,9 @@ class BlobTracker:
         vis = self.alive.copy()
         if mask is not None and vis.any():
             p = np.round(self.points[vis]).astype(int)
-            vis[vis] = mask[p[:, 1], p[:, 0]] > 0
+            h, w = mask.shape
+            # alive points lie in [0, w-1] but round up to w at the edge
+            vis[vis] = mask[np.clip(p[:, 1], 0, h - 1), np.clip(p[:, 0], 0, w - 1)] > 0
         return vis
 
     def _in_mask_expected(self, mask: np.ndarray | None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,6 +51,7 @@ class StyleStage(threading.Thread):
         self._trackers: list = []
         self.last_input: tuple[np.ndarray, np.ndarray | None] | None = None  # (denoised frame, mask)
         self.errors = 0
+        self._last_error, self._last_error_t = "", 0.0
         self.processed = 0
 
     # -- control (any thread) ------------------------------------------------
@@ -81,9 +81,11 @@ class StyleStage(threading.Thread):
                     img = self.process(fr.image)
                 except Exception as e:  # never take the output down
                     self.errors += 1
-                    self.on_error(f"stylize failed: {type(e).__name__}: {e}".splitlines()[0])
-                    if self.errors <= 1:
-                        traceback.print_exc()
+                    msg = f"stylize failed: {type(e).__name__}: {e}".splitlines()[0]
+                    now = time.monotonic()
+                    if msg != self._last_error or now - self._last_error_t > 10.0:  # once per 10 s, not per frame
+                        self._last_error, self._last_error_t = msg, now
+                        self.on_error(msg)
                     img = fr.image
                 self.out.put(OutFrame(img, original=fr.image, t_capture=fr.t_capture))
                 self.processed += 1

@@ -3,7 +3,7 @@
     python calibration/soak.py --frames 50000 [--fps 120] [--width 320 --height 180]
 
 Prints RSS (MB) and stylized fps every --every frames, then growth and fps drift
-(last tenth vs first tenth after warm-up). The synthetic source runs unpaced at --fps.
+(last tenth vs first tenth after warm-up). The synthetic source is paced at --fps.
 """
 
 from __future__ import annotations

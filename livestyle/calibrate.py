@@ -8,7 +8,6 @@ folder, where ``livestyle live`` and the TUI read their defaults.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import tomllib
@@ -19,19 +18,11 @@ import torch
 
 from .device import cpu_has_fast_bf16, pick
 from .imageio import write_atomic
+from .paths import config_dir
 
 SIZES = ((1280, 720), (960, 540), (640, 360), (480, 270))
 PRESETS_BY_QUALITY = ("quality", "fast")
 HEADROOM = 0.8  # the per-frame work may use this share of the frame interval
-
-
-def config_dir() -> Path:
-    env = os.environ.get("LIVESTYLE_CONFIG_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("livestyle"))
 
 
 def calibration_path() -> Path:

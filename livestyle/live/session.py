@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -22,71 +22,16 @@ from ..capture import CaptureThread, Frame, make_source
 from ..device import pick
 from ..errors import LivestyleError, SinkError, StyleError
 from ..infer import Stylizer
-from ..model import DEFAULT_PRESET, PRESETS, Generator
+from ..model import PRESETS, Generator
 from ..outputs import OutFrame, Sender, Sink, parse_sinks
 from ..slot import LatestSlot
 from ..style import StyleFolder
 from ..train import TrainConfig, make_guides
 from .composite import BACKGROUNDS
+from .config import Event, LiveConfig, SessionStats
 from .stage import StageSettings, StyleStage
 from .stats import LatencyLog
 from .trainer_proc import BackgroundTrainer, TrainerEvent
-
-
-@dataclass(frozen=True)
-class LiveConfig:
-    """Everything a live session starts from; each field has a CLI flag and a TOML key."""
-
-    style: str | None = None  # style folder; None = pass-through until one is chosen
-    source: str = "synthetic"
-    outputs: str = "null"  # comma-separated sink specs: vcam, preview, record:FILE, null
-    width: int = 640
-    height: int = 360
-    fps: float = 30.0
-    masked: bool = False
-    background: str = "keep"
-    guides: bool = True
-    denoise: bool = True
-    segment_every: int = 1
-    segment_model: str | None = None
-    preset: str = DEFAULT_PRESET
-    device: str = "auto"
-    precision: str = "auto"
-    train: bool = True  # learn while live when paintings appear or change
-    mirror: bool = False  # preview only
-    side_by_side: bool = False
-    max_frames: int | None = None
-    vcam_backend: str | None = None  # pyvirtualcam backend name (None = the OS default)
-    vcam_fmt: str = "I420"  # pixel format sent to the virtual camera
-
-
-@dataclass
-class Event:
-    t: float
-    severity: str  # information | warning | error
-    message: str
-
-
-@dataclass
-class SessionStats:
-    state: str
-    source: dict = field(default_factory=dict)
-    frames_in: int = 0
-    frames_out: int = 0
-    stylized: int = 0
-    stylized_fps: float = 0.0
-    output_fps: float = 0.0
-    latency_ms: dict = field(default_factory=dict)
-    drops: int = 0
-    repeats: int = 0
-    stage_ms: dict = field(default_factory=dict)
-    sinks: list = field(default_factory=list)
-    training: dict = field(default_factory=dict)
-    model_version: int = 0
-    keyframes: dict = field(default_factory=dict)
-    masked: bool = False
-    background: str = "keep"
-    device: str = ""
 
 
 class LiveSession:

@@ -9,13 +9,13 @@ keys and wrong types are ``LivestyleError`` with one line naming the key.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 
 import platformdirs
 
+from .. import paths
 from ..errors import LivestyleError
 from ..imageio import write_atomic
 
@@ -62,8 +62,7 @@ class Settings:
 
 def config_dir() -> Path:
     """The folder that holds ``settings.toml`` (``$LIVESTYLE_CONFIG_DIR`` wins)."""
-    env = os.environ.get(ENV_DIR)
-    return Path(env).expanduser() if env else Path(platformdirs.user_config_dir("livestyle"))
+    return paths.config_dir()
 
 
 def default_path() -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -19,20 +20,25 @@ from .device import Compute, pick
 from .model import Generator, pad_to_stride
 
 
-def frames_to_batch(frames: list[np.ndarray], guides: list[list[np.ndarray]] | None) -> torch.Tensor:
+def frames_to_batch(frames: list[np.ndarray], guides: list[list[np.ndarray]] | None, stride: int = 1) -> torch.Tensor:
     """``frames[i]``: (H, W, 3) uint8 BGR; ``guides[i]``: list of (H, W, 3) uint8 images.
 
-    Returns ``(B, 3 + 3*G, H, W)`` float32 in [-1, 1], RGB then guides (colour order
-    of the guides is flipped like the frame's, matching ``train.key_input``).
+    Returns ``(B, 3 + 3*G, H', W')`` float32 in [-1, 1], RGB then guides (each guide's colour
+    order flipped like the frame's, matching ``train.key_input``), reflect-padded on the
+    bottom/right to multiples of ``stride``, already in channels_last memory (no copy later).
     """
     rows = []
     for i, f in enumerate(frames):
-        parts = [f] + (list(guides[i]) if guides else [])
-        rows.append(np.concatenate(parts, axis=2) if len(parts) > 1 else f)
-    arr = np.stack(rows)  # (B, H, W, 3 + 3G) uint8, BGR triplets
-    c = arr.shape[-1]
-    order = [j for k in range(0, c, 3) for j in (k + 2, k + 1, k)]  # BGR -> RGB per triplet
-    t = torch.from_numpy(arr[..., order]).permute(0, 3, 1, 2).float()
+        parts = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB)]
+        parts += [cv2.cvtColor(g, cv2.COLOR_BGR2RGB) for g in (guides[i] if guides else [])]
+        a = np.concatenate(parts, axis=2) if len(parts) > 1 else parts[0]
+        h, w = a.shape[:2]
+        ph, pw = (-h) % stride, (-w) % stride
+        if ph or pw:
+            a = np.pad(a, ((0, ph), (0, pw), (0, 0)), mode="reflect" if ph < h and pw < w else "edge")
+        rows.append(a)
+    arr = np.stack(rows) if len(rows) > 1 else rows[0][None]  # (B, H', W', C) uint8
+    t = torch.from_numpy(arr).permute(0, 3, 1, 2).float()  # NCHW view of NHWC memory = channels_last
     return t.div_(127.5).sub_(1.0)
 
 
@@ -85,7 +91,9 @@ class Stylizer:
         return out
 
     def __call__(self, frames: list[np.ndarray], guides: list[list[np.ndarray]] | None = None) -> list[np.ndarray]:
-        return batch_to_frames(self.run(frames_to_batch(frames, guides)))
+        h, w = frames[0].shape[:2]
+        out = self.run(frames_to_batch(frames, guides, self.model.stride))
+        return batch_to_frames(out[..., :h, :w])
 
     def warmup(self, width: int, height: int, iterations: int = 2) -> None:
         x = torch.zeros(1, self.in_channels, height, width)

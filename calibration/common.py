@@ -206,3 +206,14 @@ def warp_error(prev: np.ndarray, cur: np.ndarray, pair: Pair) -> float:
     """``sum_c (cur - warp(prev))^2`` on [0, 1] colour, averaged over ``pair.mask`` (outputs, uint8 BGR)."""
     diff = cur.astype(np.float32) / 255 - backward_warp(prev, pair.flow).astype(np.float32) / 255
     return float((diff**2).sum(-1)[pair.mask].mean())
+
+
+def get_photo(name: str, load_photo) -> np.ndarray:
+    """A photo by name; ``NAME-flat`` is NAME flattened into large uniform regions (a black T-shirt's
+    problem: texture on flat areas can only stick to the object if a guide says where it is)."""
+    if not name.endswith("-flat"):
+        return load_photo(name)
+    img = load_photo(name[:-5])
+    smooth = cv2.pyrMeanShiftFiltering(img, 21, 40)
+    step = 256 // 4
+    return (smooth // step * step + step // 2).astype(np.uint8)

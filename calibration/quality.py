@@ -29,7 +29,7 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (MIXES, Pair, backward_warp, dis_flow, load_average, machine_line,  # noqa: E402, I001
+from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_average, machine_line,  # noqa: E402, I001
                     make_pair, markdown_table, mix_name, parse_list, parse_size, setup_torch, warp_error)
 
 from livestyle.infer import Stylizer  # noqa: E402
@@ -40,16 +40,6 @@ from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "astronaut-flat")
 
-
-def get_photo(name: str) -> np.ndarray:
-    """A photo by name; ``NAME-flat`` is NAME flattened into large uniform regions (a black T-shirt's
-    problem: texture on flat areas can only stick to the object if a guide says where it is)."""
-    if not name.endswith("-flat"):
-        return load_photo(name)
-    img = load_photo(name[:-5])
-    smooth = cv2.pyrMeanShiftFiltering(img, 21, 40)
-    step = 256 // 4
-    return (smooth // step * step + step // 2).astype(np.uint8)
 
 
 def _posterize(f: np.ndarray) -> np.ndarray:
@@ -371,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, run in enumerate(runs):
         skey = f"{run.photo}/{run.style}"
         if run.photo not in clips:
-            photo = get_photo(run.photo)
+            photo = get_photo(run.photo, load_photo)
             clips[run.photo] = (homography_clip(photo, args.frames, args.size, args.seed, args.motion), photo, {})
         if skey not in scenes:
             clip, photo, pairs = clips[run.photo]

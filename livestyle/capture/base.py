@@ -98,6 +98,8 @@ class Source(ABC):
     def __init__(self) -> None:
         self.warnings: list[str] = []
         self._is_open = False
+        self._size: tuple[int, int] = (0, 0)  # actual (width, height) once open; requested before
+        self._fps: float = 0.0
 
     @property
     def is_open(self) -> bool:
@@ -105,19 +107,19 @@ class Source(ABC):
         return self._is_open
 
     @property
-    @abstractmethod
     def width(self) -> int:
         """Frame width in pixels."""
+        return self._size[0]
 
     @property
-    @abstractmethod
     def height(self) -> int:
         """Frame height in pixels."""
+        return self._size[1]
 
     @property
-    @abstractmethod
     def fps(self) -> float:
         """Frames per second the source delivers (nominal)."""
+        return self._fps
 
     @property
     def finished(self) -> bool:

@@ -88,18 +88,6 @@ class VideoFileSource(Source):
         self._finished = False
 
     @property
-    def width(self) -> int:
-        return self._size[0]
-
-    @property
-    def height(self) -> int:
-        return self._size[1]
-
-    @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
     def finished(self) -> bool:
         return self._finished
 
@@ -189,18 +177,6 @@ class FolderSource(Source):
         self._pos = 0
         self._pacer = Pacer(self._fps)
         self._finished = False
-
-    @property
-    def width(self) -> int:
-        return self._size[0]
-
-    @property
-    def height(self) -> int:
-        return self._size[1]
-
-    @property
-    def fps(self) -> float:
-        return self._fps
 
     @property
     def finished(self) -> bool:

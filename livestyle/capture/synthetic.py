@@ -47,18 +47,6 @@ class SyntheticSource(Source):
         self._pacer = Pacer(self._fps)
 
     @property
-    def width(self) -> int:
-        return self._size[0]
-
-    @property
-    def height(self) -> int:
-        return self._size[1]
-
-    @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
     def scene(self) -> SyntheticScene | None:
         """The scene being filmed (ground-truth motion for tests), once open."""
         return self._scene

@@ -121,18 +121,6 @@ class WebcamSource(Source):
         self.backend: str | None = None
         """Name of the OpenCV backend that opened the camera (after ``open``)."""
 
-    @property
-    def width(self) -> int:
-        return self._size[0]
-
-    @property
-    def height(self) -> int:
-        return self._size[1]
-
-    @property
-    def fps(self) -> float:
-        return self._fps
-
     def _target(self) -> int | str:
         """What to hand to ``cv2.VideoCapture``: an int index or a device path."""
         dev = self.device

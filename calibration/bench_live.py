@@ -19,6 +19,8 @@ from livestyle.cli import quiet_native_logs
 from livestyle.live.session import LiveConfig, LiveSession
 from livestyle.paths import ASSETS
 
+MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True, True), "train": (False, True)}
+
 
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str) -> dict:
@@ -38,15 +40,17 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             s.latency.percentiles()
             s.latency._d.clear()  # measure the window only
             a = s.stats()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             time.sleep(seconds)
             b = s.stats()
-            dt = time.perf_counter() - t0
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
             "size": f"{w}x{h}", "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
+            # CPU time of this process (all threads, camera included; not the trainer process)
+            "cpu_ms_per_frame": round(1000 * cpu / max(1, b.stylized - a.stylized), 1),
             "train": {k: b.training.get(k) for k in ("state", "iteration", "its_per_s")},
         }
     finally:
@@ -63,22 +67,28 @@ def main() -> None:
     ap.add_argument("--fps", type=float, default=30.0, help="camera rate (a webcam's 30 by default)")
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--sizes", default="640x360,1280x720")
+    ap.add_argument("--modes", default="plain,masked,masked+train,train",
+                    help="which of plain, masked, masked+train, train to run (comma-separated)")
     ap.add_argument("--json")
     a = ap.parse_args()
     rows = []
     for size in a.sizes.split(","):
         w, h = (int(v) for v in size.split("x"))
-        for masked, training in ((False, False), (True, False), (True, True), (False, True)):
+        for mode in a.modes.split(","):
+            if mode not in MODES:
+                raise SystemExit(f"bench_live: unknown mode {mode!r}; use {', '.join(MODES)}")
+            masked, training = MODES[mode]
             r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset)
             rows.append(r)
             print(json.dumps(r), flush=True)
-    print("\n| size | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | stage ms |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| size | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | CPU ms/frame | stage ms |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         lat = r["latency_ms"]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_ms"].items())
         print(f"| {r['size']} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
-              f"{r['stylized_fps']} | {r['output_fps']} | {lat['p50']:.0f}/{lat['p95']:.0f}/{lat['p99']:.0f} | {stages} |")
+              f"{r['stylized_fps']} | {r['output_fps']} | {lat['p50']:.0f}/{lat['p95']:.0f}/{lat['p99']:.0f} | "
+              f"{r['cpu_ms_per_frame']} | {stages} |")
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=2))
 

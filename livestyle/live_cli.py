@@ -36,8 +36,12 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--no-guides", action="store_true", help="no Gaussian-blob guide")
     p.add_argument("--no-denoise", action="store_true", help="no causal temporal denoising")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
-    p.add_argument("--segment-every", type=int, default=1, help="run segmentation every N frames")
+    p.add_argument("--segment-every", type=int, default=2,
+                   help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")
     p.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
+    p.add_argument("--render-scale", type=float, default=None,
+                   help="run the network on the frame resized by this (0.25-1; e.g. 0.5 for 720p on a laptop "
+                        "CPU); the style's change is upsampled onto the full-size frame (default: calibrated, else 1)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")
@@ -51,12 +55,20 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--stats-json", help="write final stats to this JSON file")
 
 
-def vcam_available() -> str | None:
-    """None when a virtual camera opens here, else why not (one line)."""
+def vcam_available(backend: str | None = None) -> str | None:
+    """None when a virtual camera opens here, else why not (one line).
+
+    ``backend``: a pyvirtualcam backend name (one registered with
+    ``pyvirtualcam.register_backend`` included); None tries them all.
+    """
     import pyvirtualcam
 
+    if not pyvirtualcam.camera.BACKENDS:
+        return "no virtual camera backend on this system"
+    if backend is not None and backend not in pyvirtualcam.camera.BACKENDS:
+        return f"virtual camera backend {backend!r} does not exist; available: {', '.join(pyvirtualcam.camera.BACKENDS)}"
     try:
-        with pyvirtualcam.Camera(width=64, height=64, fps=30):
+        with pyvirtualcam.Camera(width=64, height=64, fps=30, backend=backend):
             return None
     except Exception as e:  # pyvirtualcam raises RuntimeError/ValueError/OSError by backend
         return str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -78,6 +90,8 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
     if a.segment_every < 1:
         raise LivestyleError(f"--segment-every must be at least 1, got {a.segment_every}")
+    if a.render_scale is not None and not 0.25 <= a.render_scale <= 1.0:
+        raise LivestyleError(f"--render-scale must be between 0.25 and 1, got {a.render_scale:g}")
     from .calibrate import load_calibration
 
     cal = load_calibration()
@@ -88,6 +102,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         width=a.width or int(cal.get("width", 640)), height=a.height or int(cal.get("height", 360)), fps=a.fps, masked=a.masked, background=a.background,
         guides=not a.no_guides, denoise=not a.no_denoise, train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model,
+        render_scale=a.render_scale or float(cal.get("render_scale", 1.0)),
         preset=a.preset or str(cal.get("preset", "fast")), device=a.device,
         precision=a.precision or str(cal.get("precision", "auto")), mirror=a.mirror, side_by_side=a.side_by_side, max_frames=a.max_frames,
         vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format,

@@ -8,12 +8,15 @@ wants strictly increasing millisecond timestamps), then
   (``smooth`` is the weight of the past), which removes edge flicker;
 - feathers the edges with a small Gaussian blur;
 - optionally runs the network only every ``every`` frames and, in between,
-  carries the last mask along with the motion (DIS optical flow on a small
-  grey copy, ~0.3 ms) so it does not trail behind a moving person.
+  carries the last mask along with the motion so it does not trail behind a
+  moving person: along the caller's flow (current -> previous frame, e.g. the
+  live denoiser's, free) when given, else DIS optical flow on a small grey
+  copy (~0.3 ms).
 
-The model ``assets/models/selfie_segmentation.tflite`` (Apache-2.0, from the
-mediapipe 0.10.21 wheel) is the default; ``selfie_segmentation_landscape``
-next to it is faster on 16:9 frames (see ``calibration/bench_segment.py``).
+The models ``assets/models/selfie_segmentation.tflite`` (256x256 input) and
+``selfie_segmentation_landscape.tflite`` (144x256, about twice as fast) are
+Apache-2.0, from the mediapipe 0.10.21 wheel; :func:`default_model` picks the
+landscape one for wide frames (see ``calibration/bench_segment.py``).
 """
 
 from __future__ import annotations
@@ -32,11 +35,17 @@ from .errors import ModelError
 from .paths import ASSETS
 
 DEFAULT_MODEL = ASSETS / "models" / "selfie_segmentation.tflite"
+LANDSCAPE_MODEL = ASSETS / "models" / "selfie_segmentation_landscape.tflite"
 FLOW_WIDTH = 160
 """Width of the grey copies used to carry the mask between network runs."""
 WORK_WIDTH = 640
 """Masks are computed, smoothed and feathered at most this wide, then resized to the frame.
 The network sees 256x256 (144x256 landscape) anyway; this keeps 720p cheap."""
+
+
+def default_model(width: int, height: int) -> Path:
+    """The shipped model for frames of this size: landscape (144x256 input) when at least 3:2 wide."""
+    return LANDSCAPE_MODEL if width >= 1.5 * height else DEFAULT_MODEL
 
 
 def feather_mask(mask: np.ndarray, sigma: float) -> np.ndarray:
@@ -83,6 +92,7 @@ class Segmenter:
         self._mask: np.ndarray | None = None  # (H, W) float32, smoothed, before feathering
         self._key_gray: np.ndarray | None = None  # small grey copy of the last segmented frame
         self._key_mask: np.ndarray | None = None  # raw network mask at that frame
+        self._prev_raw: np.ndarray | None = None  # raw mask of the previous frame (every > 1)
         self._flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         self._grid: np.ndarray | None = None  # (h, w, 2) float32 pixel coordinates for remap
 
@@ -147,27 +157,52 @@ class Segmenter:
         return cv2.remap(self._key_mask, flow, None, interpolation=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
 
-    def __call__(self, frame_bgr: np.ndarray) -> np.ndarray:
-        """Person probability of a ``(H, W, 3) uint8 BGR`` frame: ``(H, W) float32`` in [0, 1]."""
+    def __call__(self, frame_bgr: np.ndarray, flow_to_prev: np.ndarray | None = None) -> np.ndarray:
+        """Person probability of a ``(H, W, 3) uint8 BGR`` frame: ``(H, W) float32`` in [0, 1].
+
+        ``flow_to_prev``: optional ``(H, W, 2) float32`` flow from this frame to the previous
+        one (already computed by the caller); between network runs the mask follows it.
+        """
         if frame_bgr.dtype != np.uint8 or frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
             raise ValueError(f"expected an (H, W, 3) uint8 BGR frame, got {frame_bgr.dtype} {frame_bgr.shape}")
         h, w = frame_bgr.shape[:2]
+        if flow_to_prev is not None and flow_to_prev.shape[:2] != (h, w):
+            flow_to_prev = None  # not this frame's flow: fall back to our own
         if w <= WORK_WIDTH:
-            return self._process(frame_bgr)
+            return self._process(frame_bgr, flow_to_prev)
         work = (WORK_WIDTH, max(8, round(h * WORK_WIDTH / w)))
         small = cv2.resize(frame_bgr, work, interpolation=cv2.INTER_LINEAR)
-        return np.clip(cv2.resize(self._process(small), (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+        if flow_to_prev is not None and self._count % self.every != 0:
+            flow_to_prev = cv2.resize(flow_to_prev, work, interpolation=cv2.INTER_LINEAR) * (work[0] / w)
+        return np.clip(cv2.resize(self._process(small, flow_to_prev), (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
-    def _process(self, frame_bgr: np.ndarray) -> np.ndarray:
+    def _warp_prev_raw(self, flow_to_prev: np.ndarray) -> np.ndarray:
+        """The previous frame's raw mask carried to this frame along ``flow_to_prev``."""
+        assert self._prev_raw is not None
+        h, w = flow_to_prev.shape[:2]
+        if self._grid is None or self._grid.shape[:2] != (h, w):
+            xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+            self._grid = np.dstack([xs, ys])
+        return cv2.remap(self._prev_raw, cv2.add(self._grid, flow_to_prev), None,
+                         interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def _process(self, frame_bgr: np.ndarray, flow_to_prev: np.ndarray | None = None) -> np.ndarray:
         """``__call__`` at the working resolution."""
         if self._mask is not None and self._mask.shape != frame_bgr.shape[:2]:
             self.reset()  # the source changed size: old masks mean nothing here
         if self._count % self.every == 0 or self._key_mask is None:
             raw = self._run_network(frame_bgr)
             if self.every > 1:
-                self._key_mask, self._key_gray = raw, self._small_gray(frame_bgr)
+                self._key_mask = raw
+                self._key_gray = None if flow_to_prev is not None else self._small_gray(frame_bgr)
+        elif flow_to_prev is not None and self._prev_raw is not None:
+            raw = self._warp_prev_raw(flow_to_prev)
         else:
+            if self._key_gray is None:  # the caller's flow stopped coming: restart from the network
+                self._key_mask = None
+                return self._process(frame_bgr, None)
             raw = self._warp_key_mask(frame_bgr)
+        self._prev_raw = raw if self.every > 1 else None
         self._count += 1
         if self._mask is None or self.smooth == 0.0:
             self._mask = raw
@@ -180,6 +215,7 @@ class Segmenter:
         self._mask = None
         self._key_mask = None
         self._key_gray = None
+        self._prev_raw = None
         self._count = 0
 
     def close(self) -> None:

@@ -51,13 +51,13 @@ def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatc
     cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, width=160, height=96, fps=60.0)
     s = LiveSession(cfg)
     with s:
-        real = s.stage.process
+        real = s.stage.prepare
 
         def slow(frame):
             time.sleep(0.1)  # 10 fps stage behind a 60 fps camera
             return real(frame)
 
-        monkeypatch.setattr(s.stage, "process", slow)
+        monkeypatch.setattr(s.stage, "prepare", slow)
         assert wait_until(lambda: s.stats().stylized >= 15, timeout=40)
         st = s.stats()
     assert st.drops > 20  # the camera's frames are dropped, not queued
@@ -160,6 +160,7 @@ def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
     (["--output", "bogus"], "valid outputs"),
     (["--width", "16", "--height", "16"], "smaller"),
     (["--max-frames", "0"], "--max-frames"),
+    (["--render-scale", "2"], "--render-scale must be between 0.25 and 1"),
 ])
 def test_live_bad_input_is_one_line(tmp_path, capsys, args, needle):
     rc = cli_main(["live", "--style", str(tmp_path / "s"), "--no-train", *args])

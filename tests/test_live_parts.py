@@ -77,3 +77,41 @@ def test_doctor_reports_each_check_with_a_fix(capsys):
     if "[!!] virtual camera" in out:
         assert "modprobe v4l2loopback" in out or "OBS" in out
     assert rc in (0, 1)
+
+
+def _stage(scale: float, change: float):
+    """A style stage whose network adds ``change`` (in [-1, 1] units) to every pixel."""
+    import threading
+
+    import torch
+
+    from livestyle.device import pick
+    from livestyle.infer import Stylizer
+    from livestyle.live.stage import StageSettings, StyleStage
+    from livestyle.model import build
+    from livestyle.slot import LatestSlot
+
+    net = build("fast", 3).eval()
+    with torch.no_grad():
+        for p in net.to_rgb.parameters():
+            p.zero_()
+        net.to_rgb.bias.fill_(change)  # residual preset: output = input + change
+    stage = StyleStage(LatestSlot(), LatestSlot(), threading.Event(), StageSettings(), scale=scale)
+    stage.set_model(Stylizer(net, pick("cpu", "fp32")), [])
+    return stage
+
+
+def test_render_scale_keeps_full_resolution_detail_and_applies_the_change():
+    frame = astronaut((160, 96))
+    same = _stage(0.5, 0.0).process(frame)
+    assert same.shape == frame.shape
+    assert np.abs(same.astype(int) - frame).max() <= 1  # no blur: the frame's own detail is kept
+    brighter = _stage(0.5, 40 / 127.5).process(frame)  # +40 grey levels, computed at half size
+    diff = brighter.astype(int) - frame
+    inside = frame < 180  # away from saturation (which the half-size change spreads a little)
+    assert np.median(diff[inside]) == 40 and np.percentile(np.abs(diff[inside] - 40), 99) <= 2
+
+
+def test_render_scale_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="render scale"):
+        _stage(1.5, 0.0)

@@ -77,6 +77,21 @@ def test_repeats_the_last_frame_when_the_producer_stalls() -> None:
     assert not stats.running
 
 
+def test_a_new_frame_goes_out_at_once_and_one_frame_per_interval() -> None:
+    sink = NullSink()
+    sender, slot = start([sink], fps=2.0)  # 500 ms intervals: an arrival is far from any tick
+    time.sleep(0.1)
+    slot.put(OutFrame(frame(1)))
+    assert wait_until(lambda: sink.frames == 1, timeout=0.3)  # not held until the next tick
+    slot.put(OutFrame(frame(2)))  # same interval: waits for the next one
+    time.sleep(0.1)
+    assert sink.frames == 1
+    assert wait_until(lambda: sink.frames == 2, timeout=1.0)
+    assert sink.last is not None and int(sink.last.mean()) == 2
+    assert sender.stop(timeout=2.0)
+    assert sender.stats().repeats == sink.frames - 2
+
+
 def test_accepts_bare_arrays_in_the_slot() -> None:
     sink = NullSink()
     sender, slot = start([sink])

@@ -11,7 +11,7 @@ import pytest
 from livestyle.errors import ModelError
 from livestyle.imageio import read_image
 from livestyle.paths import ASSETS
-from livestyle.segment import Segmenter, feather_mask
+from livestyle.segment import Segmenter, default_model, feather_mask
 from livestyle.synthclip import SyntheticScene
 
 
@@ -60,6 +60,25 @@ def test_between_runs_the_mask_follows_the_motion(photo: np.ndarray) -> None:
         seg(photo)
         carried = seg(moved)  # not segmented: the first mask warped by optical flow
     assert np.abs(carried - truth).mean() < 0.5 * np.abs(stale - truth).mean()
+
+
+def test_between_runs_the_mask_follows_the_callers_flow(photo: np.ndarray) -> None:
+    shift = np.float32([[1, 0, 40], [0, 1, 0]])
+    moved = cv2.warpAffine(photo, shift, photo.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    with Segmenter(smooth=0.0, feather=0.0) as raw:
+        stale, truth = raw(photo), raw(moved)
+    flow = np.zeros((*photo.shape[:2], 2), np.float32)
+    flow[..., 0] = -40.0  # each pixel of the moved frame was 40 px to the left before
+    with Segmenter(every=2, smooth=0.0, feather=0.0) as seg:
+        seg(photo, flow_to_prev=None)
+        carried = seg(moved, flow_to_prev=flow)
+    assert np.abs(carried - truth).mean() < 0.5 * np.abs(stale - truth).mean()
+
+
+def test_default_model_is_landscape_for_wide_frames() -> None:
+    assert default_model(640, 360).name == "selfie_segmentation_landscape.tflite"
+    assert default_model(480, 480).name == "selfie_segmentation.tflite"
+    assert default_model(640, 480).name == "selfie_segmentation.tflite"
 
 
 def test_feathering_softens_edges_only() -> None:

@@ -5,8 +5,10 @@ Update after an intended change with ``pytest tests/test_tui_snapshots.py --snap
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from textual.pilot import Pilot
 
@@ -15,7 +17,7 @@ from livestyle.live.session import Event, LiveConfig, SessionStats
 from livestyle.outputs import OutFrame
 from livestyle.tui.app import LivestyleApp
 from livestyle.tui.settings import Settings
-from tests.conftest import astronaut
+from tests.conftest import astronaut, paint
 
 STATS = SessionStats(
     state="running",
@@ -69,8 +71,13 @@ class FailingSession(FakeSession):
     fail = "camera 0 did not open (V4L2: busy); close the other app using it, or pick another source with o"
 
 
-def app_with(factory: Any) -> LivestyleApp:
-    cfg = LiveConfig(style="/styles/ink", source="synthetic", outputs="vcam")
+def app_with(factory: Any, styles: Path) -> LivestyleApp:
+    """The app on style ``styles/ink``, whose keyframe 001 (highlighted) has its key and painting."""
+    style = styles / "ink"
+    for sub, image in (("keys", astronaut((128, 72))), ("styled", paint(astronaut((128, 72))))):
+        (style / sub).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(style / sub / "001.png"), image)
+    cfg = LiveConfig(style=str(style), source="synthetic", outputs="vcam")
     app = LivestyleApp(cfg, Settings(), None, session_factory=factory, poll_hz=0)
     app.auto_styled["001"] = "oil"
     return app
@@ -79,6 +86,7 @@ def app_with(factory: Any) -> LivestyleApp:
 async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    pilot.app._select = "001"  # type: ignore[attr-defined]  # highlight the keyframe with thumbnails
     pilot.app.poll()  # type: ignore[attr-defined]
     await pilot.pause(0.2)  # let toasts and the markdown mount
     await pilot.wait_for_scheduled_animations()
@@ -90,23 +98,23 @@ async def settle_quiet(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def test_main_screen(snap_compare: Any) -> None:
-    assert snap_compare(app_with(FakeSession), terminal_size=(80, 24), run_before=settle_quiet)
+def test_main_screen(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(app_with(FakeSession, tmp_path), terminal_size=(80, 24), run_before=settle_quiet)
 
 
-def test_main_screen_large(snap_compare: Any) -> None:
-    assert snap_compare(app_with(FakeSession), terminal_size=(120, 36), run_before=settle_quiet)
+def test_main_screen_large(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(app_with(FakeSession, tmp_path), terminal_size=(120, 36), run_before=settle_quiet)
 
 
-def test_help_screen(snap_compare: Any) -> None:
+def test_help_screen(snap_compare: Any, tmp_path: Path) -> None:
     async def open_help(pilot: Pilot) -> None:
         await settle_quiet(pilot)
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         await pilot.wait_for_scheduled_animations()
 
-    assert snap_compare(app_with(FakeSession), terminal_size=(100, 30), run_before=open_help)
+    assert snap_compare(app_with(FakeSession, tmp_path), terminal_size=(100, 30), run_before=open_help)
 
 
-def test_error_notification(snap_compare: Any) -> None:
-    assert snap_compare(app_with(FailingSession), terminal_size=(80, 24), run_before=settle)
+def test_error_notification(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(app_with(FailingSession, tmp_path), terminal_size=(80, 24), run_before=settle)

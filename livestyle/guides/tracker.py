@@ -204,6 +204,17 @@ class BlobTracker:
             return None
         return hm
 
+    def _seed_box(self, key: _Key, margin: int) -> tuple[int, int, int, int]:
+        """``(x0, y0, x1, y1)`` around the key's seeds, grown by ``margin`` px, inside the frame."""
+        h, w = self.shape
+        if len(key.points) == 0:
+            return 0, 0, w, h
+        lo = np.floor(key.points.min(axis=0)).astype(int) - margin
+        hi = np.ceil(key.points.max(axis=0)).astype(int) + margin + 1
+        x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+        x1, y1 = min(w, max(int(hi[0]), x0 + 16)), min(h, max(int(hi[1]), y0 + 16))
+        return max(0, min(x0, x1 - 16)), max(0, min(y0, y1 - 16)), x1, y1  # DIS needs a few px
+
     def _anchor(self, gray: np.ndarray, mask: np.ndarray | None) -> bool:
         """Re-measure seeds directly from the key; True when enough seeds were confirmed."""
         key = self.keys[self.active]
@@ -211,11 +222,19 @@ class BlobTracker:
         if hm is None:
             return False
         h, w = self.shape
-        pre = cv2.warpPerspective(gray, hm, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                  borderMode=cv2.BORDER_REPLICATE)  # pre(x) = frame(hm·x)
-        f_kp = self._anchor_flow(key.gray, pre)
-        f_pk = self._anchor_flow(pre, key.gray)
-        moved, ok = points_consistent(f_kp, f_pk, key.points, tol=self.fb_tol)
+        # Flow only where the seeds are: the key's seed box plus a margin (the person is
+        # usually a third of the frame, so this is ~3x cheaper than whole-frame flow).
+        x0, y0, x1, y1 = self._seed_box(key, margin=24)
+        shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
+        pre = cv2.warpPerspective(gray, hm @ shift, (x1 - x0, y1 - y0),
+                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)  # pre(x) = frame(hm·(x + box origin))
+        kc = np.ascontiguousarray(key.gray[y0:y1, x0:x1])
+        f_kp = self._anchor_flow(kc, pre)
+        f_pk = self._anchor_flow(pre, kc)
+        origin = np.array([x0, y0], np.float32)
+        moved, ok = points_consistent(f_kp, f_pk, key.points - origin, tol=self.fb_tol)
+        moved += origin
         q = cv2.perspectiveTransform(moved.reshape(-1, 1, 2).astype(np.float64), hm).reshape(-1, 2)
         ok &= (q[:, 0] >= 0) & (q[:, 0] <= w - 1) & (q[:, 1] >= 0) & (q[:, 1] <= h - 1)
         if ok.sum() < max(8, 0.2 * self._in_mask_expected(mask)):

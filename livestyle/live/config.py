@@ -21,8 +21,9 @@ class LiveConfig:
     background: str = "keep"
     guides: bool = True
     denoise: bool = True
-    segment_every: int = 1
+    segment_every: int = 2  # the network every 2nd frame; the mask follows the flow in between
     segment_model: str | None = None
+    render_scale: float = 1.0  # < 1: the network works on the frame resized by this (see StyleStage)
     preset: str = DEFAULT_PRESET
     device: str = "auto"
     precision: str = "auto"

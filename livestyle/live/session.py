@@ -93,7 +93,8 @@ class LiveSession:
             denoiser = CausalDenoiser()
         self._segmenter = self._make_segmenter() if cfg.masked else None
         self.stage = StyleStage(self.in_slot, self.out_slot, self._stop, self.settings, denoiser,
-                                self._segmenter, on_error=lambda m: self.notify(m, "error"))
+                                self._segmenter, on_error=lambda m: self.notify(m, "error"),
+                                scale=cfg.render_scale)
         self.capture = CaptureThread(self.source, self.in_slot, self._stop)
         self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop)
         if self.style is not None:
@@ -135,10 +136,17 @@ class LiveSession:
             time.sleep(0.05)
 
     # -- pieces -----------------------------------------------------------------
-    def _make_segmenter(self):
-        from ..segment import Segmenter
+    @property
+    def work_size(self) -> tuple[int, int]:
+        """``(width, height)`` the network, guides and keyframes work at (the source's, times the render scale)."""
+        w, h, r = self.source.width, self.source.height, self.cfg.render_scale
+        return (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
 
-        return Segmenter(model_path=self.cfg.segment_model, every=self.cfg.segment_every)
+    def _make_segmenter(self):
+        from ..segment import Segmenter, default_model
+
+        model = self.cfg.segment_model or default_model(*self.work_size)
+        return Segmenter(model_path=model, every=self.cfg.segment_every)
 
     def _create_sink(self, spec) -> Sink:
         return spec.create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side,
@@ -174,7 +182,7 @@ class LiveSession:
         except LivestyleError:
             return []
         guides = make_guides(self._guide_names())
-        size = (self.source.width, self.source.height)
+        size = self.work_size
         pairs = []
         for k in kfs:
             if k.key.shape[1::-1] != size:  # a keyframe from another resolution: carry its guide at ours

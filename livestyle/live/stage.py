@@ -1,7 +1,13 @@
-"""The per-frame work of the live pipeline, in its own thread.
+"""The per-frame work of the live pipeline, in two threads that overlap.
 
-latest camera frame -> causal denoise -> segmentation -> blob guide -> U-Net
-(on the person's box in masked mode) -> composite -> latest output slot.
+    prepare (thread "style-prep"):  latest camera frame -> causal denoise ->
+        segmentation -> blob guide -> network input (the person's box in masked mode)
+    finish (thread "style-net"):    U-Net -> composite -> latest output slot
+
+While the network works on frame t, the next frame is already being prepared:
+on two cores the stylized rate is set by the slower half, not by the sum.
+The hand-over holds one job, so a slow network makes ``prepare`` wait (and
+the camera's newest frame wins in the input slot): lag never builds up.
 
 A failure in any step of one frame is reported and that frame goes out
 unstylized: the live output never stops. New weights and new keyframes are
@@ -15,11 +21,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
 from ..capture import Frame
-from ..infer import Stylizer
+from ..infer import Stylizer, batch_to_frames, frames_to_batch
 from ..outputs import OutFrame
 from ..slot import LatestSlot
 from .composite import background, blend, person_box
@@ -35,11 +42,69 @@ class StageSettings:
     enabled: bool = True  # False: pass frames through unstylized
 
 
+@dataclass
+class Job:
+    """One frame between the two halves: either ``ready`` (nothing to stylize) or a network input."""
+
+    frame: Frame
+    img: np.ndarray  # (H, W, 3) uint8 BGR, denoised
+    ready: np.ndarray | None = None  # the finished output when there is nothing to stylize
+    stylizer: Stylizer | None = None
+    batch: torch.Tensor | None = None  # (1, C, h, w) network input
+    size: tuple[int, int] = (0, 0)  # (h, w) of the stylized region before padding
+    mask: np.ndarray | None = None  # (H, W) float32 person probability (masked mode)
+    box: tuple[int, int, int, int] | None = None  # (y0, y1, x0, x1) stylized region; None = whole frame
+    bg: str = "keep"
+    error: str = ""
+
+
+class Handoff:
+    """One job from the prep thread to the net thread; ``put`` returns once the job was taken.
+
+    Waiting until the network *takes* the job (not until there is room) makes the prep
+    thread start its next camera frame exactly when the network starts this one, so a
+    prepared frame never sits waiting for a whole network pass: lag stays one prep plus
+    one network time.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._job: Job | None = None
+
+    def put(self, job: Job, halt: threading.Event) -> None:
+        with self._cond:
+            self._job = job
+            self._cond.notify_all()
+            while self._job is job and not halt.is_set():
+                self._cond.wait(0.1)
+
+    def take(self, timeout: float) -> Job | None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._job is not None, timeout)
+            job, self._job = self._job, None
+            self._cond.notify_all()
+            return job
+
+
 class StyleStage(threading.Thread):
+    """The "style-prep" thread; it starts and stops its "style-net" partner.
+
+    ``scale`` < 1 ("render scale") runs denoise, segmentation, guides and the network on
+    the frame resized by ``scale`` and brings the result back to full size: the
+    network's change of the frame (stylized - input) is upsampled and added to the
+    full-resolution camera frame, so the frame's own detail stays sharp (for presets
+    that predict a change of their input, this is what they do anyway, at lower
+    resolution); the mask is upsampled and the composite is done at full size.
+    """
+
     def __init__(self, inp: LatestSlot[Frame], out: LatestSlot[OutFrame], stop: threading.Event,
                  settings: StageSettings, denoiser=None, segmenter=None,
-                 on_error: Callable[[str], None] | None = None, threads: int | None = None):
-        super().__init__(name="style-stage", daemon=True)
+                 on_error: Callable[[str], None] | None = None, threads: int | None = None,
+                 scale: float = 1.0):
+        super().__init__(name="style-prep", daemon=True)
+        if not 0.0 < scale <= 1.0:
+            raise ValueError(f"render scale must be in (0, 1], got {scale}")
+        self.scale = scale  # the network and its helpers see frames resized by this
         self.inp, self.out, self._halt = inp, out, stop
         self.settings = settings
         self.denoiser, self.segmenter = denoiser, segmenter
@@ -49,6 +114,8 @@ class StyleStage(threading.Thread):
         self._lock = threading.Lock()
         self._stylizer: Stylizer | None = None
         self._trackers: list = []
+        self._jobs = Handoff()
+        self._net = threading.Thread(target=self._net_loop, name="style-net", daemon=True)
         self.last_input: tuple[np.ndarray, np.ndarray | None] | None = None  # (denoised frame, mask)
         self.errors = 0
         self._last_error, self._last_error_t = "", 0.0
@@ -68,48 +135,88 @@ class StyleStage(threading.Thread):
     def stylizer(self) -> Stylizer | None:
         return self._stylizer
 
-    # -- the loop -------------------------------------------------------------
+    def start(self) -> None:
+        self._net.start()
+        super().start()
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self._net.is_alive():
+            self._net.join(timeout)
+
+    def is_alive(self) -> bool:
+        return super().is_alive() or self._net.is_alive()
+
+    # -- the two loops ------------------------------------------------------------
     def run(self) -> None:
+        """Prepare the newest camera frame, hand it to the network thread (waits while it is busy)."""
+        while not self._halt.is_set():
+            fr = self.inp.get(timeout=0.1)
+            if fr is None:
+                continue
+            try:
+                job = self.prepare(fr)
+            except Exception as e:  # never take the output down
+                job = Job(fr, fr.image, ready=fr.image, error=f"stylize failed: {type(e).__name__}: {e}")
+            self._jobs.put(job, self._halt)
+
+    def _net_loop(self) -> None:
         if self.threads:
             torch.set_num_threads(self.threads)
         with torch.inference_mode():
             while not self._halt.is_set():
-                fr = self.inp.get(timeout=0.1)
-                if fr is None:
+                job = self._jobs.take(timeout=0.1)
+                if job is None:
                     continue
                 try:
-                    img = self.process(fr.image)
+                    img = self.finish(job)
                 except Exception as e:  # never take the output down
-                    self.errors += 1
-                    msg = f"stylize failed: {type(e).__name__}: {e}".splitlines()[0]
-                    now = time.monotonic()
-                    if msg != self._last_error or now - self._last_error_t > 10.0:  # once per 10 s, not per frame
-                        self._last_error, self._last_error_t = msg, now
-                        self.on_error(msg)
-                    img = fr.image
-                self.out.put(OutFrame(img, original=fr.image, t_capture=fr.t_capture))
+                    job.error = f"stylize failed: {type(e).__name__}: {e}"
+                    img = job.frame.image
+                if job.error:
+                    self._report(job.error)
+                self.out.put(OutFrame(img, original=job.frame.image, t_capture=job.frame.t_capture))
                 self.processed += 1
                 self.timer.frame_done()
 
+    def _report(self, error: str) -> None:
+        self.errors += 1
+        msg = error.splitlines()[0]
+        now = time.monotonic()
+        if msg != self._last_error or now - self._last_error_t > 10.0:  # once per 10 s, not per frame
+            self._last_error, self._last_error_t = msg, now
+            self.on_error(msg)
+
+    # -- the work of one frame (callable directly, e.g. by ``livestyle calibrate``) ----
     def process(self, frame: np.ndarray) -> np.ndarray:
-        """One frame: ``(H, W, 3) uint8 BGR`` in and out."""
+        """One frame, both halves in this thread: ``(H, W, 3) uint8 BGR`` in and out."""
+        with torch.inference_mode():
+            return self.finish(self.prepare(Frame(frame, time.perf_counter(), 0)))
+
+    def prepare(self, fr: Frame) -> Job:
+        """Denoise, segment, carry the guides and build the network input of one frame."""
         s, t = self.settings, self.timer
         with self._lock:
             stylizer, trackers = self._stylizer, self._trackers
         t0 = time.perf_counter()
-        img = self.denoiser(frame) if self.denoiser is not None else frame
+        img = fr.image
+        if self.scale < 1.0:
+            h, w = img.shape[:2]
+            img = cv2.resize(img, (max(16, round(w * self.scale)), max(16, round(h * self.scale))),
+                             interpolation=cv2.INTER_AREA)
+        img = self.denoiser(img) if self.denoiser is not None else img
         t1 = time.perf_counter()
         t.add("denoise", 1000 * (t1 - t0))
+        flow = getattr(self.denoiser, "last_flow", None)  # current -> previous: one DIS run per frame, shared
         need_mask = s.masked and self.segmenter is not None
-        mask = self.segmenter(img) if need_mask else None  # (H, W) float32 in [0, 1]
+        mask = self.segmenter(img, flow_to_prev=flow) if need_mask else None  # (H, W) float32 in [0, 1]
         t2 = time.perf_counter()
         if need_mask:
             t.add("segment", 1000 * (t2 - t1))
         mask_u8 = None if mask is None else (mask > 0.5).astype(np.uint8) * 255
         self.last_input = (img, mask_u8)
         if stylizer is None or not s.enabled:
-            return img
-        flow = getattr(self.denoiser, "last_flow", None)  # reuse the denoiser's flow: one DIS run per frame
+            return Job(fr, img, ready=img if self.scale == 1.0 else fr.image)
         guides = [tr.update(img, mask_u8, flow_to_prev=flow) for tr in trackers]
         t3 = time.perf_counter()
         if trackers:
@@ -119,24 +226,57 @@ class StyleStage(threading.Thread):
             box = person_box(mask, stylizer.model.stride)
             if box is None:  # nobody in the frame: nothing to stylize
                 t.add("stylize", 0.0)
-                return background(img, s.background)
-        if box is None:
-            styled = stylizer([img], [guides])[0]
-        else:
+                return Job(fr, img, ready=background(img if self.scale == 1.0 else fr.image, s.background))
+        region, g = img, guides
+        if box is not None:
             y0, y1, x0, x1 = box
-            crop = np.ascontiguousarray(img[y0:y1, x0:x1])
-            g = [np.ascontiguousarray(x[y0:y1, x0:x1]) for x in guides]
-            styled_crop = stylizer([crop], [g])[0]
+            region, g = img[y0:y1, x0:x1], [x[y0:y1, x0:x1] for x in guides]
+        batch = frames_to_batch([region], [g], stylizer.model.stride)
+        t.add("prepare", 1000 * (time.perf_counter() - t3))
+        return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
+                   bg=s.background)
+
+    def finish(self, job: Job) -> np.ndarray:
+        """Run the network on a prepared job and composite: the output frame ``(H, W, 3) uint8 BGR``."""
+        if job.ready is not None:
+            return job.ready
+        assert job.stylizer is not None and job.batch is not None
+        t3 = time.perf_counter()
+        h, w = job.size
+        styled = batch_to_frames(job.stylizer.run(job.batch)[..., :h, :w])[0]
         t4 = time.perf_counter()
-        t.add("stylize", 1000 * (t4 - t3))
-        if mask is None:
-            out = styled
-        elif box is None:  # background stylized too
+        self.timer.add("stylize", 1000 * (t4 - t3))
+        img, mask, box = job.img, job.mask, job.box
+        if self.scale < 1.0:
+            img, styled, mask, box = self._to_full_size(job, styled)
+        if mask is None or box is None:  # whole frame (background stylized too)
             out = styled
         else:
-            bg = background(img, s.background)
+            bg = background(img, job.bg)
             out = bg.copy() if bg is img else bg
             y0, y1, x0, x1 = box
-            out[y0:y1, x0:x1] = blend(styled_crop, out[y0:y1, x0:x1], mask[y0:y1, x0:x1])
-        t.add("composite", 1000 * (time.perf_counter() - t4))
+            out[y0:y1, x0:x1] = blend(styled, out[y0:y1, x0:x1], mask[y0:y1, x0:x1])
+        self.timer.add("composite", 1000 * (time.perf_counter() - t4))
         return out
+
+    def _to_full_size(self, job: Job, styled: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[int, int, int, int] | None]:
+        """Bring a render-scaled result back to the camera's size: (frame, styled region, mask, box)."""
+        full = job.frame.image
+        fh, fw = full.shape[:2]
+        sh, sw = job.img.shape[:2]
+        y0, y1, x0, x1 = job.box if job.box is not None else (0, sh, 0, sw)
+        box = (round(y0 * fh / sh), round(y1 * fh / sh), round(x0 * fw / sw), round(x1 * fw / sw))
+        fy0, fy1, fx0, fx1 = box
+        size = (fx1 - fx0, fy1 - fy0)
+        region = full[fy0:fy1, fx0:fx1]
+        if job.stylizer is not None and job.stylizer.model.cfg.residual:
+            change = cv2.subtract(styled, job.img[y0:y1, x0:x1], dtype=cv2.CV_16S)  # what the style did
+            up = cv2.resize(change, size, interpolation=cv2.INTER_LINEAR)
+            out = cv2.add(region, up, dtype=cv2.CV_8U)  # saturates to [0, 255]
+        else:
+            out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
+        mask = None
+        if job.mask is not None:
+            mask = cv2.resize(job.mask, (fw, fh), interpolation=cv2.INTER_LINEAR)
+        return full, out, mask, (box if job.box is not None else None)

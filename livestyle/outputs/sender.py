@@ -1,11 +1,15 @@
 """The paced output thread: latest finished frame -> every sink, at a steady frame rate.
 
-The sender, not the stylizer, sets the output pace. On every tick it takes
-the newest frame from the slot without waiting; when nothing new came (the
-stylizer is late because training hogs the CPU) it sends the previous frame
-again and counts a repeat, so a video call never sees the camera freeze
-(Linux-Fake-Background-Webcam's sender works the same way). A sink that
-raises is marked errored and skipped; the others go on.
+The sender, not the stylizer, sets the output pace: time is cut into frame
+intervals of ``1/fps`` and exactly one frame goes out per interval. A new
+frame is sent the moment it arrives (no waiting for a tick: that would add
+half a frame of latency on average) unless this interval already sent one,
+in which case it goes out at the start of the next. When nothing new came
+during a whole interval (the stylizer is late because training hogs the
+CPU) the previous frame is sent again and counted as a repeat, so a video
+call never sees the camera freeze (Linux-Fake-Background-Webcam's sender
+repeats frames the same way). A sink that raises is marked errored and
+skipped; the others go on.
 """
 
 from __future__ import annotations
@@ -126,21 +130,28 @@ class Sender(threading.Thread):
     def run(self) -> None:
         period = 1.0 / self.target_fps
         last: OutFrame | None = None
-        next_t = time.perf_counter()
+        start = time.perf_counter()  # of the current frame interval
+        sent = False  # whether this interval has sent its frame
         try:
             while not self._stop_event.is_set():
-                item = self.slot.get(timeout=0.0)
-                fresh = item is not None
-                if item is not None:
-                    last = item if isinstance(item, OutFrame) else OutFrame(image=item)
-                if last is not None:
-                    self._send_all(last, fresh)
-                self._close_removed()
-                next_t += period
+                end = start + period
                 now = time.perf_counter()
-                if now - next_t > period:  # fell behind (a slow sink): restart the schedule, no burst
-                    next_t = now
-                self._stop_event.wait(max(0.0, next_t - now))
+                if not sent:  # wait for a new frame until the interval ends
+                    item = self.slot.get(timeout=max(0.0, end - now))
+                    if item is not None:
+                        last = item if isinstance(item, OutFrame) else OutFrame(image=item)
+                        self._send_all(last, fresh=True)
+                        sent = True
+                        continue
+                    self._stop_event.wait(max(0.0, end - time.perf_counter()))  # a closed slot returns early
+                    if last is not None and not self._stop_event.is_set():
+                        self._send_all(last, fresh=False)  # nothing new for a whole interval
+                else:
+                    self._stop_event.wait(max(0.0, end - now))
+                self._close_removed()
+                start, sent = end, False
+                if time.perf_counter() - start > period:  # fell behind (a slow sink): no burst
+                    start = time.perf_counter()
         finally:
             self._close_removed()
             for sink in self.sinks:

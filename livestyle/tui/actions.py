@@ -20,6 +20,7 @@ from .screens.main import MainScreen
 from .screens.pick_source import SourcePicker
 from .screens.pick_style import AskPath, AutoStylePicker
 from .settings import Settings
+from .widgets.sinks import VCAM_HINT
 
 TRAINING_STATES = ("starting", "preparing", "training")
 
@@ -49,7 +50,7 @@ class Actions:
         def save_settings(self, quiet: bool = False) -> None: ...
         def start_session(self, cfg: LiveConfig) -> None: ...
         def _subtitle(self) -> str: ...
-        def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
+        push_screen: Any  # App.push_screen's overloads; a stub here would clash with them
 
     # -- keyframes -------------------------------------------------------------------
     def current_keyframe(self) -> str | None:
@@ -115,6 +116,10 @@ class Actions:
         on = self.main.preview.toggle_mirror()
         self.tell(f"preview mirror {'on' if on else 'off'} (the camera output is never mirrored)")
 
+    def action_side_by_side(self) -> None:
+        on = self.main.preview.toggle_side_by_side()
+        self.tell("preview: original | stylized (x: stylized only)" if on else "preview: stylized only")
+
     # -- outputs ---------------------------------------------------------------------------
     def _outputs_without(self, kind: str) -> str:
         kept = [o for o in self.cfg.outputs.split(",") if o.strip() and not o.strip().startswith(kind)]
@@ -149,7 +154,7 @@ class Actions:
         self.tell(f"virtual camera on: {getattr(sink, 'name', 'vcam')}")
 
     def _vcam_off(self, _: Any) -> None:
-        self.vcam_why = "v turns it on"
+        self.vcam_why = VCAM_HINT
         self._set_outputs(self._outputs_without("vcam"))
         self.tell("virtual camera off")
 

@@ -29,8 +29,11 @@ from ..live.session import LiveConfig, LiveSession
 from . import settings as settings_mod
 from .actions import Actions
 from .args import add_arguments, apply, settings_path
+from .imaging import resolve_preview
 from .screens.main import MainScreen
 from .settings import Settings
+from .vcam import probe_vcam
+from .widgets.sinks import VCAM_CHECKING, VCAM_HINT
 
 __all__ = ["LivestyleApp", "add_arguments", "config_from_settings", "run"]
 
@@ -65,6 +68,8 @@ class LivestyleApp(Actions, App[int]):
     ``settings_path`` None: settings are not saved (tests). ``session_factory``
     builds the session (tests inject a fake with frozen numbers); ``poll_hz``
     0 stops the poll timer (snapshot tests call ``poll()`` themselves).
+    ``preview``: how the preview and thumbnails are drawn, ``"blocks"``,
+    ``"kitty"`` or ``"sixel"`` (``run`` asks the terminal; see ``imaging``).
     """
 
     CSS_PATH = "livestyle.tcss"
@@ -78,6 +83,7 @@ class LivestyleApp(Actions, App[int]):
         Binding("v", "vcam", "vcam"),
         Binding("c", "record", "rec"),
         Binding("o", "pick_source", "source"),
+        Binding("x", "side_by_side", "split", tooltip="preview the camera frame and the stylized one side by side"),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
         Binding("b", "background", "background"),
@@ -88,7 +94,8 @@ class LivestyleApp(Actions, App[int]):
     ]
 
     def __init__(self, cfg: LiveConfig, settings: Settings | None = None, settings_path: Path | None = None,
-                 session_factory: SessionFactory = LiveSession, poll_hz: float = 4.0) -> None:
+                 session_factory: SessionFactory = LiveSession, poll_hz: float = 4.0,
+                 preview: str = "blocks") -> None:
         super().__init__()
         start_resource_tracker()
         self.cfg = cfg
@@ -97,7 +104,7 @@ class LivestyleApp(Actions, App[int]):
         self.session_factory = session_factory
         self.poll_hz = poll_hz
         self.session: Any = None
-        self.main = MainScreen()
+        self.main = MainScreen(preview)
         self.auto_styled: dict[str, str] = {}
         self.vcam_why = ""
         self.last_stats: Any = None
@@ -114,6 +121,9 @@ class LivestyleApp(Actions, App[int]):
         if self.poll_hz > 0:
             self._timer = self.set_interval(1.0 / self.poll_hz, self.poll)
         self.start_session(self.cfg)
+        if not any(o.strip().startswith("vcam") for o in self.cfg.outputs.split(",")):
+            self.vcam_why = VCAM_CHECKING  # the session opens a requested vcam itself and shows its state
+            self._probe_vcam(self.cfg.vcam_backend)
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -157,6 +167,23 @@ class LivestyleApp(Actions, App[int]):
             return
         if get_current_worker().is_cancelled or self._closing or not self._from_thread(self._session_ready, session):
             session.close()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="vcam-probe")
+    def _probe_vcam(self, backend: str | None) -> None:
+        """Can a virtual camera open here? Runs once at start, off the UI thread (a driver may block)."""
+        try:
+            result = probe_vcam(backend)
+        except Exception as e:  # a probe bug must not hide the rest of the UI
+            result = (f"check failed: {type(e).__name__}", f"virtual camera check failed ({type(e).__name__}): {e}")
+        self._from_thread(self._vcam_probed, result)
+
+    def _vcam_probed(self, result: tuple[str, str] | None) -> None:
+        if self.vcam_why != VCAM_CHECKING:
+            return  # the user pressed v meanwhile: that answer is newer
+        self.vcam_why = VCAM_HINT if result is None else result[0]
+        if result is not None:
+            self.tell(result[1])
+        self.poll()
 
     def _from_thread(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Run ``fn`` on the UI thread; False when the app is gone (shutting down)."""
@@ -211,7 +238,8 @@ class LivestyleApp(Actions, App[int]):
             self.sub_title = self._subtitle()
         for ev in events:
             self.tell(ev.message, ev.severity if ev.severity in ("information", "warning", "error") else "warning")
-        self.main.show(st, getattr(frame, "image", None), self.auto_styled, self.vcam_why, self._select)
+        self.main.show(st, getattr(frame, "image", None), self.auto_styled, self.vcam_why, self._select,
+                       getattr(frame, "original", None), Path(self.cfg.style) if self.cfg.style else None)
         self._select = None
 
     def tell(self, message: str, severity: str = "information") -> None:
@@ -265,7 +293,8 @@ def run(args: argparse.Namespace | None = None) -> int:
     """Open the TUI: settings file (``--config`` or the default) overridden by ``args``; 0 on a clean quit."""
     path = settings_path(args)
     s = apply(settings_mod.load(path), args)
-    app = LivestyleApp(config_from_settings(s), s, path)
+    protocol = resolve_preview(s.preview)  # asks the terminal: must run before Textual takes it over
+    app = LivestyleApp(config_from_settings(s), s, path, preview=protocol)
     app.run()
     return app.return_code or 0
 

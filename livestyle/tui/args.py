@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import LivestyleError
 from . import settings as settings_mod
-from .settings import Settings
+from .settings import PREVIEW_MODES, Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Add ``--style``, ``--source``, ``--output``, ``--masked/--no-masked`` and ``--config FILE`` to ``p``.
+    """Add ``--style``, ``--source``, ``--output``, ``--masked/--no-masked``, ``--preview`` and ``--config FILE``.
 
     Every default is ``None`` so that an absent flag keeps the settings file's
     (or last session's) value.
@@ -23,6 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", default=None, help="comma-separated: vcam[:DEVICE], preview, record:FILE, null")
     p.add_argument("--masked", action=argparse.BooleanOptionalAction, default=None,
                    help="stylize only the person (mediapipe segmentation)")
+    p.add_argument("--preview", default=None, choices=PREVIEW_MODES,
+                   help="TUI preview and keyframe thumbnails: auto = real images where the terminal supports "
+                        "the Kitty graphics protocol or Sixel, else half blocks; kitty | sixel force one; "
+                        "blocks = half blocks only (default: the settings file's, else auto)")
     p.add_argument("--config", default=None, metavar="FILE",
                    help=f"settings file (default: {settings_mod.default_path()})")
 
@@ -42,8 +47,9 @@ def apply(s: Settings, args: argparse.Namespace | None) -> Settings:
     """``s`` with every flag given in ``args`` applied (flags win over the file)."""
     if args is None:
         return s
-    changes: dict[str, object] = {}
-    for flag, key in (("style", "style"), ("source", "source"), ("output", "outputs"), ("masked", "masked")):
+    changes: dict[str, Any] = {}
+    for flag, key in (("style", "style"), ("source", "source"), ("output", "outputs"), ("masked", "masked"),
+                      ("preview", "preview")):
         value = getattr(args, flag, None)
         if value is not None:
             changes[key] = value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -20,6 +21,8 @@ from ..errors import LivestyleError
 from ..imageio import write_atomic
 
 FILE_NAME = "settings.toml"
+PREVIEW_MODES = ("auto", "kitty", "sixel", "blocks")
+"""``preview`` values: ask the terminal, force an image protocol, or half blocks only."""
 ENV_DIR = "LIVESTYLE_CONFIG_DIR"
 
 
@@ -41,6 +44,9 @@ class Settings:
     """Stylize only the person (mediapipe segmentation)."""
     background: str = "keep"
     """Background in masked mode: keep | blur | solid | stylized."""
+    preview: str = "auto"
+    """How the TUI draws the preview and keyframe thumbnails: auto (images where the terminal shows them
+    via the Kitty graphics protocol or Sixel, else half blocks) | kitty | sixel | blocks."""
     painter: str = ""
     """Command that opens a keyframe for painting; "" = the system's opener (xdg-open / open / startfile).
     "{path}" in the command is replaced by the file; otherwise the file is appended."""
@@ -97,7 +103,7 @@ def load(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as e:
         raise LivestyleError(f"{path}: not valid TOML ({e}); fix it or delete it to start from defaults") from e
     known = {f.name: f for f in fields(Settings)}
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
             raise LivestyleError(f"{path}: unknown key {key!r}; valid keys: {', '.join(known)}")

@@ -23,6 +23,7 @@ every live frame is then stylized and sent to the virtual camera.
 | **m** | masked mode: stylize only the person |
 | **b** | cycle the background (keep, blur, solid, stylized) |
 | **r** | mirror the preview (never the camera) |
+| **x** | preview original \\| stylized side by side |
 | **v** | virtual camera on / off |
 | **c** | record start / stop (`livestyle-DATE.mp4`) |
 | **1–9** | switch to a style folder of the styles directory |
@@ -34,8 +35,14 @@ every live frame is then stylized and sent to the virtual camera.
 Live numbers: per-stage milliseconds are dn (causal denoise), seg
 (person segmentation), gd (blob guide), net (the U-Net), comp (composite).
 
+The preview and the highlighted keyframe's thumbnails (key and painting)
+are real images in terminals with the Kitty graphics protocol or Sixel,
+else half-block characters: `--preview auto|kitty|sixel|blocks`. At
+start-up the sources panel says whether a virtual camera can open here,
+and if not, why and how to install one.
+
 Settings live in `settings.toml` in your config folder (painter command,
-styles and recording folders, size and frame rate); the last source, style
+styles and recording folders, preview, size and frame rate); the last source, style
 and outputs are restored on start.
 """
 

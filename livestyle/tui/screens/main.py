@@ -7,6 +7,7 @@ stats snapshot and the latest frame, and its keys are the app's bindings.
 from __future__ import annotations
 
 from contextlib import suppress
+from pathlib import Path
 
 import numpy as np
 from rich.text import Text
@@ -14,13 +15,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, OptionList
 
 from ..widgets.keyframes import KeyframeList
 from ..widgets.messages import MessageLog
 from ..widgets.preview import Preview
 from ..widgets.sinks import SinksPanel
 from ..widgets.stats import StatsPanel
+from ..widgets.thumbs import KeyframeThumbs
 from ..widgets.training import TrainingPanel
 
 
@@ -31,7 +33,16 @@ def _titled(widget, title: str, id: str):  # type: ignore[no-untyped-def]
 
 
 class MainScreen(Screen[None]):
-    """The control room. ``show(stats, image, ...)`` updates every panel from one snapshot."""
+    """The control room. ``show(stats, image, ...)`` updates every panel from one snapshot.
+
+    ``protocol``: how the preview and thumbnails are drawn (``"blocks"``,
+    ``"kitty"`` or ``"sixel"``; see ``livestyle.tui.imaging``).
+    """
+
+    def __init__(self, protocol: str = "blocks") -> None:
+        super().__init__()
+        self.protocol = protocol
+        self.style_dir: Path | None = None
 
     ready = False
     """True once the panels exist (the poll timer may fire before)."""
@@ -56,12 +67,15 @@ class MainScreen(Screen[None]):
             yield _titled(StatsPanel("waiting for frames…"), "live", "stats")
             with Vertical(id="preview-box") as box:
                 box.border_title = "preview"
-                yield Preview(id="preview")
+                yield Preview(self.protocol, id="preview")
         with Horizontal(id="middle"):
             yield _titled(TrainingPanel(), "training", "training")
-            yield _titled(KeyframeList(), "keyframes", "keyframes")
+            with Horizontal(id="keyframes") as box:
+                box.border_title = "keyframes"
+                yield KeyframeList(id="keyframe-list")
+                yield KeyframeThumbs(self.protocol, id="keyframe-thumbs")
         yield _titled(MessageLog(), "messages", "messages")
-        yield Footer()
+        yield Footer(compact=True)  # compact: the keys that matter most fit 80 columns
 
     @property
     def preview(self) -> Preview:
@@ -70,6 +84,14 @@ class MainScreen(Screen[None]):
     @property
     def keyframes(self) -> KeyframeList:
         return self.query_one(KeyframeList)
+
+    @property
+    def thumbs(self) -> KeyframeThumbs:
+        return self.query_one(KeyframeThumbs)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if isinstance(event.option_list, KeyframeList):
+            self.thumbs.show(self.style_dir, event.option.id)
 
     def log_message(self, message: str, severity: str) -> None:
         """Append one line to the messages panel (the toasts fade; this keeps them)."""
@@ -86,14 +108,21 @@ class MainScreen(Screen[None]):
                                                                 ("\npress o to pick a source", "dim")))
 
     def show(self, st: object, image: np.ndarray | None, auto: dict[str, str], vcam_why: str,
-             select: str | None = None) -> None:
-        """Update all panels from a ``SessionStats``-like snapshot and a ``(H, W, 3) uint8 BGR`` frame."""
+             select: str | None = None, original: np.ndarray | None = None,
+             style_dir: Path | None = None) -> None:
+        """Update all panels from a ``SessionStats``-like snapshot and a ``(H, W, 3) uint8 BGR`` frame.
+
+        ``original``: the camera frame ``image`` came from (side-by-side
+        preview); ``style_dir``: the style folder whose keyframes are listed.
+        """
         if not self.ready:
             return
         self.failure = None
+        self.style_dir = style_dir
         with suppress(NoMatches):  # the panels go away before the screen's unmount at shutdown
             self.query_one(SinksPanel).show(st, vcam_why)
             self.query_one(StatsPanel).show(st)
             self.query_one(TrainingPanel).show(getattr(st, "training", {}) or {})
             self.keyframes.show(getattr(st, "keyframes", {}) or {}, auto, select)
-            self.preview.show(image)
+            self.thumbs.show(style_dir, self.keyframes.current)
+            self.preview.show(image, original)

@@ -14,7 +14,8 @@ def keyframe_label(name: str, status: str, auto: str | None) -> Text:
     mark, colour, text = LABELS.get(status, ("?", "red", status))
     if status == "painted" and auto:
         mark, colour, text = "◆", "cyan", f"auto-styled ({auto})"
-    return Text.assemble((f"{mark} ", colour), (f"{name}  ", "bold"), (text, colour))
+    return Text.assemble((f"{mark} ", colour), (f"{name}  ", "bold"), (text, colour),
+                         no_wrap=True, overflow="ellipsis")
 
 
 class KeyframeList(OptionList):

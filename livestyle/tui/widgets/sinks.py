@@ -7,15 +7,25 @@ from textual.widgets import Static
 
 STATE_STYLE = {"on": "green", "off": "dim"}
 
+VCAM_HINT = "v turns it on"
+"""Why the virtual camera is off when it could be on (dim, not an error)."""
+VCAM_CHECKING = "checking…"
+"""Shown while the start-up probe runs."""
+
 
 def _state_style(state: str) -> str:
     return STATE_STYLE.get(state, "red" if state.startswith("error") else "yellow")
 
 
 def sinks_text(st: object, vcam_why: str = "") -> Text:
-    """Source line, masked/background line, then one line per sink; ``vcam_why``: why vcam is off."""
+    """Source line, masked/background line, then one line per sink.
+
+    ``vcam_why``: why the virtual camera is off, as ``"REASON"`` or
+    ``"REASON; fix: COMMAND"`` (the fix gets its own line). Lines never wrap
+    (a narrow panel cuts them with "…"; the messages panel has them whole).
+    """
     src = getattr(st, "source", {}) or {}
-    t = Text()
+    t = Text(no_wrap=True, overflow="ellipsis")
     t.append("source ", "dim").append(str(src.get("name", "-")), "bold")
     if src:
         state = str(src.get("state", ""))
@@ -32,8 +42,11 @@ def sinks_text(st: object, vcam_why: str = "") -> Text:
         t.append(f"{name} ").append(state, _state_style(state))
     if not any(n.startswith("vcam") for n, _ in sinks):
         t.append("\n○ vcam ", "dim").append("off", "dim")
-        if vcam_why:
-            t.append(f" ({vcam_why})", "red")
+        why, _, fix = vcam_why.partition("; fix: ")
+        if why:
+            t.append(f" ({why})", "dim" if why in (VCAM_HINT, VCAM_CHECKING) else "red")
+        if fix:
+            t.append(f"\n  fix: {fix}", "yellow")
     if not any(n.startswith("record") for n, _ in sinks):
         t.append("\n○ record ", "dim").append("off (c)", "dim")
     return t

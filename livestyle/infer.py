@@ -8,12 +8,15 @@ between frames (``swap``), so a live pipeline never sees half-loaded weights.
 
 from __future__ import annotations
 
+import copy
 import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from . import checkpoint
 from .device import Compute, pick
@@ -49,6 +52,26 @@ def batch_to_frames(out: torch.Tensor) -> list[np.ndarray]:
     return [np.ascontiguousarray(a) for a in arr]
 
 
+def fold_batch_norm(model: nn.Module) -> nn.Module:
+    """An inference copy of ``model`` (in eval mode) with every conv -> batch norm pair merged into one conv.
+
+    In eval mode batch norm is a per-channel affine map, so it folds exactly into the
+    preceding convolution's weights and bias: one pass over the activations fewer per
+    layer (~10% of the fast preset's CPU time at 640x360).
+    """
+    net = copy.deepcopy(model).eval()
+    for seq in net.modules():
+        if not isinstance(seq, nn.Sequential):
+            continue
+        names = list(seq._modules)
+        for a, b in zip(names, names[1:], strict=False):
+            conv, bn = seq._modules[a], seq._modules[b]
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                seq._modules[a] = fuse_conv_bn_eval(conv, bn)
+                seq._modules[b] = nn.Identity()
+    return net
+
+
 class Stylizer:
     """Runs a generator on frames. Thread-safe: ``swap`` may come from any thread."""
 
@@ -56,6 +79,7 @@ class Stylizer:
         torch.set_flush_denormal(True)  # trained weights drift towards denormals, which are ~10x slower on CPU
         self.compute = compute
         self.model = model.to(compute.device, memory_format=torch.channels_last).eval()
+        self._net = fold_batch_norm(self.model)  # what runs: same function, fewer passes over memory
         self._lock = threading.Lock()
         self._pending: dict[str, torch.Tensor] | None = None
         self.version = 0  # bumped on every swap
@@ -79,6 +103,7 @@ class Stylizer:
             state, self._pending = self._pending, None
         if state is not None:
             self.model.load_state_dict(state)
+            self._net = fold_batch_norm(self.model)
             self.version += 1
 
     def run(self, batch: torch.Tensor) -> torch.Tensor:
@@ -87,7 +112,7 @@ class Stylizer:
         with torch.inference_mode(), self.compute.autocast():
             x, (h, w) = pad_to_stride(batch, self.model.stride)
             x = x.to(self.compute.device, memory_format=torch.channels_last, non_blocking=True)
-            out = self.model(x)[..., :h, :w]
+            out = self._net(x)[..., :h, :w]
         return out
 
     def __call__(self, frames: list[np.ndarray], guides: list[list[np.ndarray]] | None = None) -> list[np.ndarray]:

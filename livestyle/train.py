@@ -106,6 +106,17 @@ def key_input(key: np.ndarray, mask: np.ndarray | None, guides: list) -> torch.T
     return torch.cat(parts, dim=1)
 
 
+def _adam(params, cfg: TrainConfig) -> torch.optim.Adam:
+    """Adam with the fused kernel where this torch has one for the device: one pass over all
+    parameters instead of a dozen small ops per tensor (on CPU, 1.5 ms vs 8+ ms per step for
+    the fast preset's 0.35 M parameters, and far less sensitive to a busy machine)."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=True)
+    except (RuntimeError, TypeError):  # no fused kernel for this device or dtype
+        return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+
+
 class Trainer:
     """Trains one generator on a list of keyframes."""
 
@@ -132,13 +143,11 @@ class Trainer:
         self.model = Generator(self.gen_cfg).to(dev, memory_format=torch.channels_last)
         if init_state is not None:
             self.model.load_state_dict(init_state)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=cfg.betas,
-                                    weight_decay=cfg.weight_decay)
+        self.opt = _adam(self.model.parameters(), cfg)
         self.disc = self.opt_d = None
         if cfg.adversarial > 0:
             self.disc = PatchDiscriminator().to(dev, memory_format=torch.channels_last)
-            self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr, betas=cfg.betas,
-                                          weight_decay=cfg.weight_decay)
+            self.opt_d = _adam(self.disc.parameters(), cfg)
         self.feat = PerceptualFeatures().to(dev) if cfg.perceptual > 0 else None
         # Full keyframes for evaluation, kept on the device.
         self._eval = [(i.unsqueeze(0).to(dev), t.unsqueeze(0).to(dev),

@@ -7,6 +7,7 @@ import sys
 
 from . import checkpoint
 from .checkpoint import ModelInfo
+from .errors import LivestyleError
 from .model import DEFAULT_PRESET, PRESETS
 from .progress import Progress
 from .style import StyleFolder
@@ -48,6 +49,9 @@ def run(a: argparse.Namespace) -> int:
     init = None
     if a.resume and style.model_path.exists():
         model, info = checkpoint.load(style.model_path, expect_preset=cfg.preset)
+        if model.cfg != PRESETS[cfg.preset].with_inputs(3 + 3 * len(cfg.guides)):
+            raise LivestyleError(f"{style.model_path}: built with other guides or an older version of the "
+                                 f"{cfg.preset!r} preset; train without --resume to start a new one")
         init = model.state_dict()
     total = cfg.iterations if cfg.iterations else None
     bar = Progress(total, "train", "it")

@@ -67,6 +67,21 @@ def test_tracker_follows_true_motion(clip: Clip) -> None:
     assert np.median(err) < 1.0 and np.percentile(err, 90) < 2.0
 
 
+def test_key_without_mask_and_masked_frames_anchor_on_schedule(clip: Clip) -> None:
+    """Live masked mode with a keyframe saved unmasked: only the seeds inside the mask show, which
+    is not 'lost' tracking; re-anchoring must stay on its schedule (it costs ~10 ms each)."""
+    guide = BlobGuide()
+    tracker = guide.tracker(clip.frames[0])  # no key mask: seeds over the whole frame
+    mask = np.zeros(clip.frames[0].shape[:2], np.uint8)
+    mask[40:200, 100:220] = 255  # a "person" covering a quarter of the frame
+    anchors = 0
+    for t in range(1, 41):
+        tracker.update(clip.frames[t], mask)
+        anchors += tracker.anchored
+    assert anchors <= 6  # every 8 frames: 5 in 40 frames (not every 3rd frame)
+    assert tracker.visible.sum() > 0
+
+
 def test_sequence_guides_follow_true_motion(clip: Clip) -> None:
     guide = BlobGuide()
     frames = clip.frames[:25]

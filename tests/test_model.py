@@ -58,3 +58,24 @@ def test_config_round_trip_and_unknown_keys():
     assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError, match="unknown"):
         GeneratorConfig.from_dict({**cfg.to_dict(), "bogus": 1})
+
+
+@pytest.mark.parametrize("preset", ["fast", "paper"])
+def test_batch_norm_folding_is_exact_and_removes_the_norms_after_convs(preset):
+    from livestyle.infer import fold_batch_norm
+
+    torch.manual_seed(0)
+    m = build(preset, 6).eval()
+    for mod in m.modules():  # trained-looking statistics, not the identity defaults
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_mean.normal_()
+            mod.running_var.uniform_(0.5, 2.0)
+            mod.weight.data.normal_()
+            mod.bias.data.normal_()
+    folded = fold_batch_norm(m)
+    x = torch.randn(1, 6, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(folded(x), m(x), atol=1e-4, rtol=1e-4)
+    left = sum(isinstance(z, torch.nn.BatchNorm2d) for z in folded.modules())
+    assert left == (1 if preset == "paper" else 0)  # the paper's head norm follows a ReLU: not foldable
+    assert any(isinstance(z, torch.nn.BatchNorm2d) for z in m.modules())  # the original is untouched

@@ -154,12 +154,15 @@ class BlobTracker:
         return vis
 
     def _in_mask_expected(self, mask: np.ndarray | None) -> int:
+        """How many seeds should be visible if tracking is healthy: all of them, scaled by how
+        much of the subject the current mask shows (seeds of a key without a mask cover the
+        whole frame, so then by the mask's share of the frame)."""
         n = len(self.points)
-        key_mask = self.keys[self.active].mask
-        if mask is None or key_mask is None:
+        if mask is None:
             return n
-        ratio = np.count_nonzero(mask) / max(1, int(np.count_nonzero(key_mask)))
-        return int(n * min(1.0, ratio))
+        key_mask = self.keys[self.active].mask
+        key_area = mask.size if key_mask is None else max(1, int(np.count_nonzero(key_mask)))
+        return int(n * min(1.0, np.count_nonzero(mask) / key_area))
 
     # -- anchoring ---------------------------------------------------------
     def _choose_key(self, gray: np.ndarray) -> None:
@@ -177,7 +180,7 @@ class BlobTracker:
         """Key -> frame homography ``(3, 3)``: from seeds still on the subject, else ORB matches."""
         key = self.keys[self.active]
         vis = self._visible(mask)
-        if vis.sum() >= max(12, 0.3 * len(vis)):
+        if vis.sum() >= max(12, 0.3 * self._in_mask_expected(mask)):
             hm, inl = cv2.findHomography(key.points[vis], self.points[vis], cv2.RANSAC, 4.0)
             if hm is not None and inl is not None and inl.sum() >= 0.5 * vis.sum():
                 return hm

@@ -277,6 +277,7 @@ class StyleStage(threading.Thread):
         else:
             out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
         mask = None
-        if job.mask is not None:
-            mask = cv2.resize(job.mask, (fw, fh), interpolation=cv2.INTER_LINEAR)
+        if job.mask is not None:  # only the box is blended: upsample just that part
+            mask = np.zeros((fh, fw), np.float32)
+            mask[fy0:fy1, fx0:fx1] = cv2.resize(job.mask[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
         return full, out, mask, (box if job.box is not None else None)

@@ -1,7 +1,8 @@
 """Inference speed: ms per frame of the generator per preset, precision, memory format, size, batch, inputs.
 
-Mirrors ``livestyle.infer.Stylizer.run``: pad to the network's stride, then
-the model under ``torch.inference_mode()`` and the precision's autocast.
+Mirrors ``livestyle.infer.Stylizer.run``: batch norm folded into the convs,
+pad to the network's stride, then the model under ``torch.inference_mode()``
+and the precision's autocast.
 Variants: fp32 with channels_last (what livestyle uses), fp32 contiguous
 (NCHW), bf16 autocast with channels_last (emulated on CPUs without AMX /
 AVX-512 BF16: the table says so), fp16 on CUDA. Inputs have 3 channels (RGB)
@@ -28,6 +29,7 @@ from common import (machine_line, markdown_table, median, parse_list, parse_size
 import torch  # noqa: E402
 
 from livestyle.device import Compute, cpu_has_fast_bf16, pick  # noqa: E402
+from livestyle.infer import fold_batch_norm  # noqa: E402
 from livestyle.model import PRESETS, build, count_parameters, pad_to_stride  # noqa: E402
 
 VARIANTS = ("fp32-cl", "fp32-nchw", "bf16-cl", "fp16-cl")
@@ -39,7 +41,8 @@ def run_case(preset: str, variant: str, size: tuple[int, int], batch: int, chann
     precision, fmt = variant.split("-")
     compute: Compute = pick(device, precision)
     cl = torch.channels_last if fmt == "cl" else torch.contiguous_format
-    model = build(preset, channels).to(compute.device, memory_format=cl).eval()
+    params = count_parameters(build(preset, channels))
+    model = fold_batch_norm(build(preset, channels).eval()).to(compute.device, memory_format=cl)
     w, h = size
     x = torch.rand(batch, channels, h, w, device=compute.device) * 2 - 1
 
@@ -62,7 +65,7 @@ def run_case(preset: str, variant: str, size: tuple[int, int], batch: int, chann
         call()
         sync(compute.device)
         times.append(time.perf_counter() - t0)
-    return {"ms": [1000 * t / batch for t in times], "params": count_parameters(model)}
+    return {"ms": [1000 * t / batch for t in times], "params": params}
 
 
 def main(argv: list[str] | None = None) -> int:

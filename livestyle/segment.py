@@ -65,7 +65,8 @@ class Segmenter:
     previous mask (0 = no temporal smoothing). ``feather``: edge blur sigma in
     pixels at 640 px width, scaled with the frame width. Frames wider than
     640 px are processed at 640 px and the mask is resized back (the network's
-    input is 256 px anyway). Use from one thread;
+    input is 256 px anyway). ``input_width``: frames are shrunk to this width before the
+    network (the shipped models take 256 px; raise it for a model with larger inputs). Use from one thread;
     ``close()`` (or ``with``) frees the mediapipe graph.
     """
 
@@ -75,6 +76,7 @@ class Segmenter:
         every: int = 1,
         smooth: float = 0.6,
         feather: float = 2.0,
+        input_width: int = 256,
     ) -> None:
         if every < 1:
             raise ValueError(f"every must be >= 1, got {every}")
@@ -86,6 +88,7 @@ class Segmenter:
         self.every = every
         self.smooth = smooth
         self.feather = feather
+        self.input_width = int(input_width)
         self._segmenter: vision.ImageSegmenter | None = self._create(self.model_path)
         self._last_ts = -1
         self._count = 0
@@ -121,7 +124,12 @@ class Segmenter:
         """Raw person confidence ``(H, W) float32`` in [0, 1] from the network."""
         if self._segmenter is None:
             raise RuntimeError("Segmenter used after close()")
-        rgb = np.ascontiguousarray(frame_bgr[:, :, ::-1])
+        h, w = frame_bgr.shape[:2]
+        small = frame_bgr
+        if w > self.input_width:  # mediapipe would shrink it anyway; doing it here saves ~4 ms CPU per run
+            small = cv2.resize(frame_bgr, (self.input_width, max(8, round(h * self.input_width / w))),
+                               interpolation=cv2.INTER_AREA)
+        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         result = self._segmenter.segment_for_video(image, self._timestamp_ms())
         masks = result.confidence_masks or []
@@ -131,7 +139,9 @@ class Segmenter:
             conf = masks[0].numpy_view()
         else:  # multi-class models put the background first
             conf = 1.0 - masks[0].numpy_view()
-        conf = np.asarray(conf, dtype=np.float32).reshape(frame_bgr.shape[:2])
+        conf = np.asarray(conf, dtype=np.float32).reshape(small.shape[:2])
+        if small is not frame_bgr:
+            conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
         return np.clip(conf, 0.0, 1.0)
 
     @staticmethod

@@ -89,7 +89,7 @@ async def key_latency(cfg: LiveConfig, presses: int) -> tuple[list[float], list[
                 raise SystemExit(f"session did not start: {app.history}")
         sinks, preview = app.main.query_one("#sinks"), app.main.preview
         sinks_log = watch_paints(sinks, "render_lines", lambda: str(sinks.content))
-        preview_log = watch_paints(preview, "render_line", lambda: preview.mirror)
+        preview_log = watch_paints(preview.picture, "render_line", lambda: preview.mirror)  # the drawn picture
         backgrounds = ["keep", "blur", "solid", "stylized"]
         for _ in range(presses):
             want = backgrounds[(backgrounds.index(app.last_stats.background) + 1) % len(backgrounds)]

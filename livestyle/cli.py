@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     live_cli.add_arguments(sub.add_parser("live", help="stylize a live source to virtual camera/preview/recording"))
     live_cli.add_arguments(sub.add_parser("demo", help="the bundled demo style on the synthetic source"), demo=True)
     sub.add_parser("doctor", help="check camera, virtual camera, GPU, CPU and segmentation; print fixes")
-    cal = sub.add_parser("calibrate", help="measure this machine; choose preset, resolution and precision")
+    cal = sub.add_parser("calibrate", help="measure this machine; choose preset, resolution, render scale and precision")
     cal.add_argument("--target-fps", type=float, default=30.0)
     cal.add_argument("--device", default="auto")
     cal.add_argument("--unmasked", action="store_true", help="calibrate for full-frame stylization")

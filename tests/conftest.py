@@ -16,6 +16,12 @@ from .test_outputs import memcam  # noqa: F401  (the in-memory virtual camera fi
 torch.set_num_threads(2)
 
 
+@pytest.fixture(autouse=True)
+def _own_config_dir(tmp_path_factory, monkeypatch):
+    """Every test gets an empty config folder: a developer's own calibration or settings never leak in."""
+    monkeypatch.setenv("LIVESTYLE_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 def astronaut(size: tuple[int, int] = (96, 64)) -> np.ndarray:
     img = cv2.imread(str(ASSETS / "demo" / "astronaut.jpg"))
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)

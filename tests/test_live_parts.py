@@ -60,10 +60,19 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
 
     monkeypatch.setenv("LIVESTYLE_CONFIG_DIR", str(tmp_path))
     assert calibrate.load_calibration() == {}
-    ms = calibrate.time_candidate("fast", 160, 96, "fp32", "cpu", frames=2, masked=True)
-    assert ms > 0
-    (tmp_path / "calibration.toml").write_text('[live]\npreset = "fast"\nwidth = 480\nheight = 270\n')
-    assert calibrate.load_calibration() == {"preset": "fast", "width": 480, "height": 270}
+    fps = calibrate.measure_candidate("fast", 160, 96, "fp32", "cpu", 30.0, masked=True, render_scale=0.5,
+                                      warmup=0.5, seconds=1.0)
+    assert fps > 0  # the real pipeline stylized frames
+    (tmp_path / "calibration.toml").write_text(
+        '[live]\npreset = "fast"\nwidth = 480\nheight = 270\nrender_scale = 0.5\n')
+    assert calibrate.load_calibration() == {"preset": "fast", "width": 480, "height": 270, "render_scale": 0.5}
+    import argparse
+
+    from livestyle.live_cli import add_arguments, config_from_args
+    ap = argparse.ArgumentParser()
+    add_arguments(ap)
+    cfg = config_from_args(ap.parse_args(["--style", str(tmp_path / "s")]))
+    assert (cfg.width, cfg.height, cfg.render_scale) == (480, 270, 0.5)  # live reads the saved choice
 
 
 def test_doctor_reports_each_check_with_a_fix(capsys):

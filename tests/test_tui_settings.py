@@ -99,3 +99,13 @@ async def test_the_last_session_is_saved_and_restored(tmp_path: Path) -> None:
         "synthetic", str(tmp_path / "style"), "null", "blur")
     cfg = config_from_settings(saved)
     assert (cfg.style, cfg.background, cfg.width) == (str(tmp_path / "style"), "blur", 640)
+
+
+def test_the_tui_takes_preset_precision_and_render_scale_from_calibration(tmp_path: Path, monkeypatch) -> None:
+    from livestyle.tui.app import config_from_settings
+
+    monkeypatch.setenv("LIVESTYLE_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "calibration.toml").write_text('[live]\npreset = "paper"\nprecision = "fp32"\nrender_scale = 0.5\n')
+    cfg = config_from_settings(st.Settings())
+    assert (cfg.preset, cfg.precision, cfg.render_scale) == ("paper", "fp32", 0.5)
+    assert config_from_settings(st.Settings(), render_scale=1.0).render_scale == 1.0  # explicit wins

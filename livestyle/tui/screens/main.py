@@ -21,7 +21,7 @@ from ..widgets.keyframes import KeyframeList
 from ..widgets.messages import MessageLog
 from ..widgets.preview import Preview
 from ..widgets.sinks import SinksPanel
-from ..widgets.stats import StatsPanel
+from ..widgets.stats import StatsPanel, update_if_changed
 from ..widgets.thumbs import KeyframeThumbs
 from ..widgets.training import TrainingPanel
 
@@ -104,8 +104,8 @@ class MainScreen(Screen[None]):
         self.failure = message
         with suppress(NoMatches):
             if self.ready:
-                self.query_one(SinksPanel).update(Text.assemble(("no live session\n", "bold red"), message,
-                                                                ("\npress o to pick a source", "dim")))
+                update_if_changed(self.query_one(SinksPanel), Text.assemble(
+                    ("no live session\n", "bold red"), message, ("\npress o to pick a source", "dim")))
 
     def show(self, st: object, image: np.ndarray | None, auto: dict[str, str], vcam_why: str,
              select: str | None = None, original: np.ndarray | None = None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from .stats import update_if_changed
+
 STATE_STYLE = {"on": "green", "off": "dim"}
 
 VCAM_HINT = "v turns it on"
@@ -56,4 +58,4 @@ class SinksPanel(Static):
     """Shows ``sinks_text``; updated by the app's poll timer."""
 
     def show(self, st: object, vcam_why: str = "") -> None:
-        self.update(sinks_text(st, vcam_why))
+        update_if_changed(self, sinks_text(st, vcam_why))

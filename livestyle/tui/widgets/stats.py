@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-SHORT = {"denoise": "dn", "segment": "seg", "guide": "gd", "stylize": "net", "composite": "comp"}
+SHORT = {"denoise": "dn", "segment": "seg", "guide": "gd", "prepare": "prep", "stylize": "net", "composite": "comp"}
 """Short stage names so the per-stage line fits a narrow panel (the help screen spells them out)."""
 
 
@@ -25,8 +25,23 @@ def stats_text(st: object) -> Text:
     return t
 
 
+def update_if_changed(widget: Static, text: Text | str) -> None:
+    """``widget.update(text)`` only when the text changed, and a layout pass only when its line
+    count did: a relayout of the whole screen on every poll was most of the UI's cost."""
+    last: Text | str | None = getattr(widget, "_shown_text", None)
+    if last is not None and last == text:
+        return
+
+    def lines(t: Text | str) -> int:
+        return (t if isinstance(t, str) else t.plain).count("\n")
+
+    layout = last is None or lines(last) != lines(text)
+    widget._shown_text = text  # type: ignore[attr-defined]
+    widget.update(text, layout=layout)
+
+
 class StatsPanel(Static):
     """Shows ``stats_text``; updated by the app's poll timer."""
 
     def show(self, st: object) -> None:
-        self.update(stats_text(st))
+        update_if_changed(self, stats_text(st))

@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar, Sparkline
 
+from .stats import update_if_changed
+
 
 def _fmt(x: object) -> str:
     return "-" if not isinstance(x, (int, float)) or math.isnan(x) or math.isinf(x) else f"{x:.4f}"
@@ -34,7 +36,7 @@ class TrainingPanel(Vertical):
         yield ProgressBar(total=100, show_eta=False, id="train-conv")
 
     def show(self, tr: dict) -> None:
-        self.query_one("#train-state", Label).update(training_line(tr))
+        update_if_changed(self.query_one("#train-state", Label), training_line(tr))
         history = [float(x) for x in tr.get("history", []) or [] if isinstance(x, (int, float)) and math.isfinite(x)]
         spark = self.query_one("#train-loss", Sparkline)
         if list(spark.data or []) != history:

@@ -5,8 +5,7 @@ rate, causal denoise, segmentation, blob guide, U-Net in its overlapping prep/ne
 composite) for a few seconds with a network of the candidate's preset, and counts stylized
 frames per second. The best candidate that keeps up with the target (within 5%) is saved to
 ``calibration.toml`` in the user's config folder, where ``livestyle live`` and the TUI read
-their defaults. Candidates go from the best picture down: the bigger preset first, then the
-bigger frame, then full-size rendering before ``render_scale`` 0.5.
+their defaults. Candidates go from the best picture down (``candidates``).
 """
 
 from __future__ import annotations
@@ -73,6 +72,13 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
         return (s.stage.processed - a) / (time.perf_counter() - t0)
 
 
+def candidates() -> list[tuple[str, int, int, float]]:
+    """``(preset, width, height, render_scale)`` from the best picture down: the bigger preset, then
+    more pixels through the network (the style's detail), then the bigger output frame."""
+    every = [(p, w, h, r) for p in PRESETS_BY_QUALITY for w, h in SIZES for r in SCALES]
+    return sorted(every, key=lambda c: (PRESETS_BY_QUALITY.index(c[0]), -c[1] * c[2] * c[3] ** 2, -c[1] * c[2]))
+
+
 def run(args) -> int:
     target = float(args.target_fps)
     device = args.device
@@ -80,21 +86,15 @@ def run(args) -> int:
     print(f"livestyle calibrate: target {target:g} stylized fps, {'masked' if masked else 'whole frame'} "
           f"({pick(device).describe()})")
     choice = None
-    for preset in PRESETS_BY_QUALITY:
-        for w, h in SIZES:
-            for scale in SCALES:
-                for prec in _precisions(device):
-                    fps = measure_candidate(preset, w, h, prec, device, target, masked, scale)
-                    ok = fps >= KEEP_UP * target
-                    print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec}: {fps:5.1f} fps "
-                          f"{'fits' if ok else 'too slow'}", flush=True)
-                    if ok:
-                        choice = {"preset": preset, "width": w, "height": h, "render_scale": scale,
-                                  "precision": prec, "measured_fps": round(fps, 1), "target_fps": target}
-                        break
-                if choice:
-                    break
-            if choice:
+    for preset, w, h, scale in candidates():
+        for prec in _precisions(device):
+            fps = measure_candidate(preset, w, h, prec, device, target, masked, scale)
+            ok = fps >= KEEP_UP * target
+            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec}: {fps:5.1f} fps "
+                  f"{'fits' if ok else 'too slow'}", flush=True)
+            if ok:
+                choice = {"preset": preset, "width": w, "height": h, "render_scale": scale,
+                          "precision": prec, "measured_fps": round(fps, 1), "target_fps": target}
                 break
         if choice:
             break

@@ -160,7 +160,7 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
     l1, perc, adv = MIXES[run.mix]
     cfg = TrainConfig(preset=run.preset, l1=l1, perceptual=perc, adversarial=adv,
                       guides=("blobs",) if run.guides else (), seed=args.seed, device=args.device,
-                      precision=args.precision)
+                      precision=args.precision, lr=args.lr, batch=args.batch, patch=args.patch)
     k = scene.key
     keys = [Keyframe(f"{k:03d}", scene.frames[k], scene.gt[k], None)]
     warm = Trainer(keys, cfg)  # a throwaway trainer absorbs one-off costs (oneDNN primitives, allocator)
@@ -327,6 +327,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--key", choices=("first", "middle"), default="first", help="which frame is the keyframe")
     ap.add_argument("--motion", default="mixed", help="synthclip motion (mixed, shake, zoom, rotate, pan)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
+    ap.add_argument("--batch", type=int, help="patches per step (default: the preset's)")
+    ap.add_argument("--patch", type=int, help="patch side in px (default: the preset's)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps of a throwaway trainer before each run")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--precision", default="auto")

@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--anchor-every", type=int, default=8)
+    ap.add_argument("--anchor-preset", default="ultrafast", help="DIS preset of the keyframe -> frame flow")
     ap.add_argument("--denoise", action="store_true", help="run CausalDenoiser first and reuse its flow")
     ap.add_argument("--leave", default="", help="START:END frames with the person gone (mask empty)")
     args = ap.parse_args()
@@ -45,13 +46,14 @@ def main() -> None:
     key_mask = scene.mask(0.0)
     guide = BlobGuide()
     kp, _ = guide.key_points(key, key_mask)
-    tracker = guide.tracker(key, key_mask, anchor_every=args.anchor_every)
+    tracker = guide.tracker(key, key_mask, anchor_every=args.anchor_every, anchor_preset=args.anchor_preset)
     denoiser = CausalDenoiser() if args.denoise else None
     if denoiser is not None:
         denoiser(key)
     times: list[float] = []
     empty = np.zeros((h, w), np.uint8)
-    print(f"{len(kp)} seeds, {w}x{h}, {args.frames} frames, anchor every {args.anchor_every}")
+    print(f"{len(kp)} seeds, {w}x{h}, {args.frames} frames, anchor every {args.anchor_every} "
+          f"({args.anchor_preset} flow)")
     print(" frame  drawn  median_px  p95_px  max_px")
     for i in range(1, args.frames):
         t = i / args.fps

@@ -65,7 +65,7 @@ class BlobTracker:
 
     def __init__(self, guide: BlobGuide, keys: Sequence[KeyInput], anchor_every: int = 8,
                  track_preset: str = "ultrafast", track_scale: float = 0.5,
-                 anchor_preset: str = "fast", anchor_scale: float = 1.0, fb_tol: float = 1.0) -> None:
+                 anchor_preset: str = "ultrafast", anchor_scale: float = 1.0, fb_tol: float = 1.0) -> None:
         if not keys:
             raise ValueError("BlobTracker needs at least one key")
         self.guide = guide

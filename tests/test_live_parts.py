@@ -128,3 +128,12 @@ def test_render_scale_keeps_full_resolution_detail_and_applies_the_change():
 def test_render_scale_out_of_range_is_refused():
     with pytest.raises(ValueError, match="render scale"):
         _stage(1.5, 0.0)
+
+
+def test_network_box_holds_still_while_the_person_moves_inside_it():
+    stage = _stage(1.0, 0.0)
+    first = stage._steady_box((32, 320, 96, 352))
+    assert stage._steady_box((64, 320, 128, 352)) == first  # inside, at most 64 px smaller: same shape
+    assert stage._steady_box((32, 352, 96, 352)) == (32, 352, 96, 352)  # it left the box: follow it
+    assert stage._steady_box((64, 160, 128, 224)) == (64, 160, 128, 224)  # much smaller: shrink
+    assert stage._steady_box(None) is None

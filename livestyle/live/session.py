@@ -9,6 +9,7 @@ each, with the fix) that the UI shows; none of them stops the output.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
@@ -33,6 +34,18 @@ from .config import Event, LiveConfig, SessionStats
 from .stage import StageSettings, StyleStage
 from .stats import LatencyLog
 from .trainer_proc import BackgroundTrainer, TrainerEvent
+
+
+def release_free_memory() -> None:
+    """Return the C heap's free pages to the OS (glibc's ``malloc_trim``; a no-op elsewhere).
+
+    Buffers whose sizes change from frame to frame (the person's box) leave freed holes that
+    glibc keeps; a 640x360 masked soak grew 45 MB over 12,000 frames without this.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        pass
 
 
 class LiveSession:
@@ -256,8 +269,13 @@ class LiveSession:
             self.notify(f"model saved to {ev.payload}")
 
     def _watch_loop(self) -> None:
-        """Poll the style folder; a new or changed painting (re)starts training."""
+        """Poll the style folder; a new or changed painting (re)starts training. Every 30 s, hand
+        freed heap memory back to the OS (frames and crops of changing sizes fragment it)."""
+        trim_at = time.monotonic() + 30.0
         while not self._stop.wait(0.5):
+            if time.monotonic() >= trim_at:
+                trim_at = time.monotonic() + 30.0
+                release_free_memory()
             if self.style is None or not self.style.path.is_dir():
                 continue
             try:

@@ -120,6 +120,7 @@ class StyleStage(threading.Thread):
         self.errors = 0
         self._last_error, self._last_error_t = "", 0.0
         self.processed = 0
+        self._box: tuple[int, int, int, int] | None = None  # the last network box (see _steady_box)
 
     # -- control (any thread) ------------------------------------------------
     def set_model(self, stylizer: Stylizer | None, trackers: list | None = None) -> None:
@@ -223,7 +224,7 @@ class StyleStage(threading.Thread):
             t.add("guide", 1000 * (t3 - t2))
         box = None
         if mask is not None and s.background != "stylized":
-            box = person_box(mask, stylizer.model.stride)
+            box = self._steady_box(person_box(mask, max(32, stylizer.model.stride)))
             if box is None:  # nobody in the frame: nothing to stylize
                 t.add("stylize", 0.0)
                 return Job(fr, img, ready=background(img if self.scale == 1.0 else fr.image, s.background))
@@ -235,6 +236,24 @@ class StyleStage(threading.Thread):
         t.add("prepare", 1000 * (time.perf_counter() - t3))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
                    bg=s.background)
+
+    def _steady_box(self, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        """Keep the last network box while the new one fits inside it and is not much smaller.
+
+        Every new box size is a new input shape for the network, which costs a slower first
+        call and memory for new kernels; a box that follows the person to the pixel makes
+        hundreds of them. Boxes are snapped to 32 px, and the old box stays while it contains
+        the new one and is at most 64 px larger in each dimension.
+        """
+        old = self._box
+        if box is not None and old is not None:
+            y0, y1, x0, x1 = box
+            o0, o1, p0, p1 = old
+            inside = o0 <= y0 and y1 <= o1 and p0 <= x0 and x1 <= p1
+            if inside and (o1 - o0) - (y1 - y0) <= 64 and (p1 - p0) - (x1 - x0) <= 64:
+                box = old
+        self._box = box
+        return box
 
     def finish(self, job: Job) -> np.ndarray:
         """Run the network on a prepared job and composite: the output frame ``(H, W, 3) uint8 BGR``."""

@@ -96,6 +96,8 @@ class Segmenter:
         self._key_gray: np.ndarray | None = None  # small grey copy of the last segmented frame
         self._key_mask: np.ndarray | None = None  # raw network mask at that frame
         self._prev_raw: np.ndarray | None = None  # raw mask of the previous frame (every > 1)
+        self.ran_network = False
+        """Whether the last call ran the network (not a flow-carried mask): a heavier frame."""
         self._flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         self._grid: np.ndarray | None = None  # (h, w, 2) float32 pixel coordinates for remap
 
@@ -200,7 +202,8 @@ class Segmenter:
         """``__call__`` at the working resolution."""
         if self._mask is not None and self._mask.shape != frame_bgr.shape[:2]:
             self.reset()  # the source changed size: old masks mean nothing here
-        if self._count % self.every == 0 or self._key_mask is None:
+        self.ran_network = self._count % self.every == 0 or self._key_mask is None
+        if self.ran_network:
             raw = self._run_network(frame_bgr)
             if self.every > 1:
                 self._key_mask = raw

@@ -82,6 +82,24 @@ def test_key_without_mask_and_masked_frames_anchor_on_schedule(clip: Clip) -> No
     assert tracker.visible.sum() > 0
 
 
+def test_a_busy_frame_defers_the_scheduled_re_anchoring_by_a_frame_or_two(clip: Clip) -> None:
+    tracker = BlobGuide().tracker(clip.frames[0], anchor_every=4)
+    tracker.update(clip.frames[0])  # first frame: anchors at once, busy or not
+    assert tracker.anchored
+    for t in range(1, 4):
+        tracker.update(clip.frames[t])
+        assert not tracker.anchored
+    tracker.update(clip.frames[4], busy=True)  # due now, but this frame is heavy
+    assert not tracker.anchored
+    tracker.update(clip.frames[5], busy=False)
+    assert tracker.anchored
+    for t in range(6, 11):  # due at frame 9; frames 9 and 10 are busy: deferred
+        tracker.update(clip.frames[t], busy=True)
+        assert not tracker.anchored
+    tracker.update(clip.frames[11], busy=True)  # two frames late: anchors even on a busy frame
+    assert tracker.anchored
+
+
 def test_sequence_guides_follow_true_motion(clip: Clip) -> None:
     guide = BlobGuide()
     frames = clip.frames[:25]

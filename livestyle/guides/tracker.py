@@ -99,8 +99,13 @@ class BlobTracker:
 
     # -- per frame ---------------------------------------------------------
     def update(self, frame_bgr: np.ndarray, mask: np.ndarray | None = None,
-               flow_to_prev: np.ndarray | None = None) -> np.ndarray:
-        """Guide ``(H, W, 3) uint8`` for the next frame ``(H, W, 3) uint8 BGR``; ``mask`` ``(H, W)`` uint8."""
+               flow_to_prev: np.ndarray | None = None, busy: bool = False) -> np.ndarray:
+        """Guide ``(H, W, 3) uint8`` for the next frame ``(H, W, 3) uint8 BGR``; ``mask`` ``(H, W)`` uint8.
+
+        ``busy``: this frame already carries other heavy work (a live pipeline passes True on
+        frames where the segmentation network ran); a scheduled re-anchoring then waits a
+        frame (at most two), so the two costs do not pile up on one frame's latency.
+        """
         gray = to_gray(frame_bgr)
         if gray.shape != self.shape:
             raise ValueError(f"frame {gray.shape} differs from the key size {self.shape}")
@@ -114,6 +119,8 @@ class BlobTracker:
         self.visible = self._visible(mask)
         lost = self.visible.sum() < 0.5 * max(1, self._in_mask_expected(mask))
         due = self._since_anchor >= self.anchor_every or (lost and self._since_anchor >= 3)
+        if due and busy and not lost and self._prev is not None and self._since_anchor < self.anchor_every + 2:
+            due = False  # scheduled, not urgent: the next frame is lighter
         self.anchored = False
         if due and mask_area > 0.01:
             self._choose_key(gray)

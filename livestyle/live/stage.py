@@ -218,7 +218,8 @@ class StyleStage(threading.Thread):
         self.last_input = (img, mask_u8)
         if stylizer is None or not s.enabled:
             return Job(fr, img, ready=img if self.scale == 1.0 else fr.image)
-        guides = [tr.update(img, mask_u8, flow_to_prev=flow) for tr in trackers]
+        busy = need_mask and getattr(self.segmenter, "ran_network", False)  # re-anchoring may wait a frame
+        guides = [tr.update(img, mask_u8, flow_to_prev=flow, busy=busy) for tr in trackers]
         t3 = time.perf_counter()
         if trackers:
             t.add("guide", 1000 * (t3 - t2))

@@ -32,6 +32,7 @@ from mediapipe.tasks.python import vision
 from mediapipe.tasks.python.core.base_options import BaseOptions
 
 from .errors import ModelError
+from .guides.flow import pixel_grid
 from .paths import ASSETS
 
 DEFAULT_MODEL = ASSETS / "models" / "selfie_segmentation.tflite"
@@ -99,7 +100,6 @@ class Segmenter:
         self.ran_network = False
         """Whether the last call ran the network (not a flow-carried mask): a heavier frame."""
         self._flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        self._grid: np.ndarray | None = None  # (h, w, 2) float32 pixel coordinates for remap
 
     @staticmethod
     def _create(path: Path) -> vision.ImageSegmenter:
@@ -162,10 +162,7 @@ class Segmenter:
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
         flow[..., 0] *= w / sw
         flow[..., 1] *= h / sh
-        if self._grid is None or self._grid.shape[:2] != (h, w):
-            xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-            self._grid = np.dstack([xs, ys])  # (h, w, 2) pixel coordinates
-        flow += self._grid  # absolute source positions in the key frame
+        flow += pixel_grid(h, w)  # absolute source positions in the key frame
         return cv2.remap(self._key_mask, flow, None, interpolation=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE)
 
@@ -192,10 +189,7 @@ class Segmenter:
         """The previous frame's raw mask carried to this frame along ``flow_to_prev``."""
         assert self._prev_raw is not None
         h, w = flow_to_prev.shape[:2]
-        if self._grid is None or self._grid.shape[:2] != (h, w):
-            xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-            self._grid = np.dstack([xs, ys])
-        return cv2.remap(self._prev_raw, cv2.add(self._grid, flow_to_prev), None,
+        return cv2.remap(self._prev_raw, cv2.add(pixel_grid(h, w), flow_to_prev), None,
                          interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     def _process(self, frame_bgr: np.ndarray, flow_to_prev: np.ndarray | None = None) -> np.ndarray:

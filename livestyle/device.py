@@ -64,6 +64,7 @@ def pick(device: str = "auto", precision: str = "auto") -> Compute:
                                  "or install a CUDA build of torch (see README)")
         if dev.type not in ("cpu", "cuda"):
             raise LivestyleError(f"unsupported device {device!r}; use auto, cpu or cuda")
+    dtype: torch.dtype | None
     if precision == "auto":
         if dev.type == "cuda":
             dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -78,7 +78,7 @@ class Stylizer:
     def __init__(self, model: Generator, compute: Compute):
         torch.set_flush_denormal(True)  # trained weights drift towards denormals, which are ~10x slower on CPU
         self.compute = compute
-        self.model = model.to(compute.device, memory_format=torch.channels_last).eval()
+        self.model = model.to(compute.device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]  # stubs lack memory_format
         self._net = fold_batch_norm(self.model)  # what runs: same function, fewer passes over memory
         self._lock = threading.Lock()
         self._pending: dict[str, torch.Tensor] | None = None

@@ -32,22 +32,24 @@ class PerceptualFeatures(nn.Module):
 
     def __init__(self, weights: str | Path | None = None, seed: int = 0):
         super().__init__()
-        self.layers = nn.ModuleList([
-            nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2, 2), nn.Conv2d(64, 128, 3, padding=1),
-        ])
+        conv0 = nn.Conv2d(3, 64, 3, padding=1)
+        conv2 = nn.Conv2d(64, 64, 3, padding=1)
+        conv5 = nn.Conv2d(64, 128, 3, padding=1)
+        self.layers = nn.ModuleList([conv0, nn.ReLU(), conv2, nn.ReLU(), nn.MaxPool2d(2, 2), conv5])
+        convs = {0: conv0, 2: conv2, 5: conv5}  # index in ``layers`` (and in VGG19 ``features``) -> conv
         path = Path(weights) if weights else _vgg_cache_path()
         self.source = "random"
         if path.is_file():
             sd = torch.load(path, map_location="cpu", weights_only=True)
-            for i in (0, 2, 5):
-                self.layers[i].weight.data.copy_(sd[f"features.{i}.weight"])
-                self.layers[i].bias.data.copy_(sd[f"features.{i}.bias"])
+            for i, conv in convs.items():
+                assert conv.bias is not None  # Conv2d's default bias=True
+                conv.weight.data.copy_(sd[f"features.{i}.weight"])
+                conv.bias.data.copy_(sd[f"features.{i}.bias"])
             self.source = "vgg19"
         else:
             g = torch.Generator().manual_seed(seed)
-            for i in (0, 2, 5):
-                conv = self.layers[i]
+            for conv in convs.values():
+                assert conv.bias is not None
                 fan_in = conv.in_channels * 9
                 conv.weight.data = torch.randn(conv.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5
                 conv.bias.data.zero_()
@@ -66,7 +68,10 @@ class PerceptualFeatures(nn.Module):
 def perceptual_loss(feat: PerceptualFeatures, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Sum over layers of the MSE between features (reference: layers 0, 3, 5)."""
     fo, ft = feat(out), feat(target)
-    return sum(F.mse_loss(a, b) for a, b in zip(fo, ft, strict=True))
+    total = F.mse_loss(fo[0], ft[0])
+    for a, b in zip(fo[1:], ft[1:], strict=True):
+        total = total + F.mse_loss(a, b)
+    return total
 
 
 class PatchDiscriminator(nn.Module):

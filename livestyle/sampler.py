@@ -45,7 +45,7 @@ class PatchSampler:
         if not inputs:
             raise ValueError("PatchSampler needs at least one keyframe")
         self.inputs, self.targets, self.patch = inputs, targets, patch
-        self.corners = [valid_centres(m, tuple(t.shape[-2:]), patch) for m, t in zip(masks, targets, strict=True)]
+        self.corners = [valid_centres(m, (t.shape[-2], t.shape[-1]), patch) for m, t in zip(masks, targets, strict=True)]
         self.rng = np.random.default_rng(seed)
 
     def _take(self, k: int, n: int, src: list[torch.Tensor]) -> torch.Tensor:

@@ -111,6 +111,7 @@ def _adam(params, cfg: TrainConfig) -> torch.optim.Adam:
     parameters instead of a dozen small ops per tensor (on CPU, 1.5 ms vs 8+ ms per step for
     the fast preset's 0.35 M parameters, and far less sensitive to a busy machine)."""
     params = list(params)
+    assert cfg.lr is not None  # TrainConfig.__post_init__ fills in the preset's
     try:
         return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=True)
     except (RuntimeError, TypeError):  # no fused kernel for this device or dtype
@@ -137,16 +138,18 @@ class Trainer:
             cfg = self.cfg = replace(cfg, patch=smallest // 16 * 16 if smallest >= 48 else 32)
         targets = [bgr_to_tensor(k.styled)[0] for k in keyframes]
         masks = [k.mask for k in keyframes]
+        assert cfg.patch is not None  # TrainConfig.__post_init__ fills in the preset's
         self.sampler = PatchSampler(inputs, targets, masks, cfg.patch, seed=cfg.seed)
         self.gen_cfg: GeneratorConfig = PRESETS[cfg.preset].with_inputs(inputs[0].shape[0])
         dev = self.compute.device
-        self.model = Generator(self.gen_cfg).to(dev, memory_format=torch.channels_last)
+        self.model = Generator(self.gen_cfg).to(dev, memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack memory_format
         if init_state is not None:
             self.model.load_state_dict(init_state)
         self.opt = _adam(self.model.parameters(), cfg)
-        self.disc = self.opt_d = None
+        self.disc: PatchDiscriminator | None = None
+        self.opt_d: torch.optim.Adam | None = None
         if cfg.adversarial > 0:
-            self.disc = PatchDiscriminator().to(dev, memory_format=torch.channels_last)
+            self.disc = PatchDiscriminator().to(dev, memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack memory_format
             self.opt_d = _adam(self.disc.parameters(), cfg)
         self.feat = PerceptualFeatures().to(dev) if cfg.perceptual > 0 else None
         # Full keyframes for evaluation, kept on the device.
@@ -164,6 +167,7 @@ class Trainer:
     def step(self) -> float:
         """One optimisation step; returns the generator loss."""
         cfg, dev = self.cfg, self.compute.device
+        assert cfg.batch is not None  # TrainConfig.__post_init__ fills in the preset's
         x, y = self.sampler.sample(cfg.batch)
         x = x.to(dev, memory_format=torch.channels_last)
         y = y.to(dev, memory_format=torch.channels_last)
@@ -179,6 +183,7 @@ class Trainer:
         loss.backward()
         self.opt.step()
         if self.disc is not None:
+            assert self.opt_d is not None  # made together with the discriminator
             real = self.sampler.sample_real(cfg.batch).to(dev, memory_format=torch.channels_last)
             with self.compute.autocast():
                 d_loss = 0.5 * (lsgan(self.disc(real), True) + lsgan(self.disc(out.detach()), False))

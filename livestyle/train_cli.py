@@ -31,15 +31,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def config_from_args(a: argparse.Namespace) -> TrainConfig:
     from .errors import LivestyleError
 
-    kw = {}
+    l1, perc, adv = TrainConfig.l1, TrainConfig.perceptual, TrainConfig.adversarial  # the defaults
     if a.loss:
         try:
             l1, perc, adv = (float(v) for v in a.loss.split(","))
         except ValueError:
             raise LivestyleError(f"--loss {a.loss!r}: give three numbers L1,PERC,ADV such as 4,6,0.5") from None
-        kw.update(l1=l1, perceptual=perc, adversarial=adv)
     return TrainConfig(preset=a.preset, seconds=a.seconds, iterations=a.iterations, device=a.device,
-                       precision=a.precision, guides=() if a.no_guides else ("blobs",), seed=a.seed, **kw)
+                       precision=a.precision, guides=() if a.no_guides else ("blobs",), seed=a.seed,
+                       l1=l1, perceptual=perc, adversarial=adv)
 
 
 def run(a: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
         if not files:
             raise LivestyleError(f"{path}: no images in this folder; give a folder of PNG/JPG frames or a video file")
         files = files[:max_frames] if max_frames else files
-        frames = [read_image(p) for p in files]
+        frames: list[np.ndarray] = [read_image(p) for p in files]
         shape = frames[0].shape
         for p, f in zip(files, frames, strict=True):
             if f.shape != shape:
@@ -33,7 +33,7 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
     if not path.is_file():
         raise LivestyleError(f"{path}: no such video file or folder")
     cap = cv2.VideoCapture(str(path))
-    frames: list[np.ndarray] = []
+    frames = []
     try:
         if not cap.isOpened():
             raise LivestyleError(f"{path}: unreadable video (unknown codec or corrupt file); "
@@ -74,7 +74,7 @@ class ClipWriter:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             h, w = frame.shape[:2]
-            fourcc = cv2.VideoWriter_fourcc(*FOURCC[self.path.suffix.lower()])
+            fourcc = cv2.VideoWriter.fourcc(*FOURCC[self.path.suffix.lower()])
             self._writer = cv2.VideoWriter(str(self._tmp), fourcc, self.fps, (w, h))
             if not self._writer.isOpened():
                 raise LivestyleError(f"{self.path}: OpenCV cannot write this video format here; "

@@ -221,6 +221,7 @@ class LiveSession:
         from .. import checkpoint
 
         assert self.style is not None
+        assert self.stage is not None  # called from start() and later commands
         if self.style.path.is_dir() and self.style.model_path.exists():
             try:
                 model, info = checkpoint.load(self.style.model_path)
@@ -255,12 +256,15 @@ class LiveSession:
             self.train_stats = ev.stats
         if ev.kind == "weights":
             state = ev.payload
-            st = self.stage.stylizer if self.stage else None
+            assert isinstance(state, dict)  # a weights event carries a state dict
+            stage = self.stage
+            st = stage.stylizer if stage else None
             want = PRESETS[self.cfg.preset].with_inputs(state["stem.0.weight"].shape[1])
             if st is None or st.model.cfg != want:  # first weights, or the saved model was built differently
                 gen = Generator(want)
                 gen.load_state_dict(state)
-                self.stage.set_model(Stylizer(gen, self.compute), self._trackers())
+                assert stage is not None  # the trainer starts on a started session
+                stage.set_model(Stylizer(gen, self.compute), self._trackers())
             else:
                 st.swap(state)
         elif ev.kind == "error":
@@ -321,6 +325,7 @@ class LiveSession:
     def set_masked(self, on: bool) -> None:
         if on and self._segmenter is None:
             self._segmenter = self._make_segmenter()
+            assert self.stage is not None  # commands run on a started session
             self.stage.segmenter = self._segmenter
         self.settings.masked = on
 
@@ -351,18 +356,21 @@ class LiveSession:
         self.style = StyleFolder(path)
         self.style.create()
         self.cfg = replace(self.cfg, style=str(path))
+        assert self.stage is not None  # commands run on a started session
         self.stage.set_model(None)
         self.train_stats = {"state": "idle"}
         self._load_style_model()
 
     def add_sink(self, spec: str) -> Sink:
         """Open another output (e.g. ``record:take1.mp4`` or ``vcam``) while running."""
+        assert self.sender is not None  # commands run on a started session
         sink = self._create_sink(parse_sinks(spec)[0])
         sink.open(self.source.width, self.source.height, self.cfg.fps)
         self.sender.add_sink(sink)
         return sink
 
     def remove_sink(self, name_prefix: str) -> bool:
+        assert self.sender is not None  # commands run on a started session
         return self.sender.remove_sink(name_prefix)
 
     def _drain_latencies(self) -> None:

@@ -8,6 +8,7 @@ itself when the full-keyframe loss stops improving.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -36,6 +37,7 @@ class TrainConfig:
     patch: int | None = None  # patch side in pixels (None = the preset's, model.TRAIN_DEFAULTS)
     batch: int | None = None  # patches per step, split across all keyframes (None = the preset's)
     lr: float | None = None  # Adam (None = the preset's; the paper's 4e-4 for ``paper``)
+    ema: float | None = None  # decay of the published weight average, 0 = off (None = the preset's)
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 1e-5
     l1: float = 4.0  # loss weights; the paper's mix is 4 / 6 / 0.5
@@ -57,10 +59,14 @@ class TrainConfig:
             raise LivestyleError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
             raise LivestyleError(f"--seconds must be a positive number, got {self.seconds}")
-        p, b, lr = TRAIN_DEFAULTS.get(self.preset, (32, 40, 4e-4))
+        p, b, lr, ema = TRAIN_DEFAULTS.get(self.preset, (32, 40, 4e-4, 0.0))
         object.__setattr__(self, "patch", self.patch or p)
         object.__setattr__(self, "batch", self.batch or b)
         object.__setattr__(self, "lr", self.lr or lr)
+        object.__setattr__(self, "ema", ema if self.ema is None else self.ema)
+        assert self.ema is not None
+        if not 0.0 <= self.ema < 1.0:
+            raise LivestyleError(f"ema must be in [0, 1), got {self.ema}")
         if self.iterations is not None and self.iterations <= 0:
             raise LivestyleError(f"--iterations must be a positive integer, got {self.iterations}")
 
@@ -145,6 +151,10 @@ class Trainer:
         self.model = Generator(self.gen_cfg).to(dev, memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack memory_format
         if init_state is not None:
             self.model.load_state_dict(init_state)
+        # What the trainer hands out (state_dict, evaluate, the saved model): with cfg.ema > 0 a
+        # running average of the optimised weights, which wanders less than Adam's latest step.
+        self.result: Generator = copy.deepcopy(self.model).eval() if cfg.ema else self.model
+        self._averaged = 0
         self.opt = _adam(self.model.parameters(), cfg)
         self.disc: PatchDiscriminator | None = None
         self.opt_d: torch.optim.Adam | None = None
@@ -161,8 +171,21 @@ class Trainer:
         self._stop.set()
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """A CPU copy of the weights, safe to hand to another thread."""
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        """A CPU copy of the published weights (``result``), safe to hand to another thread."""
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.result.state_dict().items()}
+
+    @torch.no_grad()
+    def _average(self) -> None:
+        """Move ``result`` toward the optimised weights. The decay ramps up (0.1, 0.18, ... up to
+        ``cfg.ema``) so that the first steps are not held back by the random initial weights."""
+        assert self.cfg.ema is not None
+        self._averaged += 1
+        n = self._averaged
+        keep = min(self.cfg.ema, (1 + n) / (10 + n))
+        for avg, new in zip(self.result.parameters(), self.model.parameters(), strict=True):
+            avg.lerp_(new, 1.0 - keep)
+        for a, b in zip(self.result.buffers(), self.model.buffers(), strict=True):
+            a.copy_(b)  # batch-norm statistics (presets that have them) follow the live network
 
     def step(self) -> float:
         """One optimisation step; returns the generator loss."""
@@ -182,6 +205,8 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
+        if self.result is not self.model:
+            self._average()
         if self.disc is not None:
             assert self.opt_d is not None  # made together with the discriminator
             real = self.sampler.sample_real(cfg.batch).to(dev, memory_format=torch.channels_last)
@@ -194,13 +219,13 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> float:
-        """Mean L1 between the whole stylized keyframes and their paintings (inside masks)."""
-        self.model.eval()
+        """Mean L1 between the whole stylized keyframes (by ``result``) and their paintings (inside masks)."""
+        net = self.result.eval()
         total = 0.0
         for x, y, m in self._eval:
-            xp, (h, w) = pad_to_stride(x, self.model.stride)
+            xp, (h, w) = pad_to_stride(x, net.stride)
             with self.compute.autocast():
-                out = self.model(xp.contiguous(memory_format=torch.channels_last))[..., :h, :w].float()
+                out = net(xp.contiguous(memory_format=torch.channels_last))[..., :h, :w].float()
             err = (out.clamp(-1, 1) - y).abs().mean(1)[0]  # (H, W)
             total += float(err[m].mean() if m is not None else err.mean())
         return total / len(self._eval)
@@ -228,6 +253,7 @@ class Trainer:
             loss = self.step()
             if not math.isfinite(loss):
                 self.model.load_state_dict(good)
+                self.result.load_state_dict(good)
                 st.state, st.error = "failed", f"loss became {loss} at iteration {st.iteration}; kept the last good weights"
                 break
             st.iteration += 1

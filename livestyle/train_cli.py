@@ -80,7 +80,7 @@ def run(a: argparse.Namespace) -> int:
                             "loss": st.loss, "key_l1": st.eval_loss, "state": st.state,
                             "keyframes": [k.name for k in keyframes],
                             "signature": repr(style.paint_signature())})
-    checkpoint.save(style.model_path, trainer.model, info)
+    checkpoint.save(style.model_path, trainer.result, info)
     print(f"livestyle: saved {style.model_path} after {st.iteration} iterations, {st.elapsed:.1f}s "
           f"({st.state}{'; ' + st.error if st.error else ''})", file=sys.stderr)
     return 130 if interrupted else 0

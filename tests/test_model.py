@@ -60,7 +60,7 @@ def test_config_round_trip_and_unknown_keys():
         GeneratorConfig.from_dict({**cfg.to_dict(), "bogus": 1})
 
 
-@pytest.mark.parametrize("preset", ["fast", "paper"])
+@pytest.mark.parametrize("preset", ["quality", "paper"])  # the presets with batch norm
 def test_batch_norm_folding_is_exact_and_removes_the_norms_after_convs(preset):
     from livestyle.infer import fold_batch_norm
 

@@ -81,8 +81,25 @@ def test_trainer_recovers_last_good_weights_when_loss_turns_nan():
     assert set(good) == set(t.model.state_dict())
 
 
+def test_published_weights_are_a_running_average_of_the_optimised_ones():
+    t = Trainer([_kf()], TrainConfig(guides=(), batch=4, device="cpu", ema=0.99))
+    start = {k: v.clone() for k, v in t.model.state_dict().items()}
+    t.step()  # first step: the average keeps 2/11 of the old weights (the decay ramps up from there)
+    live, pub = t.model.state_dict(), t.state_dict()
+    for k, v in pub.items():
+        assert torch.allclose(v, (2 / 11) * start[k] + (9 / 11) * live[k], atol=1e-6)
+    assert not torch.equal(pub["to_rgb.weight"], live["to_rgb.weight"])
+    for _ in range(5):
+        t.step()
+    out = t.result(torch.zeros(1, 3, 64, 64))  # what gets saved and evaluated is the average
+    assert torch.isfinite(out).all()
+    plain = Trainer([_kf()], TrainConfig(guides=(), batch=4, device="cpu", ema=0.0))
+    plain.step()
+    assert plain.result is plain.model
+
+
 def test_bad_budgets_are_rejected():
-    for kw in ({"seconds": 0}, {"seconds": -3}, {"iterations": 0}, {"preset": "nope"}):
+    for kw in ({"seconds": 0}, {"seconds": -3}, {"iterations": 0}, {"preset": "nope"}, {"ema": 1.0}, {"ema": -0.1}):
         with pytest.raises(LivestyleError):
             TrainConfig(**kw)
 

@@ -81,7 +81,7 @@ def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice
                              train={"iterations": tr.stats.iteration, "seconds": round(tr.stats.elapsed, 2),
                                     "loss": tr.stats.loss, "key_l1": tr.stats.eval_loss, "state": tr.stats.state})
             if tr.stats.iteration:
-                checkpoint.save(style.model_path, tr.model, info)
+                checkpoint.save(style.model_path, tr.result, info)
                 out.put(("saved", str(style.model_path)))
             cmd_list = list(pending)
         else:

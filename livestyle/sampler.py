@@ -38,13 +38,20 @@ class PatchSampler:
 
     ``inputs[i]``: ``(C, H_i, W_i)`` float in [-1, 1] (RGB + guides); ``targets[i]``:
     ``(3, H_i, W_i)`` float RGB in [-1, 1]; ``masks[i]``: ``(H_i, W_i) uint8`` or None.
+
+    ``guide_dropout``: the share of patches whose guide channels (those after RGB) lose a strip
+    from one side (a quarter to all of the patch) to -1, the guide's "no guide here" value. On
+    new frames, content the keyframe never showed (a camera pan, a person turning) has no
+    guide; a network that never saw that during training paints artefacts there.
     """
 
     def __init__(self, inputs: list[torch.Tensor], targets: list[torch.Tensor],
-                 masks: list[np.ndarray | None], patch: int = 32, seed: int = 0):
+                 masks: list[np.ndarray | None], patch: int = 32, seed: int = 0,
+                 guide_dropout: float = 0.0):
         if not inputs:
             raise ValueError("PatchSampler needs at least one keyframe")
         self.inputs, self.targets, self.patch = inputs, targets, patch
+        self.guide_dropout = guide_dropout
         self.corners = [valid_centres(m, (t.shape[-2], t.shape[-1]), patch) for m, t in zip(masks, targets, strict=True)]
         self.rng = np.random.default_rng(seed)
 
@@ -69,7 +76,26 @@ class PatchSampler:
             for y, x in self.corners[k][idx]:
                 xs.append(self.inputs[k][:, y:y + p, x:x + p])
                 ys.append(self.targets[k][:, y:y + p, x:x + p])
-        return torch.stack(xs), torch.stack(ys)
+        x_batch = torch.stack(xs)
+        if self.guide_dropout > 0 and x_batch.shape[1] > 3:
+            self._drop_guides(x_batch)
+        return x_batch, torch.stack(ys)
+
+    def _drop_guides(self, x: torch.Tensor) -> None:
+        """Blank a strip of the guide channels of some patches of ``x`` ``(B, C, p, p)``, in place."""
+        p = self.patch
+        for i in np.flatnonzero(self.rng.random(len(x)) < self.guide_dropout):
+            width = int(self.rng.integers(p // 4, p + 1))
+            side = int(self.rng.integers(4))
+            g = x[i, 3:]
+            if side == 0:
+                g[:, :, :width] = -1.0
+            elif side == 1:
+                g[:, :, p - width:] = -1.0
+            elif side == 2:
+                g[:, :width, :] = -1.0
+            else:
+                g[:, p - width:, :] = -1.0
 
     def sample_real(self, batch: int) -> torch.Tensor:
         """Random patches of the stylized keyframes (the discriminator's "real"), ``(B, 3, p, p)``."""

@@ -50,6 +50,7 @@ class TrainConfig:
     patience: float = 10.0  # stop when the eval loss improved < min_delta for this many seconds
     min_delta: float = 0.01  # relative improvement that counts
     guides: tuple[str, ...] = ("blobs",)  # guide names; see livestyle.guides
+    guide_dropout: float = 0.25  # share of patches trained with part of their guide missing (PatchSampler)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -145,7 +146,8 @@ class Trainer:
         targets = [bgr_to_tensor(k.styled)[0] for k in keyframes]
         masks = [k.mask for k in keyframes]
         assert cfg.patch is not None  # TrainConfig.__post_init__ fills in the preset's
-        self.sampler = PatchSampler(inputs, targets, masks, cfg.patch, seed=cfg.seed)
+        self.sampler = PatchSampler(inputs, targets, masks, cfg.patch, seed=cfg.seed,
+                                    guide_dropout=cfg.guide_dropout)
         self.gen_cfg: GeneratorConfig = PRESETS[cfg.preset].with_inputs(inputs[0].shape[0])
         dev = self.compute.device
         self.model = Generator(self.gen_cfg).to(dev, memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack memory_format

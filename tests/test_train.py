@@ -36,6 +36,24 @@ def test_sampler_mixes_all_keyframes_in_every_batch():
     assert torch.equal(x, y)
 
 
+def test_sampler_guide_dropout_blanks_strips_of_the_guide_only():
+    rgb, guide = torch.rand(3, 64, 64) * 2 - 1, torch.rand(3, 64, 64) * 0.5 + 0.25  # guide never -1
+    inp = torch.cat([rgb, guide])
+    s = PatchSampler([inp], [rgb], [None], patch=32, seed=1, guide_dropout=0.5)
+    x, _ = s.sample(200)
+    blank = (x[:, 3:] == -1.0).all(dim=1)  # (B, p, p): guide pixels set to "no guide"
+    hit = blank.flatten(1).any(dim=1)
+    assert 0.35 < hit.float().mean() < 0.65  # about half of the patches
+    for b in blank[hit]:  # each blank region is one strip from a side, at least a quarter of the patch
+        cols, rows = b.all(dim=0), b.all(dim=1)
+        assert b.float().mean() >= 0.25
+        assert cols[0] or cols[-1] or rows[0] or rows[-1]
+    assert torch.all(x[:, :3] > -1.0001) and not (x[:, :3] == -1.0).all(dim=1).any()  # RGB untouched
+    assert torch.equal(inp[3:], guide)  # the keyframe itself is not modified
+    plain = PatchSampler([inp], [rgb], [None], patch=32, seed=1)
+    assert not (plain.sample(50)[0][:, 3:] == -1.0).any()
+
+
 def test_sampler_rejects_tiny_images_and_empty_masks():
     with pytest.raises(ImageError, match="smaller"):
         valid_centres(None, (20, 40), 32)

@@ -94,7 +94,7 @@ DEFAULT_PRESET = "fast"
 # no averaging). For ``fast`` (calibration/quality.py; README): 3e-3 learned fastest at 200 and 600
 # steps (2e-3, 5e-3 and 1e-3 less; 5e-4 much less); 64 px x 10 beat 32 x 40 and 96 x 5; the
 # published weights are a running average of the optimiser's (decay 0.99: +0.01 SSIM at 60 s,
-# less flicker; see ``train.Trainer``).
+# less flicker; see ``train.Trainer``). ``quality`` takes the same averaging, not measured on its own.
 TRAIN_DEFAULTS: dict[str, tuple[int, int, float, float]] = {
     "paper": (32, 40, 4e-4, 0.0), "fast": (64, 10, 3e-3, 0.99), "quality": (64, 10, 1e-3, 0.99),
 }

@@ -116,7 +116,7 @@ def key_input(key: np.ndarray, mask: np.ndarray | None, guides: list) -> torch.T
 def _adam(params, cfg: TrainConfig) -> torch.optim.Adam:
     """Adam with the fused kernel where this torch has one for the device: one pass over all
     parameters instead of a dozen small ops per tensor (on CPU, 1.5 ms vs 8+ ms per step for
-    the fast preset's 0.35 M parameters, and far less sensitive to a busy machine)."""
+    the fast preset's then 0.35 M parameters, and far less sensitive to a busy machine)."""
     params = list(params)
     assert cfg.lr is not None  # TrainConfig.__post_init__ fills in the preset's
     try:

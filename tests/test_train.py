@@ -99,6 +99,26 @@ def test_trainer_recovers_last_good_weights_when_loss_turns_nan():
     assert set(good) == set(t.model.state_dict())
 
 
+def test_trainer_goes_back_to_its_best_weights_when_the_eval_loss_blows_up():
+    t = Trainer([_kf()], TrainConfig(iterations=6, guides=(), batch=4, device="cpu", eval_every=0.0))
+    evals = iter([1.0, 0.8, 5.0, 0.8, 0.79, 0.78, 0.77, 0.76])
+    snapshots = []
+    real_eval = t.evaluate
+
+    def fake_eval():
+        snapshots.append({k: v.clone() for k, v in t.result.state_dict().items()})
+        real_eval()
+        return next(evals)
+
+    t.evaluate = fake_eval
+    first_opt = t.opt
+    st = t.run()
+    assert st.recoveries == 1 and st.state == "done" and t.opt is not first_opt
+    # the eval after the blow-up (index 3) saw the weights of the best eval (index 1), not the blown-up ones
+    assert all(torch.equal(snapshots[3][k], snapshots[1][k]) for k in snapshots[1])
+    assert 5.0 not in st.history
+
+
 def test_published_weights_are_a_running_average_of_the_optimised_ones():
     t = Trainer([_kf()], TrainConfig(guides=(), batch=4, device="cpu", ema=0.99))
     start = {k: v.clone() for k, v in t.model.state_dict().items()}
@@ -116,8 +136,29 @@ def test_published_weights_are_a_running_average_of_the_optimised_ones():
     assert plain.result is plain.model
 
 
+def test_a_gradient_spike_is_clipped_to_a_multiple_of_the_running_norm():
+    t = Trainer([_kf()], TrainConfig(guides=(), batch=4, device="cpu", clip=4.0))
+    for _ in range(10):
+        t.step()
+    assert t.clipped <= 2 and t._gnorm > 0
+    mean = t._gnorm
+    for p in t.model.parameters():  # a batch whose gradient is 1000x the usual
+        p.grad = torch.full_like(p, 1000.0)
+    t._clip_gradient()
+    norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in t.model.parameters()])))
+    assert norm == pytest.approx(4.0 * mean, rel=1e-4)
+    assert t.clipped >= 1
+    off = Trainer([_kf()], TrainConfig(guides=(), batch=4, device="cpu", clip=0.0))
+    off.step()
+    for p in off.model.parameters():
+        p.grad = torch.full_like(p, 1000.0)
+    off._clip_gradient()
+    assert all(torch.all(p.grad == 1000.0) for p in off.model.parameters())
+
+
 def test_bad_budgets_are_rejected():
-    for kw in ({"seconds": 0}, {"seconds": -3}, {"iterations": 0}, {"preset": "nope"}, {"ema": 1.0}, {"ema": -0.1}):
+    for kw in ({"seconds": 0}, {"seconds": -3}, {"iterations": 0}, {"preset": "nope"}, {"ema": 1.0}, {"ema": -0.1},
+               {"clip": -1.0}, {"clip": float("nan")}):
         with pytest.raises(LivestyleError):
             TrainConfig(**kw)
 

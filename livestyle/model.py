@@ -41,6 +41,8 @@ class GeneratorConfig:
     out_act: str = "tanh"  # "tanh" | "none" (then outputs are clamped at inference only)
     residual: bool = False  # predict a change of the input RGB (out = x_rgb + f(x)); needs out_act "none"
     rgb_kernel: int = 1  # kernel of the last conv (features -> RGB; -> r x r RGB cells when unshuffle > 1)
+    refine: int = 0  # with unshuffle > 1: hidden width of a per-pixel MLP at full resolution that
+    # corrects each output pixel from it and the input pixel (0 = none); see Generator.forward
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -89,14 +91,29 @@ PRESETS: dict[str, GeneratorConfig] = {
 }
 DEFAULT_PRESET = "fast"
 
-# Training defaults per preset: (patch side, batch, Adam learning rate, weight-average decay).
-# The same pixels per step (40 x 32^2 = 10 x 64^2). The paper preset keeps the paper's values (and
-# no averaging). For ``fast`` (calibration/quality.py; README): 3e-3 learned fastest at 200 and 600
-# steps (2e-3, 5e-3 and 1e-3 less; 5e-4 much less); 64 px x 10 beat 32 x 40 and 96 x 5; the
-# published weights are a running average of the optimiser's (decay 0.99: +0.01 SSIM at 60 s,
-# less flicker; see ``train.Trainer``). ``quality`` takes the same averaging, not measured on its own.
-TRAIN_DEFAULTS: dict[str, tuple[int, int, float, float]] = {
-    "paper": (32, 40, 4e-4, 0.0), "fast": (64, 10, 3e-3, 0.99), "quality": (64, 10, 1e-3, 0.99),
+@dataclass(frozen=True)
+class TrainDefaults:
+    """Training hyper-parameters that belong to a preset (``train.TrainConfig`` may override each)."""
+
+    patch: int = 32  # patch side in pixels
+    batch: int = 40  # patches per step
+    lr: float = 4e-4  # Adam learning rate
+    ema: float = 0.0  # decay of the published running average of the weights (0 = off)
+    lr_hold: int = 0  # steps at ``lr``, then lr * sqrt(lr_hold / step) (0 = constant, as the paper)
+
+
+# The same pixels per step (40 x 32^2 = 10 x 64^2). The paper preset keeps the paper's values (no
+# averaging, no schedule). For ``fast`` (calibration/quality.py; README): 3e-3 learned fastest at
+# 200 and 600 steps (2e-3, 5e-3 and 1e-3 less; 5e-4 much less); 64 px x 10 beat 32 x 40 and 96 x 5;
+# the published weights are a running average of the optimiser's (decay 0.99: +0.01 SSIM at 60 s,
+# less flicker; see ``train.Trainer``). After 1,000 steps its learning rate decays as 1/sqrt(step):
+# at a constant 3e-3, bf16 training blew up after ~4,000-5,000 steps (loss 0.3 -> 30, every ReLU
+# dead), and the decayed rate also ends lower (eval L1 0.060 vs 0.062 at 9,000 steps, astronaut/oil).
+# ``quality`` takes the same averaging and schedule, not measured on its own.
+TRAIN_DEFAULTS: dict[str, TrainDefaults] = {
+    "paper": TrainDefaults(),
+    "fast": TrainDefaults(patch=64, batch=10, lr=3e-3, ema=0.99, lr_hold=1000),
+    "quality": TrainDefaults(patch=64, batch=10, lr=1e-3, ema=0.99, lr_hold=1000),
 }
 
 
@@ -128,6 +145,8 @@ class Generator(nn.Module):
         super().__init__()
         if cfg.residual and cfg.out_act != "none":
             raise ValueError("residual output needs out_act='none'")
+        if cfg.refine and not (cfg.residual and cfg.unshuffle > 1):
+            raise ValueError("refine needs residual output and unshuffle > 1")
         if cfg.up_order not in ("upsample-conv", "conv-upsample"):
             raise ValueError(f"up_order must be 'upsample-conv' or 'conv-upsample', got {cfg.up_order!r}")
         self.cfg = cfg
@@ -162,6 +181,12 @@ class Generator(nn.Module):
                 head.append(_norm(cfg.norm, cfg.head_width))
         self.head = nn.Sequential(*head)
         self.to_rgb = _conv(cfg.head_width, cfg.out_channels * r * r, cfg.rgb_kernel)
+        self.refine: nn.Sequential | None = None
+        if cfg.refine and r > 1:  # 1x1 convs (the weights' shape); run as matrix products, see _pixel_mlp
+            self.refine = nn.Sequential(nn.Conv2d(cfg.out_channels + 3, cfg.refine, 1), nn.ReLU(),
+                                        nn.Conv2d(cfg.refine, cfg.out_channels, 1))
+            nn.init.zeros_(self.refine[2].weight)  # starts as "no correction"
+            nn.init.zeros_(self.refine[2].bias)
 
     @property
     def stride(self) -> int:
@@ -181,11 +206,39 @@ class Generator(nn.Module):
             h = up(torch.cat((h, skip), dim=1))  # (B, up_width, 2h, 2w)
         h = self.head(torch.cat((h, s0, x), dim=1) if r == 1 else torch.cat((h, s0), dim=1))
         h = self.to_rgb(h)
+        if self.refine is not None:
+            # Per-pixel correction at full resolution: out = d + x + mlp(d, x), d the cell-predicted
+            # change, x the input pixel. The U-Net predicts each 4x4 cell from features at 1/4
+            # resolution; this lets every pixel's final colour depend non-linearly on its own input
+            # colour (tone curves, posterisation, edge darkening of local filters). Planar (NCHW)
+            # tensors here: on CPU that makes the matrix products and pixel_shuffle fast.
+            xr = x0[:, :3].float().contiguous()
+            d = F.pixel_shuffle(h.contiguous(), r).float()  # (B, 3, H, W)
+            return d + xr + _pixel_mlp(self.refine, d, xr)
         if r > 1:
             h = F.pixel_shuffle(h, r)  # (B, 3, H, W)
         if self.cfg.residual:
             h = h + x0[:, :3]  # start from the input frame: most styles keep its layout and much of its colour
         return torch.tanh(h) if self.cfg.out_act == "tanh" else h
+
+
+def _pixel_mlp(seq: nn.Sequential, d: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``seq`` = (1x1 conv, ReLU, 1x1 conv) on the channels of ``cat(d, x)`` (both planar
+    ``(B, 3, H, W)``), returned as ``(B, 3, H, W)`` float32.
+
+    Run as batched (out, in) x (in, pixels) matrix products in fp32 with autocast off: for so
+    few channels at full resolution that is 2-3x faster on CPU than the 1x1 convolutions
+    (which take a slow path there) in training and inference, and bf16 gains nothing on a
+    pass this memory-bound (calibration numbers in the README).
+    """
+    c1, c2 = seq[0], seq[2]
+    b, _, hh, ww = d.shape
+    with torch.autocast(d.device.type, enabled=False):
+        z = torch.cat((d.float(), x.float()), dim=1).view(b, -1, hh * ww)  # (B, 6, HW)
+        w1 = c1.weight.view(1, c1.out_channels, -1).expand(b, -1, -1)
+        h = torch.baddbmm(c1.bias.view(1, -1, 1), w1, z).relu_()  # (B, hidden, HW)
+        w2 = c2.weight.view(1, c2.out_channels, -1).expand(b, -1, -1)
+        return torch.baddbmm(c2.bias.view(1, -1, 1), w2, h).view(b, -1, hh, ww)
 
 
 def build(preset_or_cfg: str | GeneratorConfig, in_channels: int = 3) -> Generator:

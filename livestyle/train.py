@@ -22,7 +22,7 @@ from . import device as devmod
 from .errors import LivestyleError
 from .imageio import bgr_to_tensor
 from .losses import PatchDiscriminator, PerceptualFeatures, lsgan, perceptual_loss
-from .model import PRESETS, TRAIN_DEFAULTS, Generator, GeneratorConfig, pad_to_stride
+from .model import PRESETS, TRAIN_DEFAULTS, Generator, GeneratorConfig, TrainDefaults, pad_to_stride
 from .sampler import PatchSampler
 from .style import Keyframe
 
@@ -38,6 +38,7 @@ class TrainConfig:
     batch: int | None = None  # patches per step, split across all keyframes (None = the preset's)
     lr: float | None = None  # Adam (None = the preset's; the paper's 4e-4 for ``paper``)
     ema: float | None = None  # decay of the published weight average, 0 = off (None = the preset's)
+    lr_hold: int | None = None  # steps at full lr, then lr * sqrt(lr_hold / step); 0 = constant (None = the preset's)
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 1e-5
     l1: float = 4.0  # loss weights; the paper's mix is 4 / 6 / 0.5
@@ -62,12 +63,15 @@ class TrainConfig:
             raise LivestyleError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
             raise LivestyleError(f"--seconds must be a positive number, got {self.seconds}")
-        p, b, lr, ema = TRAIN_DEFAULTS.get(self.preset, (32, 40, 4e-4, 0.0))
-        object.__setattr__(self, "patch", self.patch or p)
-        object.__setattr__(self, "batch", self.batch or b)
-        object.__setattr__(self, "lr", self.lr or lr)
-        object.__setattr__(self, "ema", ema if self.ema is None else self.ema)
-        assert self.ema is not None
+        d = TRAIN_DEFAULTS.get(self.preset, TrainDefaults())
+        object.__setattr__(self, "patch", self.patch or d.patch)
+        object.__setattr__(self, "batch", self.batch or d.batch)
+        object.__setattr__(self, "lr", self.lr or d.lr)
+        object.__setattr__(self, "ema", d.ema if self.ema is None else self.ema)
+        object.__setattr__(self, "lr_hold", d.lr_hold if self.lr_hold is None else self.lr_hold)
+        assert self.ema is not None and self.lr_hold is not None
+        if self.lr_hold < 0:
+            raise LivestyleError(f"lr_hold must be >= 0 steps, got {self.lr_hold}")
         if not 0.0 <= self.ema < 1.0:
             raise LivestyleError(f"ema must be in [0, 1), got {self.ema}")
         if not (self.clip >= 0 and math.isfinite(self.clip)):
@@ -163,6 +167,7 @@ class Trainer:
         self.result: Generator = copy.deepcopy(self.model).eval() if cfg.ema else self.model
         self._averaged = 0
         self._gnorm = 0.0  # running mean of the generator's gradient norm (for clipping)
+        self._steps = 0  # optimiser steps taken (the learning-rate schedule's clock)
         self.clipped = 0  # steps whose gradient was clipped
         self.opt = _adam(self.model.parameters(), cfg)
         self.disc: PatchDiscriminator | None = None
@@ -214,6 +219,11 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self._clip_gradient()
+        self._steps += 1
+        if cfg.lr_hold and self._steps > cfg.lr_hold:
+            lr = cfg.lr * math.sqrt(cfg.lr_hold / self._steps)
+            for group in self.opt.param_groups:
+                group["lr"] = lr
         self.opt.step()
         if self.result is not self.model:
             self._average()

@@ -156,9 +156,22 @@ def test_a_gradient_spike_is_clipped_to_a_multiple_of_the_running_norm():
     assert all(torch.all(p.grad == 1000.0) for p in off.model.parameters())
 
 
+def test_learning_rate_holds_then_decays_as_inverse_square_root():
+    t = Trainer([_kf()], TrainConfig(guides=(), batch=2, patch=32, device="cpu", lr=1e-3, lr_hold=4))
+    lrs = []
+    for _ in range(16):
+        t.step()
+        lrs.append(t.opt.param_groups[0]["lr"])
+    assert lrs[:4] == [1e-3] * 4
+    assert lrs[15] == pytest.approx(1e-3 * (4 / 16) ** 0.5)
+    assert all(a >= b for a, b in zip(lrs, lrs[1:], strict=False))
+    const = Trainer([_kf()], TrainConfig(preset="paper", guides=(), batch=2, device="cpu"))
+    assert const.cfg.lr_hold == 0  # the paper's constant rate
+
+
 def test_bad_budgets_are_rejected():
     for kw in ({"seconds": 0}, {"seconds": -3}, {"iterations": 0}, {"preset": "nope"}, {"ema": 1.0}, {"ema": -0.1},
-               {"clip": -1.0}, {"clip": float("nan")}):
+               {"clip": -1.0}, {"clip": float("nan")}, {"lr_hold": -1}):
         with pytest.raises(LivestyleError):
             TrainConfig(**kw)
 

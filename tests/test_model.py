@@ -79,3 +79,43 @@ def test_batch_norm_folding_is_exact_and_removes_the_norms_after_convs(preset):
     left = sum(isinstance(z, torch.nn.BatchNorm2d) for z in folded.modules())
     assert left == (1 if preset == "paper" else 0)  # the paper's head norm follows a ReLU: not foldable
     assert any(isinstance(z, torch.nn.BatchNorm2d) for z in m.modules())  # the original is untouched
+
+
+def _refined(cin: int = 6) -> torch.nn.Module:
+    torch.manual_seed(1)
+    m = build("fast", cin)
+    assert m.refine is not None
+    torch.nn.init.normal_(m.refine[2].weight, std=0.3)  # trained-looking, not the zero start
+    torch.nn.init.normal_(m.refine[2].bias, std=0.1)
+    return m
+
+
+def test_refine_starts_as_no_correction():
+    m = build("fast", 6)
+    x = torch.rand(1, 6, 32, 48) * 2 - 1
+    with torch.no_grad():
+        out = m(x)
+        m.refine = None  # the same network without the per-pixel MLP
+        assert torch.allclose(m(x), out, atol=1e-6)
+
+
+def test_refine_inference_path_equals_the_training_path(monkeypatch):
+    import livestyle.model as model_mod
+
+    m = _refined()
+    x = torch.rand(2, 6, 48, 64) * 2 - 1
+    train_out = m(x)  # autograd on: the path training uses
+    assert train_out.requires_grad
+    monkeypatch.setattr(model_mod, "REFINE_CHUNK", 1000)  # chunks that do not divide the frame
+    with torch.no_grad():
+        assert torch.allclose(m(x), train_out, atol=1e-5)
+        cl = x.contiguous(memory_format=torch.channels_last)  # how the Stylizer feeds it
+        assert torch.allclose(m(cl), train_out, atol=1e-5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = m(cl)
+    assert low.dtype == torch.float32 and (low - train_out).abs().mean() < 0.02
+
+
+def test_refine_needs_a_residual_space_to_depth_network():
+    with pytest.raises(ValueError, match="refine"):
+        build(GeneratorConfig(refine=8), 3)  # the paper's layout: unshuffle 1, tanh

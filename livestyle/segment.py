@@ -34,6 +34,7 @@ from mediapipe.tasks.python.core.base_options import BaseOptions
 from .errors import ModelError
 from .guides.flow import pixel_grid
 from .paths import ASSETS
+from .quiet import native_stderr_silenced
 
 DEFAULT_MODEL = ASSETS / "models" / "selfie_segmentation.tflite"
 LANDSCAPE_MODEL = ASSETS / "models" / "selfie_segmentation_landscape.tflite"
@@ -100,6 +101,7 @@ class Segmenter:
         self.ran_network = False
         """Whether the last call ran the network (not a flow-carried mask): a heavier frame."""
         self._flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self._ran_once = False
 
     @staticmethod
     def _create(path: Path) -> vision.ImageSegmenter:
@@ -112,7 +114,8 @@ class Segmenter:
             output_category_mask=False,
         )
         try:
-            return vision.ImageSegmenter.create_from_options(options)
+            with native_stderr_silenced():  # mediapipe's INFO/WARNING lines would land on the TUI
+                return vision.ImageSegmenter.create_from_options(options)
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelError(f"{path}: not a usable mediapipe segmentation model ({err})") from err
 
@@ -133,7 +136,12 @@ class Segmenter:
                                interpolation=cv2.INTER_AREA)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-        result = self._segmenter.segment_for_video(image, self._timestamp_ms())
+        if self._ran_once:
+            result = self._segmenter.segment_for_video(image, self._timestamp_ms())
+        else:  # the first run prints the XNNPACK delegate line
+            with native_stderr_silenced():
+                result = self._segmenter.segment_for_video(image, self._timestamp_ms())
+            self._ran_once = True
         masks = result.confidence_masks or []
         if not masks:
             raise ModelError(f"{self.model_path}: the model gave no confidence mask; use a segmentation model")

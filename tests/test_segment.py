@@ -114,3 +114,26 @@ def test_wide_frames_get_a_mask_of_their_own_size(photo: np.ndarray) -> None:
     assert mask.shape == (720, 1280) and mask.dtype == np.float32
     assert 0.0 <= mask.min() and mask.max() <= 1.0
     assert mask[200:700, 400:650].mean() > 0.7  # the torso, stretched
+
+
+def test_mediapipe_start_up_lines_do_not_reach_the_terminal(photo: np.ndarray, capfd: pytest.CaptureFixture[str]) -> None:
+    # mediapipe prints INFO/WARNING lines to file descriptor 2 when its graph is built and first
+    # run; in the TUI they would be drawn over the screen.
+    capfd.readouterr()
+    with Segmenter() as seg:
+        seg(photo)
+        seg(photo)
+    err = capfd.readouterr().err
+    assert "XNNPACK" not in err and "Feedback manager" not in err
+
+
+def test_native_stderr_silencer_restores_the_descriptor(capfd: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    from livestyle.quiet import native_stderr_silenced
+
+    with native_stderr_silenced():
+        os.write(2, b"hidden\n")
+    os.write(2, b"shown\n")
+    err = capfd.readouterr().err
+    assert "hidden" not in err and "shown" in err

@@ -23,7 +23,13 @@ from .paths import config_dir
 
 SIZES = ((1280, 720), (960, 540), (640, 360), (480, 270))
 SCALES = (1.0, 0.5)
-PRESETS_BY_QUALITY = ("quality", "fast")
+# Presets from the best picture down, per device. On a CPU ``fast`` is ahead at every budget a live
+# user waits for: at 5 and 15 s of training it beat ``quality`` on all four scenes tried (astronaut
+# and coffee, stylize and oil: e.g. SSIM 0.842 vs 0.685 at 15 s), and at 60 s it was within
+# +0.05/-0.01 (calibration/results/quality-2026-12-01-fast-vs-quality.md); ``quality`` at render
+# scale 0.5 also upsamples its whole output (it does not predict a change of the frame). On a GPU
+# the bigger network trains in the same seconds; it is tried first there (not measured: no GPU yet).
+PRESETS_BY_QUALITY = {"cpu": ("fast",), "cuda": ("quality", "fast")}
 KEEP_UP = 0.95  # a candidate fits when its stylized rate is at least this share of the target
 
 
@@ -72,11 +78,12 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
         return (s.stage.processed - a) / (time.perf_counter() - t0)
 
 
-def candidates() -> list[tuple[str, int, int, float]]:
-    """``(preset, width, height, render_scale)`` from the best picture down: the bigger preset, then
-    more pixels through the network (the style's detail), then the bigger output frame."""
-    every = [(p, w, h, r) for p in PRESETS_BY_QUALITY for w, h in SIZES for r in SCALES]
-    return sorted(every, key=lambda c: (PRESETS_BY_QUALITY.index(c[0]), -c[1] * c[2] * c[3] ** 2, -c[1] * c[2]))
+def candidates(device_type: str = "cpu") -> list[tuple[str, int, int, float]]:
+    """``(preset, width, height, render_scale)`` from the best picture down: the better preset for the
+    device, then more pixels through the network (the style's detail), then the bigger output frame."""
+    presets = PRESETS_BY_QUALITY.get(device_type, PRESETS_BY_QUALITY["cpu"])
+    every = [(p, w, h, r) for p in presets for w, h in SIZES for r in SCALES]
+    return sorted(every, key=lambda c: (presets.index(c[0]), -c[1] * c[2] * c[3] ** 2, -c[1] * c[2]))
 
 
 def run(args) -> int:
@@ -86,7 +93,7 @@ def run(args) -> int:
     print(f"livestyle calibrate: target {target:g} stylized fps, {'masked' if masked else 'whole frame'} "
           f"({pick(device).describe()})")
     choice = None
-    for preset, w, h, scale in candidates():
+    for preset, w, h, scale in candidates(pick(device).device.type):
         for prec in _precisions(device):
             fps = measure_candidate(preset, w, h, prec, device, target, masked, scale)
             ok = fps >= KEEP_UP * target

@@ -44,11 +44,12 @@ def frames_to_batch(frames: list[np.ndarray], guides: list[list[np.ndarray]] | N
         srcs = [f, *(guides[i] if guides else [])]
         if any(s.shape[:2] != (h, w) for s in srcs):
             raise ValueError(f"frame {i}: frames and guides must all be {w}x{h}")
-        a = np.empty((h, w, c), np.uint8)
-        cv2.mixChannels(srcs, [a], pairs)
+        mixed = np.empty((h, w, c), np.uint8)
+        cv2.mixChannels(srcs, [mixed], pairs)
+        a = mixed
         if ph or pw:
             border = cv2.BORDER_REFLECT_101 if ph < h and pw < w else cv2.BORDER_REPLICATE
-            a = cv2.copyMakeBorder(a, 0, ph, 0, pw, border)
+            a = np.asarray(cv2.copyMakeBorder(mixed, 0, ph, 0, pw, border))
         flat = a.reshape(a.shape[0], -1)  # (H', W' * C): one 2-D image for OpenCV
         cv2.addWeighted(flat, 1 / 127.5, flat, 0.0, -1.0, dst=out[i].reshape(flat.shape), dtype=cv2.CV_32F)
     return torch.from_numpy(out).permute(0, 3, 1, 2)  # NCHW view of NHWC memory = channels_last

@@ -221,6 +221,7 @@ class Trainer:
         self._clip_gradient()
         self._steps += 1
         if cfg.lr_hold and self._steps > cfg.lr_hold:
+            assert cfg.lr is not None  # TrainConfig.__post_init__ fills in the preset's
             lr = cfg.lr * math.sqrt(cfg.lr_hold / self._steps)
             for group in self.opt.param_groups:
                 group["lr"] = lr

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from livestyle.guides import BlobGuide, Guide, GuideTracker, poisson_disk, render_blobs
+from livestyle.guides.tracker import seed_reliability, smooth_residuals
 from livestyle.synthclip import Clip, homography_clip, load_photo, map_points
 
 
@@ -152,3 +153,45 @@ def test_tracker_with_two_keys_follows_the_similar_one(clip: Clip) -> None:
     for t in range(1, 12):
         tracker.update(clip.frames[t])
     assert tracker.active == 1
+
+
+def test_seed_reliability_is_low_on_flat_colour_and_high_on_texture(clip: Clip) -> None:
+    gray = cv2.cvtColor(clip.frames[0], cv2.COLOR_BGR2GRAY)
+    gray[:, :100] = 90  # a flat band
+    pts = np.array([[50, 120], [20, 20], [200, 120], [250, 60]], np.float32)
+    rel = seed_reliability(gray, pts)
+    assert rel.shape == (4,) and rel.dtype == np.float32
+    assert rel[:2].max() < 0.05
+    noise = np.random.default_rng(0).integers(0, 256, (240, 320), dtype=np.uint8)
+    assert seed_reliability(noise, pts).min() > 0.9
+    assert seed_reliability(gray, np.zeros((0, 2), np.float32)).shape == (0,)
+
+
+def test_smooth_residuals_take_the_reliable_neighbours_value() -> None:
+    pts = poisson_disk(None, spacing=10.0, rng=np.random.default_rng(2), shape=(120, 160))
+    left = pts[:, 0] < 80
+    vals = np.where(left[:, None], [3.0, -2.0], [50.0, 50.0]).astype(np.float32)  # right half: junk
+    wts = left.astype(np.float32)  # ... with no weight
+    out = smooth_residuals(pts, vals, wts, (120, 160), sigma=20.0)
+    assert out.shape == (len(pts), 2)
+    assert np.abs(out[left & (pts[:, 0] < 60)] / [3.0, -2.0] - 1).max() < 0.15  # inside: ~the value (ε shrinks it a little)
+    far = pts[:, 0] > 140  # 3 sigma from any reliable seed: shrinks towards 0, never takes the junk
+    assert np.abs(out[far]).max() < 2.0
+
+
+def test_seeds_on_flat_regions_follow_their_neighbours(clip: Clip) -> None:
+    flat = (cv2.pyrMeanShiftFiltering(load_photo(), 21, 40) // 64 * 64 + 32).astype(np.uint8)
+    fclip = homography_clip(flat, 60, size=(320, 240), seed=4, motion="mixed")
+    guide = BlobGuide()
+    key_pts, _ = guide.key_points(fclip.frames[0])
+    truth = map_points(fclip.homographies[59], key_pts)
+    errs = []
+    for regularize in (False, True):
+        tracker = guide.tracker(fclip.frames[0], regularize=regularize)
+        for t in range(1, 60):
+            tracker.update(fclip.frames[t])
+        ok = tracker.visible & (truth[:, 0] >= 0) & (truth[:, 0] < 320) & (truth[:, 1] >= 0) & (truth[:, 1] < 240)
+        errs.append(np.linalg.norm(tracker.points[ok] - truth[ok], axis=1))
+    plain, reg = errs
+    assert np.percentile(reg, 95) < 0.8 * np.percentile(plain, 95)
+    assert np.median(reg) <= np.median(plain) + 0.05

@@ -11,7 +11,15 @@ cannot recover once the person leaves. ``BlobTracker`` therefore:
    computes flow key -> pre-warped frame and back, and moves every seed
    that passes the forward-backward check to its directly measured place.
    Errors therefore do not accumulate beyond one anchoring interval.
-3. draws only seeds that are alive, inside the frame and inside the current mask.
+3. keeps seeds on flat regions (a plain T-shirt, a wall) with their neighbours: flow
+   there is a guess, and such seeds slid by several pixels where textured ones were
+   within one. Each seed has a reliability from the key's structure tensor (how much
+   texture surrounds it); after every update the seeds' motion is split into a
+   homography key -> frame (fitted on reliable seeds) and a residual, and each seed
+   keeps its own residual in proportion to its reliability, the rest coming from the
+   reliability-weighted average of its neighbours' residuals (as-rigid-as-possible in
+   spirit, as the paper registers its guide).
+4. draws only seeds that are alive, inside the frame and inside the current mask.
 
 With several keys it follows the key whose thumbnail is most like the
 current frame (with hysteresis), re-anchoring from scratch on a switch.
@@ -19,6 +27,7 @@ current frame (with hysteresis), re-anchoring from scratch on a switch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,6 +42,58 @@ if TYPE_CHECKING:
     from .blobs import BlobGuide
 
 _THUMB = (32, 18)
+_TEXTURE_HALF = 1e-4  # structure-tensor min eigenvalue (intensity 0..1, per px²) at which a seed is half reliable
+_FIT_POINTS = 600  # at most this many reliable seeds go into the per-frame homography fit
+
+
+def seed_reliability(gray: np.ndarray, points: np.ndarray, window: float = 4.0) -> np.ndarray:
+    """``(N,) float32`` in [0, 1): how well optical flow can see each seed move.
+
+    ``gray``: the key ``(H, W) uint8``; ``points``: ``(N, 2)`` (x, y). The smaller eigenvalue
+    ``λ`` of the structure tensor (Gaussian window ``window`` px) at each seed, mapped to
+    ``λ / (λ + λ½)``: ~0 on flat colour, ~1 on texture or a corner, and low along a lone
+    straight edge (flow there is only known across it).
+    """
+    if len(points) == 0:
+        return np.zeros(0, np.float32)
+    g = gray.astype(np.float32) * np.float32(1 / 255)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, scale=1 / 8)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, scale=1 / 8)
+    j = cv2.GaussianBlur(cv2.merge([gx * gx, gy * gy, gx * gy]), (0, 0), window)
+    at = sample_at(j, points)
+    jxx, jyy, jxy = at[:, 0], at[:, 1], at[:, 2]
+    lam = np.maximum(0.5 * (jxx + jyy - np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2)), 0)
+    return (lam / (lam + _TEXTURE_HALF)).astype(np.float32)
+
+
+def smooth_residuals(points: np.ndarray, values: np.ndarray, weights: np.ndarray, shape: tuple[int, int],
+                     sigma: float) -> np.ndarray:
+    """Weighted Gaussian average of ``values`` ``(N, 2)`` around each of ``points`` ``(N, 2)``.
+
+    ``Σ w_j v_j g_ij / (Σ w_j g_ij + ε)`` with ``g`` a Gaussian of std ``sigma`` px in the
+    coordinates of ``points`` (the key's, inside ``shape=(H, W)``), so where no neighbour is
+    reliable the average falls to 0. Splatted on a grid ``sigma/2`` coarser and blurred there:
+    ~1 ms for thousands of points.
+    """
+    h, w = shape
+    f = max(1.0, sigma / 2)
+    lh, lw = int(math.ceil(h / f)) + 1, int(math.ceil(w / f)) + 1
+    q = np.asarray(points, np.float32) / f
+    x0 = np.clip(np.floor(q[:, 0]).astype(np.int64), 0, lw - 2)
+    y0 = np.clip(np.floor(q[:, 1]).astype(np.int64), 0, lh - 2)
+    fx, fy = np.clip(q[:, 0] - x0, 0, 1), np.clip(q[:, 1] - y0, 0, 1)
+    stack = np.zeros((3, lh * lw), np.float64)
+    for dx, dy, wt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        idx = (y0 + dy) * lw + x0 + dx
+        ww = wt * weights
+        stack[0] += np.bincount(idx, weights=ww * values[:, 0], minlength=lh * lw)
+        stack[1] += np.bincount(idx, weights=ww * values[:, 1], minlength=lh * lw)
+        stack[2] += np.bincount(idx, weights=ww, minlength=lh * lw)
+    grid = cv2.GaussianBlur(stack.reshape(3, lh, lw).transpose(1, 2, 0).astype(np.float32), (0, 0), sigma / f,
+                            borderType=cv2.BORDER_CONSTANT)
+    at = sample_at(grid, q)  # grid cell (i, j) holds point (j·f, i·f): sample at the same scale
+    eps = 0.05 * float(grid[:, :, 2].max(initial=0.0)) + 1e-6
+    return at[:, :2] / (at[:, 2:3] + eps)
 
 
 def _thumb(gray: np.ndarray) -> np.ndarray:
@@ -47,6 +108,7 @@ class _Key:
     points: np.ndarray  # (N, 2) float32 seeds in key coords
     colors: np.ndarray  # (N, 3) uint8
     thumb: np.ndarray  # (18, 32) float32, normalised
+    reliability: np.ndarray  # (N,) float32 in [0, 1): seed_reliability at the key
     orb: tuple[tuple, np.ndarray | None] | None = None  # (keypoints, descriptors), computed lazily
 
 
@@ -65,7 +127,8 @@ class BlobTracker:
 
     def __init__(self, guide: BlobGuide, keys: Sequence[KeyInput], anchor_every: int = 8,
                  track_preset: str = "ultrafast", track_scale: float = 0.5,
-                 anchor_preset: str = "ultrafast", anchor_scale: float = 1.0, fb_tol: float = 1.0) -> None:
+                 anchor_preset: str = "ultrafast", anchor_scale: float = 1.0, fb_tol: float = 1.0,
+                 regularize: bool = True) -> None:
         if not keys:
             raise ValueError("BlobTracker needs at least one key")
         self.guide = guide
@@ -73,12 +136,14 @@ class BlobTracker:
         for bgr, mask in keys:
             pts, cols = guide.key_points(bgr, mask)
             gray = to_gray(bgr)
-            self.keys.append(_Key(gray, mask, pts, cols, _thumb(gray)))
+            self.keys.append(_Key(gray, mask, pts, cols, _thumb(gray), seed_reliability(gray, pts)))
         self.shape = self.keys[0].gray.shape
         if any(k.gray.shape != self.shape for k in self.keys):
             raise ValueError("all keys must have the same size")
         self.anchor_every = int(anchor_every)
         self.fb_tol = float(fb_tol)
+        self.regularize = bool(regularize)
+        self._fit_pick = np.random.default_rng(0)
         self._track_flow = FlowEstimator(track_preset, track_scale)
         self._anchor_flow = FlowEstimator(anchor_preset, anchor_scale)
         self._orb = cv2.ORB_create(800)  # type: ignore[attr-defined]  # missing from cv2's stubs
@@ -127,6 +192,8 @@ class BlobTracker:
             self.anchored = self._anchor(gray, mask)
             self._since_anchor = 0
             self.visible = self._visible(mask)
+        if self.regularize:
+            self._regularize()
         self._prev = gray
         self._since_ref += 1
         if self.anchored or self._ref is None or flow_to_prev is not None or self._since_ref > 2 * self.anchor_every:
@@ -150,6 +217,26 @@ class BlobTracker:
         h, w = self.shape
         p = self.points
         self.alive &= (p[:, 0] >= 0) & (p[:, 0] <= w - 1) & (p[:, 1] >= 0) & (p[:, 1] <= h - 1)
+
+    def _regularize(self) -> None:
+        """Seeds on flat regions follow their neighbours (module docstring, point 3)."""
+        key = self.keys[self.active]
+        live = self.alive
+        rel = key.reliability
+        fit = np.flatnonzero(live & (rel > 0.5))
+        if len(fit) < 12:
+            return
+        if len(fit) > _FIT_POINTS:
+            fit = self._fit_pick.choice(fit, _FIT_POINTS, replace=False)
+        hm, _ = cv2.findHomography(key.points[fit], self.points[fit], cv2.RANSAC, 3.0)
+        if hm is None:
+            return
+        src = key.points[live]
+        base = cv2.perspectiveTransform(src.reshape(-1, 1, 2).astype(np.float64), hm).reshape(-1, 2)
+        res = self.points[live] - base
+        r = rel[live]
+        near = smooth_residuals(src, res, r, self.shape, 2 * self.guide.spacing)
+        self.points[live] = (base + r[:, None] * res + (1 - r[:, None]) * near).astype(np.float32)
 
     def _visible(self, mask: np.ndarray | None) -> np.ndarray:
         vis = self.alive.copy()

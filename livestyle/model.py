@@ -250,8 +250,7 @@ def _pixel_mlp(seq: nn.Sequential, d: torch.Tensor, x: torch.Tensor) -> torch.Te
     few channels at full resolution that is faster on CPU than 1x1 convolutions, which take a
     slow path there (measured with 16 hidden units, 2 threads: forward + backward on 10 patches
     of 64 px 2.3 ms, against 8.2 ms for the convolutions in fp32 and 2.9 ms in bf16 channels_last),
-    and bf16 matrix products
-    were slower still on this memory-bound pass (2.7 ms).
+    and bf16 matrix products were slower still on this memory-bound pass (2.7 ms).
     """
     b, _, hh, ww = d.shape
     w1, b1, w2, b2 = _mlp_params(seq, b)

@@ -33,7 +33,9 @@ from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_averag
                     make_pair, markdown_table, mix_name, parse_list, parse_size, setup_torch, warp_error)
 
 from livestyle.infer import Stylizer  # noqa: E402
+from livestyle.guides import FlowEstimator, OutputStabilizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
+from livestyle.render import STEADY, STEADY_FLOW  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import Clip, homography_clip, load_photo, warp_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
@@ -131,6 +133,15 @@ class Scene:
     key: int
     targets: list[int]  # non-key frames scored
     pairs: dict[int, Pair]  # t -> pair (t-1, t)
+    steady_flows: list[np.ndarray | None] | None = None  # flow t -> t-1 of the stabiliser (render's), made once
+
+    def stabilized(self, out: list[np.ndarray], strength: float) -> list[np.ndarray]:
+        """Outputs of frames 0..n-1 through the output stabiliser, in order, as ``livestyle render`` does."""
+        if self.steady_flows is None:
+            fe = FlowEstimator(*STEADY_FLOW)
+            self.steady_flows = [None] + [fe(self.frames[t], self.frames[t - 1]) for t in range(1, len(self.frames))]
+        stab = OutputStabilizer(strength)
+        return [stab(o, f) for o, f in zip(out, self.steady_flows, strict=False)]
 
     @property
     def needed(self) -> list[int]:
@@ -212,13 +223,17 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
         model.load_state_dict(state)
         stylizer = Stylizer(model, trainer.compute)
         out: dict[int, np.ndarray] = {}
-        idx = scene.needed
+        idx = list(range(max(scene.needed) + 1)) if any(args.steady) else scene.needed  # the stabiliser needs every frame
         for s in range(0, len(idx), 4):
             chunk = idx[s:s + 4]
             g = [[seq[t] for seq in guide_seqs] for t in chunk] if guide_seqs else None
             out.update(zip(chunk, stylizer([scene.frames[t] for t in chunk], g), strict=True))
-        rows.append({**asdict(run), "config": run.label, "budget": budget, "its": n_its, "train_s": round(secs, 2),
-                     **scene.score(out), "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
+        for strength in args.steady:
+            scored = out if not strength else dict(enumerate(scene.stabilized([out[t] for t in idx], strength)))
+            label = run.label + (f" +steady {strength:g}" if strength else "")
+            rows.append({**asdict(run), "steady": strength, "config": label, "budget": budget, "its": n_its,
+                         "train_s": round(secs, 2), **scene.score(scored), "eval_s": round(time.perf_counter() - t0, 1),
+                         "load": round(load0, 2)})
     return rows
 
 
@@ -273,7 +288,7 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
     """The five derived checks of the issue, as Markdown lines (verdict first, then evidence)."""
     bs = sorted(budgets)
     early, mid, last = bs[:-1], bs[-2] if len(bs) > 1 else bs[0], bs[-1]
-    by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"]): r for r in rows}
+    by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"], r["steady"]): r for r in rows}
     fast = TrainConfig().preset
     out: list[str] = []
 
@@ -283,21 +298,21 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
         out.extend(f"   - {e}" for e in ev)
 
     oks, ev = [], []
-    for (ph, st, pr, mx, g, b), r in by.items():
-        p = by.get((ph, st, "paper", mx, g, b))
+    for (ph, st, pr, mx, g, b, sd), r in by.items():
+        p = by.get((ph, st, "paper", mx, g, b, sd))
         if pr == fast and b in early and p is not None:
             ok = r["psnr"] > p["psnr"] and r["ssim"] > p["ssim"]
             oks.append(ok)
-            ev.append(f"{ph}/{st} {mx} {'blobs' if g else 'no guide'} @{b:g}{unit}: {fast} {r['psnr']:.2f} dB / "
+            ev.append(f"{ph}/{st} {r['config']} @{b:g}{unit}: {fast} {r['psnr']:.2f} dB / "
                       f"{r['ssim']:.4f} vs paper {p['psnr']:.2f} dB / {p['ssim']:.4f} ({r['its']} vs {p['its']} its)")
     verdict(1, f"at {', '.join(f'{b:g}' for b in early)} {unit} {fast} beats paper in PSNR and SSIM (same loss mix)", oks, ev)
 
     oks, ev = [], []
-    for (ph, st, pr, mx, g, b), r in by.items():
-        f = by.get((ph, st, pr, mx, g, last))
+    for (ph, st, pr, mx, g, b, sd), r in by.items():
+        f = by.get((ph, st, pr, mx, g, last, sd))
         if pr == fast and b == mid and f is not None and mid != last:
             oks.append(r["ssim"] >= 0.95 * f["ssim"])
-            ev.append(f"{ph}/{st} {mx} {'blobs' if g else 'no guide'}: SSIM {r['ssim']:.4f} @{mid:g}{unit} = "
+            ev.append(f"{ph}/{st} {r['config']}: SSIM {r['ssim']:.4f} @{mid:g}{unit} = "
                       f"{100 * r['ssim'] / f['ssim']:.1f}% of {f['ssim']:.4f} @{last:g}{unit}")
     verdict(2, f"{fast} reaches 95% of its {last:g} {unit} SSIM within {mid:g} {unit}", oks, ev)
 
@@ -305,21 +320,21 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
     for key, b in base.items():
         ph, st = key.split("/")
         d = default_run(ph, st)
-        r = by.get((ph, st, d.preset, d.mix, d.guides, mid))
+        r = by.get((ph, st, d.preset, d.mix, d.guides, mid, STEADY))
         if st in LOCAL_STYLES and r is not None:
             bi, bc = b["input"], b["carried key"]
             oks.append(r["psnr"] > max(bi["psnr"], bc["psnr"]) and r["ssim"] > max(bi["ssim"], bc["ssim"]))
             ev.append(f"{key} @{mid:g}{unit}: {r['psnr']:.2f} dB / {r['ssim']:.4f} vs input {bi['psnr']:.2f} / "
                       f"{bi['ssim']:.4f}, carried key {bc['psnr']:.2f} / {bc['ssim']:.4f}")
-    verdict(3, f"after {mid:g} {unit} the default config ({default_run('', '').label}) beats both baselines on every "
+    verdict(3, f"after {mid:g} {unit} the default config ({default_run('', '').label} +steady {STEADY:g}) beats both baselines on every "
             "local-filter style (PSNR and SSIM)", oks, ev)
 
     oks, ev = [], []
-    for (ph, st, pr, mx, g, b), r in by.items():
-        off = by.get((ph, st, pr, mx, False, b))
+    for (ph, st, pr, mx, g, b, sd), r in by.items():
+        off = by.get((ph, st, pr, mx, False, b, sd))
         if st in ATTACHED_STYLES and g and off is not None:
             oks.append(r["psnr"] > off["psnr"])
-            ev.append(f"{ph}/{st} {pr}/{mx} @{b:g}{unit}: blobs {r['psnr']:.2f} dB vs no guide {off['psnr']:.2f} dB "
+            ev.append(f"{ph}/{st} {pr}/{mx}{f' +steady {sd:g}' if sd else ''} @{b:g}{unit}: blobs {r['psnr']:.2f} dB vs no guide {off['psnr']:.2f} dB "
                       f"(SSIM {r['ssim']:.4f} vs {off['ssim']:.4f})")
     verdict(4, "with the blob guide the attached-texture style's PSNR is higher than without", oks, ev)
 
@@ -328,12 +343,12 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
         ph, st = key.split("/")
         d = default_run(ph, st)
         for bud in bs:
-            r = by.get((ph, st, d.preset, d.mix, d.guides, bud))
+            r = by.get((ph, st, d.preset, d.mix, d.guides, bud, STEADY))
             if r is not None:
                 oks.append(r["warp"] <= b["GT"]["warp"])
                 ev.append(f"{key} @{bud:g}{unit}: {r['warp']:.3f} vs GT {b['GT']['warp']:.3f} "
                           f"(x{r['warp'] / b['GT']['warp']:.2f})")
-    verdict(5, "the default config's warping error is not worse than the GT's own", oks, ev)
+    verdict(5, f"the default config's (+steady {STEADY:g}) warping error is not worse than the GT's own", oks, ev)
     return out
 
 
@@ -355,6 +370,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--key", choices=("first", "middle"), default="first", help="which frame is the keyframe")
     ap.add_argument("--motion", default="mixed", help="synthclip motion (mixed, shake, zoom, rotate, pan)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steady", type=lambda s: [float(v) for v in s.split(",")], default=[STEADY],
+                    help=f"output stabiliser strengths to score each snapshot with, e.g. 0,{STEADY:g} (default {STEADY:g}, "
+                         f"as livestyle render; 0 = off); the default-config checks use {STEADY:g}")
     ap.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
     ap.add_argument("--batch", type=int, help="patches per step (default: the preset's)")
     ap.add_argument("--patch", type=int, help="patch side in px (default: the preset's)")
@@ -382,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"# livestyle quality benchmark\n\n{machine_line(args.device)}\n", flush=True)
     print(f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}, keyframe "
-          f"{args.key}; scored every {args.stride}th non-key frame; budgets {args.budgets} "
+          f"{args.key}; scored every {args.stride}th non-key frame; output stabiliser {args.steady}; budgets {args.budgets} "
           f"{'steps' if args.steps else 's of pure step time'}; "
           f"{len(runs)} runs\n", flush=True)
     clips: dict[str, tuple[Clip, np.ndarray, dict]] = {}

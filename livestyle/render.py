@@ -4,7 +4,8 @@ Keyframe names in the style folder are frame indices of the input
 (``keys/000.png`` is frame 0). Guides are computed over the whole clip first
 (blobs carried from the nearest keyframe by optical flow; optional non-causal
 temporal denoising); after that, frames are independent and go through the
-network in batches.
+network in batches. Last, the outputs are smoothed in order along the
+input's optical flow (``guides.OutputStabilizer``, ``steady``; 0 = off).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import StyleError
+from .errors import LivestyleError, StyleError
+from .guides import FlowEstimator, OutputStabilizer
 from .infer import Stylizer
 from .progress import Progress
 from .style import StyleFolder
 from .train import make_guides
 from .video import ClipWriter, read_clip
+
+STEADY = 0.7  # default strength of the output stabiliser (guides.OutputStabilizer)
+STEADY_FLOW = ("ultrafast", 0.5)  # its flow: what the live denoiser computes
 
 
 def key_indices(style: StyleFolder, n_frames: int) -> dict[int, np.ndarray | None]:
@@ -43,8 +48,11 @@ def key_indices(style: StyleFolder, n_frames: int) -> dict[int, np.ndarray | Non
 def render(style_path: str | Path, input_path: str | Path, output_path: str | Path,
            device: str = "auto", precision: str = "auto", batch: int = 4,
            denoise: bool | None = None, max_frames: int | None = None,
-           progress: Callable[[int, int], None] | None = None, quiet: bool = False) -> int:
+           progress: Callable[[int, int], None] | None = None, quiet: bool = False,
+           steady: float = STEADY) -> int:
     """Render ``input_path`` to ``output_path``; returns the number of frames written."""
+    if not 0.0 <= steady <= 0.95:
+        raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {steady:g}")
     style = StyleFolder(style_path)
     style.check_exists()
     stylizer, info = Stylizer.from_file(style.model_path, device, precision)
@@ -60,13 +68,18 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
 
         frames = denoise_sequence(frames)
     per_guide = [g.sequence(frames, keys) for g in guides]  # each: list of (H, W, 3) uint8
+    stabilize = OutputStabilizer(steady)
+    flow = FlowEstimator(*STEADY_FLOW)
     writer = ClipWriter(output_path, fps)
     done = 0
     try:
         for s in range(0, len(frames), batch):
             chunk = frames[s:s + batch]
             g = [[pg[s + i] for pg in per_guide] for i in range(len(chunk))] if per_guide else None
-            for name, out in zip(names[s:s + batch], stylizer(chunk, g), strict=True):
+            for i, (name, out) in enumerate(zip(names[s:s + batch], stylizer(chunk, g), strict=True)):
+                t = s + i
+                if steady:
+                    out = stabilize(out, flow(frames[t], frames[t - 1]) if t else None)
                 writer.write(name, out)
             done += len(chunk)
             if bar:

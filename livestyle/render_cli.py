@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .render import render
+from .render import STEADY, render
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,10 +17,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=4, help="frames per network call")
     p.add_argument("--denoise", action=argparse.BooleanOptionalAction, default=None,
                    help="temporal bilateral denoising along optical flow (default: as trained)")
+    p.add_argument("--steady", type=float, default=STEADY, metavar="S",
+                   help=f"smooth the output along optical flow against flicker, 0..0.95 (0 = off; default {STEADY})")
     p.add_argument("--max-frames", type=int)
 
 
 def run(a: argparse.Namespace) -> int:
-    n = render(a.style, a.input, a.output, a.device, a.precision, a.batch, a.denoise, a.max_frames)
+    n = render(a.style, a.input, a.output, a.device, a.precision, a.batch, a.denoise, a.max_frames, steady=a.steady)
     print(f"livestyle: wrote {n} frames to {a.output}", file=sys.stderr)
     return 0

@@ -116,6 +116,21 @@ def test_train_then_render_folder_names_and_sizes(tiny_style, tiny_clip, tmp_pat
         assert cv2.imread(str(p)).shape == cv2.imread(str(tiny_clip / p.name)).shape
 
 
+def test_render_steady_option(tiny_style, tiny_clip, tmp_path, capsys):
+    assert main(["train", str(tiny_style), "--iterations", "3", "--no-guides"]) == 0
+    raw, steady = tmp_path / "raw", tmp_path / "steady"
+    assert main(["render", str(tiny_style), str(tiny_clip), str(raw), "--steady", "0"]) == 0
+    assert main(["render", str(tiny_style), str(tiny_clip), str(steady)]) == 0
+    names = sorted(p.name for p in tiny_clip.iterdir())
+    a = [cv2.imread(str(raw / n)) for n in names]
+    b = [cv2.imread(str(steady / n)) for n in names]
+    assert np.array_equal(a[0], b[0])  # the first frame has no past
+    assert any(not np.array_equal(x, y) for x, y in zip(a[1:], b[1:], strict=True))
+    capsys.readouterr()
+    assert_one_line_error(capsys, ["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o"), "--steady", "-1"],
+                          "--steady must be between 0 (off) and 0.95")
+
+
 def test_render_to_video_file(tiny_style, tiny_clip, tmp_path):
     assert main(["train", str(tiny_style), "--iterations", "2", "--no-guides"]) == 0
     out = tmp_path / "out.avi"

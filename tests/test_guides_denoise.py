@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.guides.denoise import CausalDenoiser, denoise_sequence
+from livestyle.guides.denoise import CausalDenoiser, OutputStabilizer, denoise_sequence
 from livestyle.synthclip import homography_clip, load_photo
 
 
@@ -89,3 +89,58 @@ def test_denoisers_reject_wrong_frames() -> None:
         CausalDenoiser()(np.zeros((10, 10), np.uint8))
     with pytest.raises(ValueError):
         denoise_sequence([np.zeros((10, 10, 3), np.uint8), np.zeros((12, 10, 3), np.uint8)])
+
+
+# -- the output stabiliser --------------------------------------------------------------------------
+
+
+def _flicker(frames: list[np.ndarray]) -> float:
+    """Mean absolute change between consecutive frames (grey levels)."""
+    return float(np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(frames, frames[1:])]))
+
+
+def test_stabilizer_removes_flicker_on_a_static_scene(noisy_static: tuple[np.ndarray, list[np.ndarray]]) -> None:
+    clean, noisy = noisy_static  # "network outputs" that jitter around the clean frame
+    stab = OutputStabilizer(0.7)
+    zero = np.zeros(clean.shape[:2] + (2,), np.float32)
+    out = [stab(f, zero if i else None) for i, f in enumerate(noisy)]
+    assert np.array_equal(out[0], noisy[0])  # nothing to blend with yet
+    assert _flicker(out[4:]) < 0.6 * _flicker(noisy[4:])
+    assert _psnr(out[-1], clean) > _psnr(noisy[-1], clean) + 2.0
+    assert abs(out[-1].astype(float).mean() - clean.astype(float).mean()) < 1.0  # no drift of the tone
+
+
+def test_stabilizer_follows_motion_and_lets_new_content_through() -> None:
+    clean, noisy = _moving_edge(9, np.random.default_rng(2))
+    h, w = clean[0].shape[:2]
+    flow = np.zeros((h, w, 2), np.float32)
+    flow[28:68, :, 0] = -3.0  # square rows: each pixel came from 3 px to the left
+    stab = OutputStabilizer(0.7)
+    out = [stab(f, flow if i else None) for i, f in enumerate(noisy)]
+    t, x = 8, 20 + 3 * 8
+    band = (slice(28, 68), slice(x - 4, x + 4))  # the square's left edge: no trail behind it
+    assert np.abs(out[t][band].astype(float) - clean[t][band]).mean() < 8.0
+    inner = (slice(32, 64), slice(x + 6, x + 34))
+    assert np.abs(out[t][inner].astype(float) - clean[t][inner]).mean() < \
+        np.abs(noisy[t][inner].astype(float) - clean[t][inner]).mean()
+    new = ((out[t].astype(int) + 128) % 256).astype(np.uint8)  # a different picture (a new model, a cut)
+    assert np.abs(stab(new, np.zeros_like(flow)).astype(int) - new).max() <= 1  # shown as it is
+
+
+def test_stabilizer_region_box_and_restarts() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + 6, 0, 255).astype(np.uint8)  # the same picture, slightly changed
+    zero = np.zeros((100, 120, 2), np.float32)
+    stab = OutputStabilizer(0.7)
+    assert np.array_equal(stab(a, None, (100, 120), (10, 50, 20, 70)), a)
+    same_box = stab(b, zero, (100, 120), (10, 50, 20, 70))
+    assert 1.0 < np.abs(same_box.astype(int) - b).mean() < 6.0  # pulled toward the previous output
+    moved = stab(b, zero, (100, 120), (50, 90, 60, 110))  # a box that never had an output: no history
+    assert np.array_equal(moved, b)
+    assert np.array_equal(stab(a, None, (100, 120), (50, 90, 60, 110)), a)  # no flow: restart
+    assert np.array_equal(OutputStabilizer(0.0)(a, zero[:40, :50]), a)  # strength 0: off
+    with pytest.raises(ValueError):
+        OutputStabilizer(1.0)
+    with pytest.raises(ValueError, match="does not fit"):
+        stab(a, zero, (100, 120), (0, 10, 0, 10))

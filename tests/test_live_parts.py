@@ -139,3 +139,19 @@ def test_network_box_holds_still_while_the_person_moves_inside_it():
     assert stage._steady_box((32, 352, 96, 352)) == (32, 352, 96, 352)  # it left the box: follow it
     assert stage._steady_box((64, 160, 128, 224)) == (64, 160, 128, 224)  # much smaller: shrink
     assert stage._steady_box(None) is None
+
+
+def test_style_stage_steadies_its_output_and_can_turn_it_off():
+    rng = np.random.default_rng(0)
+    clean = astronaut((160, 96))
+    frames = [np.clip(clean + rng.normal(0, 6, clean.shape), 0, 255).astype(np.uint8) for _ in range(8)]
+
+    def flicker(stage) -> float:
+        outs = [stage.process(f) for f in frames]
+        return float(np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(outs[3:], outs[4:])]))
+
+    raw = _stage(1.0, 0.0)
+    raw.settings.steady = 0.0
+    steady = _stage(1.0, 0.0)  # no denoiser here: the stage computes the flow itself
+    assert steady.settings.steady > 0
+    assert flicker(steady) < 0.7 * flicker(raw)

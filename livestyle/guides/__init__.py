@@ -16,7 +16,8 @@ the frame's 3 channels with each guide's ``channels`` channels:
 
 The temporal denoiser (``CausalDenoiser``, ``denoise_sequence``) is a frame
 filter, not a guide: run it before the guides and the network, and train on
-the filtered keyframe.
+the filtered keyframe. ``OutputStabilizer`` is its counterpart on the
+network's output (along the same flow).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .blobs import BlobGuide, KeyInput, poisson_disk, render_blobs
-from .denoise import CausalDenoiser, denoise_sequence
+from .denoise import CausalDenoiser, OutputStabilizer, denoise_sequence
 from .flow import FlowEstimator, forward_backward_consistency, points_consistent, sample_at, warp
 from .tracker import BlobTracker
 
@@ -63,7 +64,7 @@ class Guide(Protocol):
 
 
 __all__ = [
-    "BlobGuide", "BlobTracker", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput",
+    "BlobGuide", "BlobTracker", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
     "denoise_sequence", "forward_backward_consistency", "points_consistent", "poisson_disk",
     "render_blobs", "sample_at", "warp",
 ]

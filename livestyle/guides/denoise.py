@@ -33,6 +33,7 @@ from .flow import FlowEstimator, forward_backward_consistency, pixel_grid, to_gr
 
 FlowFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _FAR = -1.0e4  # colour given to out-of-frame samples: far from any real colour -> weight 0
+_MEAN3 = np.full((1, 3), 1.0 / 3.0, np.float32)  # cv2.transform: mean of the 3 channels
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -181,3 +182,74 @@ class CausalDenoiser:
         self._prev_gray = gray
         self.last_flow = flow
         return cv2.convertScaleAbs(self._state)
+
+
+class OutputStabilizer:
+    """Temporal smoothing of the *stylized* frames along the input's optical flow.
+
+    The network stylizes each frame on its own; what it learned of fine detail
+    (edges, dabs, posterised steps) shifts a little whenever the frame's
+    sampling does (sub-pixel motion, a new noise pattern), and that shows as
+    flicker even on a denoised input. Same recursive form as
+    :class:`CausalDenoiser`, applied to the output: the previous stabilised
+    output is warped into the current frame by the flow current -> previous
+    (the denoiser's, so no extra flow) and blended in with weight
+    ``strength · exp(-d²/2σ²)``, ``d`` the mean absolute BGR difference of the
+    two (0–255). Where the new output differs much from the carried one (new
+    content, an occlusion, a new model, a flow failure) the weight falls to ~0
+    and the new output shows as it is; pixels flowing from outside the frame or
+    from outside the last stylized region restart. All in OpenCV passes on uint8
+    images (~4 ms per 640x360 frame on one core of the dev CPU).
+
+    Measured on ``calibration/quality.py`` (README): warping error 15-77% lower
+    with PSNR and SSIM a little higher. ``strength`` 0 turns it off. Not
+    thread-safe: one per stream, frames in order.
+
+    ``__call__(styled, flow_to_prev, frame_shape, box)``: ``styled`` is the
+    ``(h, w, 3) uint8 BGR`` network output of ``box`` = ``(y0, y1, x0, x1)`` of
+    a frame of ``frame_shape`` ``(H, W)`` (``box`` None = the whole frame);
+    ``flow_to_prev`` the frame's ``(H, W, 2) float32`` flow to the previous
+    frame, or None (then it restarts). Returns the stabilised ``styled``.
+    """
+
+    def __init__(self, strength: float = 0.7, sigma: float = 20.0) -> None:
+        if not 0.0 <= strength < 1.0 or sigma <= 0:
+            raise ValueError(f"OutputStabilizer: strength must be in [0, 1) and sigma > 0, got {strength}, {sigma}")
+        self.strength = strength
+        d = np.arange(256, dtype=np.float32)
+        self._lut = (strength * np.exp(-d * d / (2 * sigma * sigma))).astype(np.float32).reshape(1, 256)
+        self._state: np.ndarray | None = None  # (H, W, 3) uint8: the last output, placed in its frame
+        self._valid: np.ndarray | None = None  # (H, W) uint8: 255 where _state holds an output
+
+    def reset(self) -> None:
+        self._state = self._valid = None
+
+    def __call__(self, styled: np.ndarray, flow_to_prev: np.ndarray | None, frame_shape: tuple[int, int] | None = None,
+                 box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        if self.strength == 0.0:
+            return styled
+        h, w = frame_shape if frame_shape is not None else styled.shape[:2]
+        y0, y1, x0, x1 = box if box is not None else (0, h, 0, w)
+        if styled.shape != (y1 - y0, x1 - x0, 3) or styled.dtype != np.uint8:
+            raise ValueError(f"OutputStabilizer: styled {styled.shape} {styled.dtype} does not fit box {box}")
+        out = styled
+        state, valid = self._state, self._valid
+        if state is not None and valid is not None and flow_to_prev is not None and \
+                state.shape[:2] == (h, w) == flow_to_prev.shape[:2]:
+            maps = cv2.add(pixel_grid(h, w)[y0:y1, x0:x1], flow_to_prev[y0:y1, x0:x1])  # region -> previous frame
+            fixed = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # fixed-point maps: the remap runs ~1.5x faster
+            region = cv2.remap(state, *fixed, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            held = cv2.remap(valid, *fixed, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+            d = cv2.transform(cv2.absdiff(region, styled), _MEAN3)  # (h, w) uint8 mean |ΔBGR|
+            wgt = cv2.multiply(cv2.LUT(d, self._lut), held, dtype=cv2.CV_32F, scale=1.0 / 255)
+            out = cv2.blendLinear(region, styled, wgt, 1.0 - wgt)
+        if (y0, y1, x0, x1) == (0, h, 0, w):
+            self._state = out.copy() if out is styled else out  # the caller may change what it got back
+            if valid is None or valid.shape != (h, w) or not valid.all():
+                self._valid = np.full((h, w), 255, np.uint8)
+        else:
+            self._state = np.zeros((h, w, 3), np.uint8)
+            self._state[y0:y1, x0:x1] = out
+            self._valid = np.zeros((h, w), np.uint8)
+            self._valid[y0:y1, x0:x1] = 255
+        return out

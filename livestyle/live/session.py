@@ -64,7 +64,7 @@ class LiveSession:
         self._stop = threading.Event()
         self.in_slot: LatestSlot[Frame] = LatestSlot()
         self.out_slot: LatestSlot[OutFrame] = LatestSlot()
-        self.settings = StageSettings(masked=cfg.masked, background=cfg.background)
+        self.settings = StageSettings(masked=cfg.masked, background=cfg.background, steady=cfg.steady)
         self.latency = LatencyLog()
         self.train_stats: dict = {"state": "idle"}
         self.trainer: BackgroundTrainer | None = None

@@ -2,7 +2,7 @@
 
     prepare (thread "style-prep"):  latest camera frame -> causal denoise ->
         segmentation -> blob guide -> network input (the person's box in masked mode)
-    finish (thread "style-net"):    U-Net -> composite -> latest output slot
+    finish (thread "style-net"):    U-Net -> output stabiliser -> composite -> latest output slot
 
 While the network works on frame t, the next frame is already being prepared:
 on two cores the stylized rate is set by the slower half, not by the sum.
@@ -26,11 +26,15 @@ import numpy as np
 import torch
 
 from ..capture import Frame
+from ..guides import FlowEstimator, OutputStabilizer
+from ..guides.flow import to_gray
 from ..infer import Stylizer, batch_to_frames, frames_to_batch
 from ..outputs import OutFrame
 from ..slot import LatestSlot
 from .composite import background, blend, person_box
 from .stats import StageTimer
+
+STEADY_FLOW = ("ultrafast", 0.5)  # the stabiliser's own flow without a denoiser: what the denoiser uses
 
 
 @dataclass
@@ -40,6 +44,7 @@ class StageSettings:
     masked: bool = False
     background: str = "keep"  # keep | blur | solid | stylized
     enabled: bool = True  # False: pass frames through unstylized
+    steady: float = 0.7  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Job:
     mask: np.ndarray | None = None  # (H, W) float32 person probability (masked mode)
     box: tuple[int, int, int, int] | None = None  # (y0, y1, x0, x1) stylized region; None = whole frame
     bg: str = "keep"
+    flow: np.ndarray | None = None  # (H, W, 2) float32 flow of ``img`` to the previous frame
     error: str = ""
 
 
@@ -121,6 +127,9 @@ class StyleStage(threading.Thread):
         self._last_error, self._last_error_t = "", 0.0
         self.processed = 0
         self._box: tuple[int, int, int, int] | None = None  # the last network box (see _steady_box)
+        self._stabilizer: OutputStabilizer | None = None  # made in finish() for settings.steady
+        self._own_flow: FlowEstimator | None = None  # flow for the stabiliser when there is no denoiser
+        self._prev_gray: np.ndarray | None = None
 
     # -- control (any thread) ------------------------------------------------
     def set_model(self, stylizer: Stylizer | None, trackers: list | None = None) -> None:
@@ -209,6 +218,8 @@ class StyleStage(threading.Thread):
         t1 = time.perf_counter()
         t.add("denoise", 1000 * (t1 - t0))
         flow = getattr(self.denoiser, "last_flow", None)  # current -> previous: one DIS run per frame, shared
+        if self.denoiser is None and s.steady > 0:
+            flow = self._flow_to_prev(img)
         need_mask = s.masked and self.segmenter is not None
         mask = self.segmenter(img, flow_to_prev=flow) if need_mask else None  # (H, W) float32 in [0, 1]
         t2 = time.perf_counter()
@@ -236,7 +247,25 @@ class StyleStage(threading.Thread):
         batch = frames_to_batch([region], [g], stylizer.model.stride)
         t.add("prepare", 1000 * (time.perf_counter() - t3))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
-                   bg=s.background)
+                   bg=s.background, flow=flow)
+
+    def _flow_to_prev(self, img: np.ndarray) -> np.ndarray | None:
+        """The flow current -> previous frame when no denoiser computes it (for the stabiliser)."""
+        if self._own_flow is None:
+            self._own_flow = FlowEstimator(*STEADY_FLOW)
+        gray = to_gray(img)
+        prev, self._prev_gray = self._prev_gray, gray
+        return None if prev is None or prev.shape != gray.shape else self._own_flow(gray, prev)
+
+    def _stabilize(self, job: Job, styled: np.ndarray) -> np.ndarray:
+        """The network's output of ``job`` smoothed along the flow (``settings.steady``; 0 = off)."""
+        strength = self.settings.steady
+        if strength <= 0:
+            self._stabilizer = None
+            return styled
+        if self._stabilizer is None or self._stabilizer.strength != strength:
+            self._stabilizer = OutputStabilizer(strength)
+        return self._stabilizer(styled, job.flow, job.img.shape[:2], job.box)
 
     def _steady_box(self, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
         """Keep the last network box while the new one fits inside it and is not much smaller.
@@ -259,6 +288,8 @@ class StyleStage(threading.Thread):
     def finish(self, job: Job) -> np.ndarray:
         """Run the network on a prepared job and composite: the output frame ``(H, W, 3) uint8 BGR``."""
         if job.ready is not None:
+            if self._stabilizer is not None:
+                self._stabilizer.reset()  # nothing stylized in this frame: the next one starts afresh
             return job.ready
         assert job.stylizer is not None and job.batch is not None
         t3 = time.perf_counter()
@@ -266,6 +297,11 @@ class StyleStage(threading.Thread):
         styled = batch_to_frames(job.stylizer.run(job.batch)[..., :h, :w])[0]
         t4 = time.perf_counter()
         self.timer.add("stylize", 1000 * (t4 - t3))
+        if self.settings.steady > 0 or self._stabilizer is not None:
+            styled = self._stabilize(job, styled)
+            t5 = time.perf_counter()
+            self.timer.add("steady", 1000 * (t5 - t4))
+            t4 = t5
         img, mask, box = job.img, job.mask, job.box
         if self.scale < 1.0:
             img, styled, mask, box = self._to_full_size(job, styled)

@@ -33,7 +33,8 @@ every live frame is then stylized and sent to the virtual camera.
 | **q** | quit (closes the camera, outputs and trainer) |
 
 Live numbers: per-stage milliseconds are dn (causal denoise), seg
-(person segmentation), gd (blob guide), net (the U-Net), comp (composite).
+(person segmentation), gd (blob guide), net (the U-Net), st (output
+stabiliser), comp (composite).
 
 The preview and the highlighted keyframe's thumbnails (key and painting)
 are real images in terminals with the Kitty graphics protocol or Sixel,

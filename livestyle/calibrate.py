@@ -31,6 +31,10 @@ SCALES = (1.0, 0.5)
 # the bigger network trains in the same seconds; it is tried first there (not measured: no GPU yet).
 PRESETS_BY_QUALITY = {"cpu": ("fast",), "cuda": ("quality", "fast")}
 KEEP_UP = 0.95  # a candidate fits when its stylized rate is at least this share of the target
+# Output stabiliser strengths tried per candidate, on first: it costs ~4-6 ms per 640x360 frame and
+# 15-25 ms at 720p on the 2-core dev CPU (README, Live), so where it does not fit it is turned off
+# before the picture gets smaller.
+STEADY = (0.7, 0.0)
 
 
 def calibration_path() -> Path:
@@ -38,7 +42,7 @@ def calibration_path() -> Path:
 
 
 def load_calibration() -> dict:
-    """The saved choice (``preset``, ``width``, ``height``, ``precision``), or {} if none/unreadable."""
+    """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``), or {} if none/unreadable."""
     p = calibration_path()
     try:
         return tomllib.loads(p.read_text()).get("live", {}) if p.is_file() else {}
@@ -54,7 +58,7 @@ def _precisions(device: str) -> list[str]:
 
 def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, target_fps: float,
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
-                      seconds: float = 3.0) -> float:
+                      seconds: float = 3.0, steady: float = STEADY[0]) -> float:
     """Stylized frames per second of the live pipeline for one configuration (camera at ``target_fps``)."""
     from .guides import BlobGuide
     from .infer import Stylizer
@@ -64,7 +68,7 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
 
     cfg = LiveConfig(style=None, source="synthetic", outputs="null", width=w, height=h, fps=target_fps,
                      masked=masked, train=False, preset=preset, device=device, precision=precision,
-                     render_scale=render_scale)
+                     render_scale=render_scale, steady=steady)
     with LiveSession(cfg) as s:
         assert s.stage is not None
         ww, hh = s.work_size
@@ -94,14 +98,14 @@ def run(args) -> int:
           f"({pick(device).describe()})")
     choice = None
     for preset, w, h, scale in candidates(pick(device).device.type):
-        for prec in _precisions(device):
-            fps = measure_candidate(preset, w, h, prec, device, target, masked, scale)
+        for prec, steady in ((p, s) for p in _precisions(device) for s in STEADY):
+            fps = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady)
             ok = fps >= KEEP_UP * target
-            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec}: {fps:5.1f} fps "
+            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g}: {fps:5.1f} fps "
                   f"{'fits' if ok else 'too slow'}", flush=True)
             if ok:
                 choice = {"preset": preset, "width": w, "height": h, "render_scale": scale,
-                          "precision": prec, "measured_fps": round(fps, 1), "target_fps": target}
+                          "precision": prec, "steady": steady, "measured_fps": round(fps, 1), "target_fps": target}
                 break
         if choice:
             break
@@ -110,10 +114,11 @@ def run(args) -> int:
               "(the smallest configuration is saved anyway)", file=sys.stderr)
         w, h = SIZES[-1]
         choice = {"preset": "fast", "width": w, "height": h, "render_scale": SCALES[-1],
-                  "precision": _precisions(device)[-1], "measured_fps": None, "target_fps": target}
+                  "precision": _precisions(device)[-1], "steady": STEADY[-1], "measured_fps": None,
+                  "target_fps": target}
     text = "[live]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in choice.items()
                                  if v is not None)
     write_atomic(calibration_path(), text.encode())
     print(f"livestyle: chose {choice['preset']} {choice['width']}x{choice['height']} render scale "
-          f"{choice['render_scale']:g} {choice['precision']}; saved to {calibration_path()}")
+          f"{choice['render_scale']:g} {choice['precision']} steady {choice['steady']:g}; saved to {calibration_path()}")
     return 0

@@ -35,8 +35,9 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--background", choices=BACKGROUNDS, default="keep", help="background in masked mode")
     p.add_argument("--no-guides", action="store_true", help="no Gaussian-blob guide")
     p.add_argument("--no-denoise", action="store_true", help="no causal temporal denoising")
-    p.add_argument("--steady", type=float, default=0.7, metavar="S",
-                   help="smooth the stylized output along optical flow against flicker, 0..0.95 (0 = off; default 0.7)")
+    p.add_argument("--steady", type=float, default=None, metavar="S",
+                   help="smooth the stylized output along optical flow against flicker, 0..0.95 (0 = off; "
+                        "default: calibrated, else 0.7)")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
     p.add_argument("--segment-every", type=int, default=2,
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")
@@ -92,7 +93,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
     if a.segment_every < 1:
         raise LivestyleError(f"--segment-every must be at least 1, got {a.segment_every}")
-    if not 0.0 <= a.steady <= 0.95:
+    if a.steady is not None and not 0.0 <= a.steady <= 0.95:
         raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {a.steady:g}")
     if a.render_scale is not None and not 0.25 <= a.render_scale <= 1.0:
         raise LivestyleError(f"--render-scale must be between 0.25 and 1, got {a.render_scale:g}")
@@ -104,7 +105,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         source="synthetic" if demo else a.source,
         outputs=(a.output or _demo_outputs()) if demo else a.output,
         width=a.width or int(cal.get("width", 640)), height=a.height or int(cal.get("height", 360)), fps=a.fps, masked=a.masked, background=a.background,
-        guides=not a.no_guides, denoise=not a.no_denoise, steady=a.steady, train=False if demo else not a.no_train,
+        guides=not a.no_guides, denoise=not a.no_denoise, steady=float(cal.get("steady", 0.7)) if a.steady is None else a.steady, train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model,
         render_scale=a.render_scale or float(cal.get("render_scale", 1.0)),
         preset=a.preset or str(cal.get("preset", "fast")), device=a.device,

@@ -96,7 +96,7 @@ def test_denoisers_reject_wrong_frames() -> None:
 
 def _flicker(frames: list[np.ndarray]) -> float:
     """Mean absolute change between consecutive frames (grey levels)."""
-    return float(np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(frames, frames[1:])]))
+    return float(np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(frames, frames[1:], strict=False)]))
 
 
 def test_stabilizer_removes_flicker_on_a_static_scene(noisy_static: tuple[np.ndarray, list[np.ndarray]]) -> None:

@@ -70,15 +70,18 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     # equal network work: the bigger output first; more network work before a bigger output
     assert order.index(("fast", 1280, 720, 0.5)) < order.index(("fast", 640, 360, 1.0)) < order.index(("fast", 960, 540, 0.5))
     (tmp_path / "calibration.toml").write_text(
-        '[live]\npreset = "fast"\nwidth = 480\nheight = 270\nrender_scale = 0.5\n')
-    assert calibrate.load_calibration() == {"preset": "fast", "width": 480, "height": 270, "render_scale": 0.5}
+        '[live]\npreset = "fast"\nwidth = 480\nheight = 270\nrender_scale = 0.5\nsteady = 0.0\n')
+    assert calibrate.load_calibration() == {"preset": "fast", "width": 480, "height": 270, "render_scale": 0.5,
+                                            "steady": 0.0}
     import argparse
 
     from livestyle.live_cli import add_arguments, config_from_args
     ap = argparse.ArgumentParser()
     add_arguments(ap)
     cfg = config_from_args(ap.parse_args(["--style", str(tmp_path / "s")]))
-    assert (cfg.width, cfg.height, cfg.render_scale) == (480, 270, 0.5)  # live reads the saved choice
+    assert (cfg.width, cfg.height, cfg.render_scale, cfg.steady) == (480, 270, 0.5, 0.0)  # live reads the saved choice
+    assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--steady", "0.5"])).steady == 0.5
+    assert calibrate.STEADY[0] > 0 and calibrate.STEADY[-1] == 0  # the stabiliser on first, then off
 
 
 def test_doctor_reports_each_check_with_a_fix(capsys):
@@ -148,7 +151,7 @@ def test_style_stage_steadies_its_output_and_can_turn_it_off():
 
     def flicker(stage) -> float:
         outs = [stage.process(f) for f in frames]
-        return float(np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(outs[3:], outs[4:])]))
+        return float(np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(outs[3:], outs[4:], strict=False)]))
 
     raw = _stage(1.0, 0.0)
     raw.settings.steady = 0.0

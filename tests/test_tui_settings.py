@@ -105,7 +105,8 @@ def test_the_tui_takes_preset_precision_and_render_scale_from_calibration(tmp_pa
     from livestyle.tui.app import config_from_settings
 
     monkeypatch.setenv("LIVESTYLE_CONFIG_DIR", str(tmp_path))
-    (tmp_path / "calibration.toml").write_text('[live]\npreset = "paper"\nprecision = "fp32"\nrender_scale = 0.5\n')
+    (tmp_path / "calibration.toml").write_text('[live]\npreset = "paper"\nprecision = "fp32"\nrender_scale = 0.5\n'
+                                               'steady = 0.0\n')
     cfg = config_from_settings(st.Settings())
-    assert (cfg.preset, cfg.precision, cfg.render_scale) == ("paper", "fp32", 0.5)
+    assert (cfg.preset, cfg.precision, cfg.render_scale, cfg.steady) == ("paper", "fp32", 0.5, 0.0)
     assert config_from_settings(st.Settings(), render_scale=1.0).render_scale == 1.0  # explicit wins

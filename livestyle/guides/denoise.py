@@ -237,9 +237,9 @@ class OutputStabilizer:
         if state is not None and valid is not None and flow_to_prev is not None and \
                 state.shape[:2] == (h, w) == flow_to_prev.shape[:2]:
             maps = cv2.add(pixel_grid(h, w)[y0:y1, x0:x1], flow_to_prev[y0:y1, x0:x1])  # region -> previous frame
-            fixed = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # fixed-point maps: the remap runs ~1.5x faster
-            region = cv2.remap(state, *fixed, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-            held = cv2.remap(valid, *fixed, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+            m1, m2 = cv2.convertMaps(maps, None, cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: the remap runs ~1.5x faster
+            region = cv2.remap(state, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            held = cv2.remap(valid, m1, m2, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
             d = cv2.transform(cv2.absdiff(region, styled), _MEAN3)  # (h, w) uint8 mean |ΔBGR|
             wgt = cv2.multiply(cv2.LUT(d, self._lut), held, dtype=cv2.CV_32F, scale=1.0 / 255)
             out = cv2.blendLinear(region, styled, wgt, 1.0 - wgt)

@@ -144,3 +144,20 @@ def test_stabilizer_region_box_and_restarts() -> None:
         OutputStabilizer(1.0)
     with pytest.raises(ValueError, match="does not fit"):
         stab(a, zero, (100, 120), (0, 10, 0, 10))
+
+
+def test_stabilizer_does_not_darken_the_edges_when_the_flow_points_outside() -> None:
+    img = np.full((48, 64, 3), 250, np.uint8)
+    flow = np.full((48, 64, 2), -0.05, np.float32)  # a slow pan: edge pixels come from just outside
+    stab = OutputStabilizer(0.7)
+    out = stab(img, None)
+    for _ in range(30):
+        out = stab(img, flow)
+    assert out.min() >= 249  # a bilinear carry of the black outside would pull the border down frame by frame
+    box = (8, 40, 8, 56)  # the same inside a region (masked mode): no dark rim at the region's edge
+    stab.reset()
+    crop = img[8:40, 8:56]
+    out = stab(crop, None, (48, 64), box)
+    for _ in range(30):
+        out = stab(crop, flow, (48, 64), box)
+    assert out.min() >= 249

@@ -83,7 +83,8 @@ def test_weights_hot_swap_mid_stream_changes_the_output(trained_style):
         v0 = st.version
         st.swap(state)
         assert wait_until(lambda: st.version == v0 + 1)
-        assert wait_until(lambda: s.out_slot.peek() is not None and s.out_slot.peek().image.min() == 255)
+        # white within a level: the output stabiliser's uint8 rounding may hold a pixel at 254
+        assert wait_until(lambda: s.out_slot.peek() is not None and s.out_slot.peek().image.min() >= 254)
         assert before.min() < 255
 
 

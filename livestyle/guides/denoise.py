@@ -203,7 +203,7 @@ class OutputStabilizer:
     difference instead cost 0.004-0.006 SSIM on calibration/quality.py's scenes). All in OpenCV passes on uint8
     images (~4 ms per 640x360 frame on one core of the dev CPU).
 
-    Measured on ``calibration/quality.py`` (README): warping error 15-77% lower
+    Measured on ``calibration/quality.py`` (README): warping error 26-81% lower
     with PSNR and SSIM a little higher. ``strength`` 0 turns it off. Not
     thread-safe: one per stream, frames in order.
 

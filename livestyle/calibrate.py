@@ -31,8 +31,8 @@ SCALES = (1.0, 0.5)
 # the bigger network trains in the same seconds; it is tried first there (not measured: no GPU yet).
 PRESETS_BY_QUALITY = {"cpu": ("fast",), "cuda": ("quality", "fast")}
 KEEP_UP = 0.95  # a candidate fits when its stylized rate is at least this share of the target
-# Output stabiliser strengths tried per candidate, on first: it costs ~4-6 ms per 640x360 frame and
-# 15-25 ms at 720p on the 2-core dev CPU (README, Live), so where it does not fit it is turned off
+# Output stabiliser strengths tried per candidate, on first: it costs 4-8 ms per 640x360 frame and
+# 12-34 ms at 720p on the 2-core dev CPU (README, Live), so where it does not fit it is turned off
 # before the picture gets smaller.
 STEADY = (0.7, 0.0)
 

@@ -243,8 +243,8 @@ class OutputStabilizer:
             region = cv2.remap(state, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             # Carry only where all four source pixels held an output: a bilinear sample that mixes in the
             # outside (black) would darken the frame's and the region's edges a little more every frame.
-            held = cv2.compare(cv2.remap(valid, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT), 255,
-                               cv2.CMP_EQ)
+            held = cv2.threshold(cv2.remap(valid, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT), 254, 255,
+                                 cv2.THRESH_BINARY)[1]  # 255 only where the sample is 255
             d = cv2.transform(cv2.absdiff(region, styled), _MEAN3)  # (h, w) uint8 mean |ΔBGR|
             wgt = cv2.multiply(cv2.LUT(d, self._lut), held, dtype=cv2.CV_32F, scale=1.0 / 255)
             out = cv2.blendLinear(region, styled, wgt, 1.0 - wgt)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from livestyle.cli import quiet_native_logs
+from livestyle.guides import STEADY
 from livestyle.live.session import LiveConfig, LiveSession
 from livestyle.paths import ASSETS
 
@@ -23,7 +24,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 
 
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
-            fps: float, preset: str, render_scale: float = 1.0, steady: float = 0.7) -> dict:
+            fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY) -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -70,7 +71,7 @@ def main() -> None:
     ap.add_argument("--modes", default="plain,masked,masked+train,train",
                     help="which of plain, masked, masked+train, train to run (comma-separated)")
     ap.add_argument("--render-scale", type=float, default=1.0, help="LiveConfig.render_scale (1 = full size)")
-    ap.add_argument("--steady", type=float, default=0.7, help="output stabiliser strength (LiveConfig.steady; 0 = off)")
+    ap.add_argument("--steady", type=float, default=STEADY, help="output stabiliser strength (LiveConfig.steady; 0 = off)")
     ap.add_argument("--json")
     a = ap.parse_args()
     rows = []

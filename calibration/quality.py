@@ -33,9 +33,8 @@ from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_averag
                     make_pair, markdown_table, mix_name, parse_list, parse_size, setup_torch, warp_error)
 
 from livestyle.infer import Stylizer  # noqa: E402
-from livestyle.guides import FlowEstimator, OutputStabilizer  # noqa: E402
+from livestyle.guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
-from livestyle.render import STEADY, STEADY_FLOW  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import Clip, homography_clip, load_photo, warp_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .device import cpu_has_fast_bf16, pick
+from .guides.denoise import STEADY as DEFAULT_STEADY
 from .imageio import write_atomic
 from .paths import config_dir
 
@@ -34,7 +35,7 @@ KEEP_UP = 0.95  # a candidate fits when its stylized rate is at least this share
 # Output stabiliser strengths tried per candidate, on first: it costs 4-8 ms per 640x360 frame and
 # 12-34 ms at 720p on the 2-core dev CPU (README, Live), so where it does not fit it is turned off
 # before the picture gets smaller.
-STEADY = (0.7, 0.0)
+STEADY = (DEFAULT_STEADY, 0.0)
 
 
 def calibration_path() -> Path:

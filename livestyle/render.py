@@ -16,15 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from .errors import LivestyleError, StyleError
-from .guides import FlowEstimator, OutputStabilizer
+from .guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer
 from .infer import Stylizer
 from .progress import Progress
 from .style import StyleFolder
 from .train import make_guides
 from .video import ClipWriter, read_clip
-
-STEADY = 0.7  # default strength of the output stabiliser (guides.OutputStabilizer)
-STEADY_FLOW = ("ultrafast", 0.5)  # its flow: what the live denoiser computes
 
 
 def key_indices(style: StyleFolder, n_frames: int) -> dict[int, np.ndarray | None]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .render import STEADY, render
+from .guides.denoise import STEADY
+from .render import render
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -28,7 +28,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .blobs import BlobGuide, KeyInput, poisson_disk, render_blobs
-from .denoise import CausalDenoiser, OutputStabilizer, denoise_sequence
+from .denoise import STEADY, STEADY_FLOW, CausalDenoiser, OutputStabilizer, denoise_sequence
 from .flow import FlowEstimator, forward_backward_consistency, points_consistent, sample_at, warp
 from .tracker import BlobTracker
 
@@ -66,5 +66,5 @@ class Guide(Protocol):
 __all__ = [
     "BlobGuide", "BlobTracker", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
     "denoise_sequence", "forward_backward_consistency", "points_consistent", "poisson_disk",
-    "render_blobs", "sample_at", "warp",
+    "render_blobs", "sample_at", "warp", "STEADY", "STEADY_FLOW",
 ]

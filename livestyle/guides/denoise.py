@@ -34,6 +34,8 @@ from .flow import FlowEstimator, forward_backward_consistency, pixel_grid, to_gr
 FlowFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _FAR = -1.0e4  # colour given to out-of-frame samples: far from any real colour -> weight 0
 _MEAN3 = np.full((1, 3), 1.0 / 3.0, np.float32)  # cv2.transform: mean of the 3 channels
+STEADY = 0.7  # default strength of the output stabiliser (render, live, LiveConfig, calibrate)
+STEADY_FLOW = ("ultrafast", 0.5)  # DIS preset and scale of the flow it needs where no denoiser computes one
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -214,7 +216,7 @@ class OutputStabilizer:
     frame, or None (then it restarts). Returns the stabilised ``styled``.
     """
 
-    def __init__(self, strength: float = 0.7, sigma: float = 20.0) -> None:
+    def __init__(self, strength: float = STEADY, sigma: float = 20.0) -> None:
         if not 0.0 <= strength < 1.0 or sigma <= 0:
             raise ValueError(f"OutputStabilizer: strength must be in [0, 1) and sigma > 0, got {strength}, {sigma}")
         self.strength = strength

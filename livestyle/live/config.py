@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..guides.denoise import STEADY
 from ..model import DEFAULT_PRESET
 
 
@@ -21,7 +22,7 @@ class LiveConfig:
     background: str = "keep"
     guides: bool = True
     denoise: bool = True
-    steady: float = 0.7  # output stabiliser strength along the flow (guides.OutputStabilizer); 0 = off
+    steady: float = STEADY  # output stabiliser strength along the flow (guides.OutputStabilizer); 0 = off
     segment_every: int = 2  # the network every 2nd frame; the mask follows the flow in between
     segment_model: str | None = None
     render_scale: float = 1.0  # < 1: the network works on the frame resized by this (see StyleStage)

@@ -26,15 +26,13 @@ import numpy as np
 import torch
 
 from ..capture import Frame
-from ..guides import FlowEstimator, OutputStabilizer
+from ..guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer
 from ..guides.flow import to_gray
 from ..infer import Stylizer, batch_to_frames, frames_to_batch
 from ..outputs import OutFrame
 from ..slot import LatestSlot
 from .composite import background, blend, person_box
 from .stats import StageTimer
-
-STEADY_FLOW = ("ultrafast", 0.5)  # the stabiliser's own flow without a denoiser: what the denoiser uses
 
 
 @dataclass
@@ -44,7 +42,7 @@ class StageSettings:
     masked: bool = False
     background: str = "keep"  # keep | blur | solid | stylized
     enabled: bool = True  # False: pass frames through unstylized
-    steady: float = 0.7  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
+    steady: float = STEADY  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
 
 
 @dataclass

@@ -35,90 +35,14 @@ from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_averag
 from livestyle.infer import Stylizer  # noqa: E402
 from livestyle.guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
+from livestyle.prior import prior_path  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
-from livestyle.synthclip import Clip, homography_clip, load_photo, warp_photo  # noqa: E402
+from livestyle.synthclip import Clip, homography_clip, load_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
+from gt_styles import ATTACHED_STYLES, LOCAL_STYLES, STYLES, style_clip  # noqa: E402, I001
+
 PHOTOS = ("astronaut", "chelsea", "coffee", "astronaut-flat")
-
-
-
-def _posterize(f: np.ndarray) -> np.ndarray:
-    smooth = cv2.edgePreservingFilter(f, flags=cv2.RECURS_FILTER, sigma_s=60, sigma_r=0.4)
-    step = 256 // 6
-    return (smooth // step * step + step // 2).astype(np.uint8)
-
-
-LOCAL_STYLES = {
-    "stylize": lambda f: cv2.stylization(f, sigma_s=60, sigma_r=0.45),
-    "oil": lambda f: cv2.xphoto.oilPainting(f, 7, 1),
-    "posterize": _posterize,
-    "pencil": lambda f: cv2.pencilSketch(f, sigma_s=60, sigma_r=0.07, shade_factor=0.05)[1],
-}
-ATTACHED_STYLES = ("texture", "brush")  # drawn on the photo itself and moved with it
-STYLES = (*LOCAL_STYLES, *ATTACHED_STYLES)
-
-
-def stroke_texture(canvas: np.ndarray, seed: int = 7) -> np.ndarray:
-    """The ``texture`` style of a whole canvas: ``(h, w, 3) uint8 BGR`` in and out.
-
-    Warm colour grade plus ~1 dark-blue hatching stroke per 40 px (length 4-9 px,
-    orientation from a smooth random field), all in canvas coordinates.
-    """
-    h, w = canvas.shape[:2]
-    rng = np.random.default_rng(seed)
-    theta = cv2.resize(rng.uniform(0, np.pi, (h // 48 + 2, w // 48 + 2)).astype(np.float32), (w, h),
-                       interpolation=cv2.INTER_CUBIC)
-    strokes = np.zeros((h, w), np.float32)
-    n = h * w // 40
-    ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
-    lengths, values = rng.uniform(4, 9, n), rng.uniform(0.4, 1.0, n)
-    for y, x, ln, v in zip(ys, xs, lengths, values, strict=True):
-        a = theta[y, x] + rng.normal(0, 0.15)
-        dx, dy = 0.5 * ln * np.cos(a), 0.5 * ln * np.sin(a)
-        cv2.line(strokes, (int(x - dx), int(y - dy)), (int(x + dx), int(y + dy)), float(v), 1, cv2.LINE_AA)
-    alpha = 0.6 * np.clip(strokes, 0, 1)[:, :, None]
-    base = np.clip(canvas.astype(np.float32) * np.array([0.85, 1.0, 1.12], np.float32) + 10, 0, 255)
-    ink = np.array([90, 40, 20], np.float32)  # BGR dark blue
-    return np.clip(base * (1 - alpha) + ink * alpha, 0, 255).round().astype(np.uint8)
-
-
-def brush_texture(canvas: np.ndarray, seed: int = 11) -> np.ndarray:
-    """The ``brush`` style of a whole canvas: ``(h, w, 3) uint8 BGR`` in and out.
-
-    Impressionist dabs at the scale of a painted brush stroke, as the blob guide can place them:
-    on a slightly smoothed, warmer base, ~1 dab per 60 px^2 (ellipses with half-axes 3-7 x 1.5-3
-    px, orientation from a smooth random field, drawn in random order), each dab the base colour
-    under its centre times a random brightness (0.7-1.3) and a small tint (+-10% per channel). On flat regions
-    only the position of a dab, not the photo, tells its colour: what the blob guide is for.
-    """
-    h, w = canvas.shape[:2]
-    rng = np.random.default_rng(seed)
-    base = cv2.bilateralFilter(canvas, 7, 40, 5).astype(np.float32) * np.array([0.9, 1.0, 1.08], np.float32)
-    base = np.clip(base + 6, 0, 255)
-    theta = cv2.resize(rng.uniform(0, np.pi, (h // 64 + 2, w // 64 + 2)).astype(np.float32), (w, h),
-                       interpolation=cv2.INTER_CUBIC)
-    out = base.copy()
-    n = h * w // 60
-    ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
-    major, minor = rng.uniform(3, 7, n), rng.uniform(1.5, 3, n)
-    gains = rng.uniform(0.7, 1.3, (n, 1)) * rng.uniform(0.9, 1.1, (n, 3))
-    for y, x, a, b, g in zip(ys, xs, major, minor, gains, strict=True):
-        colour = tuple(float(c) for c in np.clip(base[y, x] * g, 0, 255))
-        angle = float(np.degrees(theta[y, x]))
-        cv2.ellipse(out, (int(x), int(y)), (int(round(a)), int(round(b))), angle, 0, 360, colour, -1, cv2.LINE_AA)
-    return np.clip(out, 0, 255).round().astype(np.uint8)
-
-
-def style_clip(clip: Clip, photo: np.ndarray, style: str) -> list[np.ndarray]:
-    """Ground-truth frames ``(H, W, 3) uint8 BGR`` of ``clip`` in ``style``."""
-    if style in LOCAL_STYLES:
-        return [LOCAL_STYLES[style](f) for f in clip.frames]
-    canvas = cv2.resize(photo, clip.canvas_size, interpolation=cv2.INTER_CUBIC)  # what homography_clip moves
-    if not np.array_equal(warp_photo(canvas, clip.views[0], clip.size), clip.frames[0]):
-        raise RuntimeError("synthclip's canvas changed; update style_clip to rebuild it the same way")
-    styled = stroke_texture(canvas) if style == "texture" else brush_texture(canvas)
-    return [warp_photo(styled, v, clip.size) for v in clip.views]
 
 
 @dataclass
@@ -187,10 +111,12 @@ class Run:
     preset: str
     mix: str
     guides: bool
+    init: str = "prior"  # TrainConfig.init; presets without a prior start from random weights either way
 
     @property
     def label(self) -> str:
-        return f"{self.preset}/{self.mix}/{'blobs' if self.guides else 'no guide'}"
+        scratch = "/scratch" if self.init == "scratch" and prior_path(self.preset).is_file() else ""
+        return f"{self.preset}/{self.mix}/{'blobs' if self.guides else 'no guide'}{scratch}"
 
 
 def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse.Namespace) -> list[dict]:
@@ -198,7 +124,7 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
     l1, perc, adv = MIXES[run.mix]
     cfg = TrainConfig(preset=run.preset, l1=l1, perceptual=perc, adversarial=adv,
                       guides=("blobs",) if run.guides else (), seed=args.seed, device=args.device,
-                      precision=args.precision, lr=args.lr, batch=args.batch, patch=args.patch)
+                      precision=args.precision, lr=args.lr, batch=args.batch, patch=args.patch, init=run.init)
     k = scene.key
     keys = [Keyframe(f"{k:03d}", scene.frames[k], scene.gt[k], None)]
     warm = Trainer(keys, cfg)  # a throwaway trainer absorbs one-off costs (oneDNN primitives, allocator)
@@ -239,16 +165,17 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
 def default_run(photo: str, style: str) -> Run:
     """The configuration ``livestyle train`` uses by default (read from ``TrainConfig()``)."""
     d = TrainConfig()
-    return Run(photo, style, d.preset, mix_name(d.l1, d.perceptual, d.adversarial), bool(d.guides))
+    return Run(photo, style, d.preset, mix_name(d.l1, d.perceptual, d.adversarial), bool(d.guides), d.init)
 
 
 def grid(args: argparse.Namespace) -> list[Run]:
     """The runs to do: the built-in grid, or the product of the selection flags."""
-    if args.styles or args.presets or args.mixes or args.guides:
+    if args.styles or args.presets or args.mixes or args.guides or args.init:
         d = default_run(args.photos[0], "stylize")
         guides = {"on": [True], "off": [False], "both": [True, False]}[args.guides or ("on" if d.guides else "off")]
-        return [Run(p, s, pr, m, g) for p in args.photos for s in (args.styles or ["stylize", "texture"])
-                for pr in (args.presets or [d.preset]) for m in (args.mixes or [d.mix]) for g in guides]
+        return [Run(p, s, pr, m, g, i) for p in args.photos for s in (args.styles or ["stylize", "texture"])
+                for pr in (args.presets or [d.preset]) for m in (args.mixes or [d.mix]) for g in guides
+                for i in (args.init or [d.init])]
     p0 = args.photos[0]
     d = default_run(p0, "stylize")
     if args.quick:
@@ -284,10 +211,11 @@ def table(rows: list[dict], base: dict[str, dict]) -> str:
 
 
 def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: str = "s") -> list[str]:
-    """The five derived checks of the issue, as Markdown lines (verdict first, then evidence)."""
+    """The five derived checks of the issue and the prior's own, as Markdown lines (verdict first, then evidence)."""
     bs = sorted(budgets)
     early, mid, last = bs[:-1], bs[-2] if len(bs) > 1 else bs[0], bs[-1]
-    by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"], r["steady"]): r for r in rows}
+    by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"], r["steady"], r["init"]): r
+          for r in rows}
     fast = TrainConfig().preset
     out: list[str] = []
 
@@ -297,8 +225,8 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
         out.extend(f"   - {e}" for e in ev)
 
     oks, ev = [], []
-    for (ph, st, pr, mx, g, b, sd), r in by.items():
-        p = by.get((ph, st, "paper", mx, g, b, sd))
+    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
+        p = by.get((ph, st, "paper", mx, g, b, sd, i))
         if pr == fast and b in early and p is not None:
             ok = r["psnr"] > p["psnr"] and r["ssim"] > p["ssim"]
             oks.append(ok)
@@ -307,8 +235,8 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
     verdict(1, f"at {', '.join(f'{b:g}' for b in early)} {unit} {fast} beats paper in PSNR and SSIM (same loss mix)", oks, ev)
 
     oks, ev = [], []
-    for (ph, st, pr, mx, g, b, sd), r in by.items():
-        f = by.get((ph, st, pr, mx, g, last, sd))
+    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
+        f = by.get((ph, st, pr, mx, g, last, sd, i))
         if pr == fast and b == mid and f is not None and mid != last:
             oks.append(r["ssim"] >= 0.95 * f["ssim"])
             ev.append(f"{ph}/{st} {r['config']}: SSIM {r['ssim']:.4f} @{mid:g}{unit} = "
@@ -319,7 +247,7 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
     for key, b in base.items():
         ph, st = key.split("/")
         d = default_run(ph, st)
-        r = by.get((ph, st, d.preset, d.mix, d.guides, mid, STEADY))
+        r = by.get((ph, st, d.preset, d.mix, d.guides, mid, STEADY, d.init))
         if st in LOCAL_STYLES and r is not None:
             bi, bc = b["input"], b["carried key"]
             oks.append(r["psnr"] > max(bi["psnr"], bc["psnr"]) and r["ssim"] > max(bi["ssim"], bc["ssim"]))
@@ -329,11 +257,11 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
             "local-filter style (PSNR and SSIM)", oks, ev)
 
     oks, ev = [], []
-    for (ph, st, pr, mx, g, b, sd), r in by.items():
-        off = by.get((ph, st, pr, mx, False, b, sd))
+    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
+        off = by.get((ph, st, pr, mx, False, b, sd, i))
         if st in ATTACHED_STYLES and g and off is not None:
             oks.append(r["psnr"] > off["psnr"])
-            ev.append(f"{ph}/{st} {pr}/{mx}{f' +steady {sd:g}' if sd else ''} @{b:g}{unit}: blobs {r['psnr']:.2f} dB vs no guide {off['psnr']:.2f} dB "
+            ev.append(f"{ph}/{st} {pr}/{mx}{'/scratch' if i == 'scratch' else ''}{f' +steady {sd:g}' if sd else ''} @{b:g}{unit}: blobs {r['psnr']:.2f} dB vs no guide {off['psnr']:.2f} dB "
                       f"(SSIM {r['ssim']:.4f} vs {off['ssim']:.4f})")
     verdict(4, "with the blob guide the attached-texture style's PSNR is higher than without", oks, ev)
 
@@ -342,12 +270,21 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
         ph, st = key.split("/")
         d = default_run(ph, st)
         for bud in bs:
-            r = by.get((ph, st, d.preset, d.mix, d.guides, bud, STEADY))
+            r = by.get((ph, st, d.preset, d.mix, d.guides, bud, STEADY, d.init))
             if r is not None:
                 oks.append(r["warp"] <= b["GT"]["warp"])
                 ev.append(f"{key} @{bud:g}{unit}: {r['warp']:.3f} vs GT {b['GT']['warp']:.3f} "
                           f"(x{r['warp'] / b['GT']['warp']:.2f})")
     verdict(5, f"the default config's (+steady {STEADY:g}) warping error is not worse than the GT's own", oks, ev)
+
+    oks, ev = [], []
+    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
+        sc = by.get((ph, st, pr, mx, g, b, sd, "scratch"))
+        if i == "prior" and sc is not None and prior_path(pr).is_file():
+            oks.append(r["psnr"] > sc["psnr"] and r["ssim"] > sc["ssim"])
+            ev.append(f"{ph}/{st} {r['config']} @{b:g}{unit}: prior {r['psnr']:.2f} dB / {r['ssim']:.4f} vs scratch "
+                      f"{sc['psnr']:.2f} / {sc['ssim']:.4f} ({r['psnr'] - sc['psnr']:+.2f} dB, {r['ssim'] - sc['ssim']:+.4f})")
+    verdict(6, "starting from the shipped prior beats random weights at equal time (PSNR and SSIM)", oks, ev)
     return out
 
 
@@ -372,6 +309,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--steady", type=lambda s: [float(v) for v in s.split(",")], default=[STEADY],
                     help=f"output stabiliser strengths to score each snapshot with, e.g. 0,{STEADY:g} (default {STEADY:g}, "
                          f"as livestyle render; 0 = off); the default-config checks use {STEADY:g}")
+    ap.add_argument("--init", type=lambda s: parse_list(s, ["prior", "scratch"], "init"),
+                    help="starting weights: prior, scratch or prior,scratch (default: TrainConfig's, prior)")
     ap.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
     ap.add_argument("--batch", type=int, help="patches per step (default: the preset's)")
     ap.add_argument("--patch", type=int, help="patch side in px (default: the preset's)")

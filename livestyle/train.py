@@ -23,6 +23,7 @@ from .errors import LivestyleError
 from .imageio import bgr_to_tensor
 from .losses import PatchDiscriminator, PerceptualFeatures, lsgan, perceptual_loss
 from .model import PRESETS, TRAIN_DEFAULTS, Generator, GeneratorConfig, TrainDefaults, pad_to_stride
+from .prior import prior_state
 from .sampler import PatchSampler
 from .style import Keyframe
 
@@ -54,6 +55,8 @@ class TrainConfig:
     guide_dropout: float = 0.25  # share of patches trained with part of their guide missing (PatchSampler)
     diverged: float = 1.5  # eval loss above this x the best so far: restore the best weights (Trainer.run)
     clip: float = 4.0  # clip the gradient norm at this many times its running mean (0 = off); see Trainer.step
+    init: str = "prior"  # "prior": the preset's shipped meta-learned starting weights (livestyle.prior), if it
+    # has any; "scratch": random weights, as the paper
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -63,6 +66,8 @@ class TrainConfig:
             raise LivestyleError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
             raise LivestyleError(f"--seconds must be a positive number, got {self.seconds}")
+        if self.init not in ("prior", "scratch"):
+            raise LivestyleError(f"--init must be 'prior' or 'scratch', got {self.init!r}")
         d = TRAIN_DEFAULTS.get(self.preset, TrainDefaults())
         object.__setattr__(self, "patch", self.patch or d.patch)
         object.__setattr__(self, "batch", self.batch or d.batch)
@@ -160,6 +165,11 @@ class Trainer:
         self.gen_cfg: GeneratorConfig = PRESETS[cfg.preset].with_inputs(inputs[0].shape[0])
         dev = self.compute.device
         self.model = Generator(self.gen_cfg).to(dev, memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack memory_format
+        # Where the weights start: a given state (resuming, a live retrain), the preset's prior, or random.
+        self.init = "given" if init_state is not None else "scratch"
+        if init_state is None and cfg.init == "prior":
+            init_state = prior_state(cfg.preset, self.gen_cfg)
+            self.init = "scratch" if init_state is None else "prior"
         if init_state is not None:
             self.model.load_state_dict(init_state)
         # What the trainer hands out (state_dict, evaluate, the saved model): with cfg.ema > 0 a

@@ -18,13 +18,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("style", help="style folder with keys/, styled/ and optional masks/")
     p.add_argument("--seconds", type=float, help="training budget in seconds (default: stop by itself)")
     p.add_argument("--iterations", type=int, help="training budget in iterations")
-    p.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="network preset")
+    p.add_argument("--preset", default=DEFAULT_PRESET, metavar="|".join(sorted(PRESETS)), help="network preset")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--precision", default="auto", help="auto | fp32 | bf16 | fp16")
     p.add_argument("--no-guides", action="store_true", help="train without the Gaussian-blob guide")
     p.add_argument("--loss", default=None, metavar="L1,PERC,ADV",
                    help="loss weights, e.g. 4,6,0.5 for the paper's mix (default: measured best)")
-    p.add_argument("--resume", action="store_true", help="start from the saved model instead of scratch")
+    p.add_argument("--init", default=TrainConfig.init, metavar="prior|scratch",
+                   help="starting weights: the preset's shipped prior (learns a style in fewer steps) or "
+                        "random, as the paper (default: prior)")
+    p.add_argument("--resume", action="store_true", help="start from the saved model instead")
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -39,7 +42,7 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
             raise LivestyleError(f"--loss {a.loss!r}: give three numbers L1,PERC,ADV such as 4,6,0.5") from None
     return TrainConfig(preset=a.preset, seconds=a.seconds, iterations=a.iterations, device=a.device,
                        precision=a.precision, guides=() if a.no_guides else ("blobs",), seed=a.seed,
-                       l1=l1, perceptual=perc, adversarial=adv)
+                       l1=l1, perceptual=perc, adversarial=adv, init=a.init)
 
 
 def run(a: argparse.Namespace) -> int:
@@ -61,7 +64,8 @@ def run(a: argparse.Namespace) -> int:
         bar.update(st.iteration, extra)
 
     trainer = Trainer(keyframes, cfg, on_progress=show, init_state=init)
-    print(f"livestyle: training {style.path} ({len(keyframes)} keyframe(s), preset {cfg.preset}, "
+    start = {"given": "the saved model", "prior": "the shipped prior", "scratch": "random weights"}[trainer.init]
+    print(f"livestyle: training {style.path} ({len(keyframes)} keyframe(s), preset {cfg.preset}, from {start}, "
           f"{trainer.compute.describe()})", file=sys.stderr)
     interrupted = False
     try:
@@ -78,6 +82,7 @@ def run(a: argparse.Namespace) -> int:
                      guides=[{"name": n} for n in cfg.guides],
                      train={"iterations": st.iteration, "seconds": round(st.elapsed, 2),
                             "loss": st.loss, "key_l1": st.eval_loss, "state": st.state,
+                            "init": "resumed" if trainer.init == "given" else trainer.init,
                             "keyframes": [k.name for k in keyframes],
                             "signature": repr(style.paint_signature())})
     checkpoint.save(style.model_path, trainer.result, info)

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from livestyle import checkpoint
 from livestyle.cli import main
 
 from .conftest import astronaut
@@ -141,3 +142,18 @@ def test_render_to_video_file(tiny_style, tiny_clip, tmp_path):
         n += 1
     assert n == 5
     assert not list(Path(tmp_path).glob(".*partial*"))
+
+
+def test_train_init_is_recorded_and_a_bad_init_is_a_one_line_error(tiny_style, capsys):
+    for init in ("scratch", "prior"):
+        assert main(["train", str(tiny_style), "--iterations", "2", "--init", init]) == 0
+        assert f"from {'random weights' if init == 'scratch' else 'the shipped prior'}" in capsys.readouterr().err
+        assert checkpoint.load(tiny_style / "model.safetensors")[1].train["init"] == init
+    assert main(["train", str(tiny_style), "--iterations", "2", "--resume"]) == 0
+    assert checkpoint.load(tiny_style / "model.safetensors")[1].train["init"] == "resumed"
+    capsys.readouterr()
+    assert_one_line_error(capsys, ["train", str(tiny_style), "--init", "imagenet"], "--init")
+
+
+def test_unknown_preset_is_a_one_line_error(tiny_style, capsys):
+    assert_one_line_error(capsys, ["train", str(tiny_style), "--preset", "huge"], "unknown preset 'huge'")

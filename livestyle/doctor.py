@@ -75,6 +75,19 @@ def _segmenter() -> tuple[bool, str]:
     return m.shape == (360, 640), f"segmentation model loads and runs ({ms:.0f} ms first frame)"
 
 
+def _prior() -> tuple[bool, str]:
+    from .model import DEFAULT_PRESET, PRESETS
+    from .prior import prior_path, prior_state
+
+    path = prior_path(DEFAULT_PRESET)
+    if not path.is_file():
+        return False, (f"no {path.name} in {path.parent}: training starts from random weights and needs "
+                       "more seconds; reinstall livestyle to get it back")
+    if prior_state(DEFAULT_PRESET, PRESETS[DEFAULT_PRESET].with_inputs(6)) is None:
+        return False, f"{path} was made for another version of the {DEFAULT_PRESET!r} preset; reinstall livestyle"
+    return True, f"starting weights for {DEFAULT_PRESET!r}: {path}"
+
+
 def _display() -> tuple[bool, str]:
     from .outputs import has_display
 
@@ -85,7 +98,7 @@ def _display() -> tuple[bool, str]:
 
 CHECKS: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
     ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu),
-    ("segmentation", _segmenter), ("display", _display),
+    ("segmentation", _segmenter), ("prior", _prior), ("display", _display),
 ]
 
 

@@ -89,7 +89,7 @@ def test_doctor_reports_each_check_with_a_fix(capsys):
 
     rc = main(["doctor"])
     out = capsys.readouterr().out
-    for name in ("camera", "virtual camera", "gpu", "cpu", "segmentation", "display"):
+    for name in ("camera", "virtual camera", "gpu", "cpu", "segmentation", "prior", "display"):
         assert name in out
     assert "Traceback" not in out
     if "[!!] virtual camera" in out:

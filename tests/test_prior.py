@@ -73,3 +73,14 @@ def test_training_from_the_prior_learns_an_unseen_style_faster_than_from_scratch
             tr.step()
         losses[init] = tr.evaluate()
     assert losses["prior"] < 0.85 * losses["scratch"], losses
+
+
+def test_doctor_reports_the_prior_and_says_what_a_missing_one_costs(tmp_path, monkeypatch, capsys):
+    from livestyle.cli import main
+
+    main(["doctor"])
+    assert "[ok] prior" in capsys.readouterr().out
+    monkeypatch.setattr(prior, "PRIORS", tmp_path)
+    main(["doctor"])
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "prior" in ln)
+    assert line.strip().startswith("[!!]") and "random weights" in line and "reinstall" in line

@@ -161,12 +161,70 @@ def emboss(f: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 STYLES = (tone, cartoon, detail, blur, sharpen, morph, sketch, hue, random_conv, emboss)
 
 
-def random_task(images: list[np.ndarray], rng: np.random.Generator) -> Keyframe:
-    """A keyframe and its "painting": one or two random styles applied in turn."""
+# Textures attached to the picture (what the blob guide is for): where a mark goes is a matter of
+# position, not of the local colour. None of them is quality.py's ``texture`` or ``brush``.
+def stipple(f: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Dots of 1-3 px, darker than the colour under them, denser where the picture is dark."""
+    out = f.copy()
+    h, w = f.shape[:2]
+    n = int(h * w / rng.uniform(20, 80))
+    ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
+    grey = cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)
+    keep = rng.random(n) < 1.2 - grey[ys, xs] / 255.0
+    dark = rng.uniform(0.2, 0.7)
+    for y, x in zip(ys[keep], xs[keep], strict=True):
+        colour = tuple(float(c) * dark for c in f[y, x])
+        cv2.circle(out, (int(x), int(y)), int(rng.integers(1, 4)), colour, -1, cv2.LINE_AA)
+    return out
+
+
+def mosaic(f: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Voronoi tiles of 6-16 px, each the mean colour under it, with dark grout."""
+    h, w = f.shape[:2]
+    step = rng.uniform(6, 16)
+    n = int(h * w / step ** 2)
+    pts = np.stack([rng.uniform(0, w, n), rng.uniform(0, h, n)], 1).astype(np.float32)
+    sub = cv2.Subdiv2D((0, 0, w, h))
+    for x, y in pts:
+        sub.insert((float(min(x, w - 1)), float(min(y, h - 1))))
+    facets, _ = sub.getVoronoiFacetList([])
+    labels = np.zeros((h, w), np.int32)
+    for i, poly in enumerate(facets):
+        cv2.fillConvexPoly(labels, poly.astype(np.int32), i + 1)
+    flat = labels.ravel()
+    counts = np.bincount(flat, minlength=len(facets) + 1).astype(np.float64)
+    means = np.stack([np.bincount(flat, f[..., c].ravel(), len(facets) + 1) for c in range(3)], 1)
+    out = (means / np.maximum(counts, 1)[:, None])[labels]
+    edges = cv2.dilate((cv2.Laplacian(labels.astype(np.float32), cv2.CV_32F) != 0).astype(np.uint8), None)
+    out[edges > 0] *= rng.uniform(0.3, 0.7)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def grain(f: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Paper or canvas grain: the picture times a fixed random texture of 1-4 px."""
+    h, w = f.shape[:2]
+    s = rng.uniform(1, 4)
+    noise = cv2.resize(rng.normal(0, 1, (int(h / s) + 1, int(w / s) + 1)).astype(np.float32), (w, h))
+    if rng.random() < 0.5:  # woven: add a grid
+        period = int(rng.integers(3, 8))
+        yy, xx = np.mgrid[0:h, 0:w]
+        noise = noise + 1.5 * np.sin(2 * np.pi * xx / period) * np.sin(2 * np.pi * yy / period)
+    out = f.astype(np.float32) * (1 + rng.uniform(0.08, 0.25) * noise[..., None])
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+TEXTURES = (stipple, mosaic, grain)
+
+
+def random_task(images: list[np.ndarray], rng: np.random.Generator, textures: float = 0.0) -> Keyframe:
+    """A keyframe and its "painting": one or two random styles applied in turn, then, with
+    probability ``textures``, an attached texture."""
     key = np.ascontiguousarray(random_view(images, rng))
     styled = key
     for _ in range(int(rng.integers(1, 3))):
         styled = STYLES[int(rng.integers(len(STYLES)))](styled, rng)
+    if rng.random() < textures:
+        styled = TEXTURES[int(rng.integers(len(TEXTURES)))](styled, rng)
     return Keyframe("0", key, np.ascontiguousarray(styled), None)
 
 
@@ -178,6 +236,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--inner-steps", type=int, default=64, help="training steps per task (default 64)")
     ap.add_argument("--eps", type=float, nargs=2, default=(0.55, 0.05), metavar=("START", "END"),
                     help="outer step size, decayed linearly from START to END (default 0.55 0.05)")
+    ap.add_argument("--textures", type=float, default=0.0,
+                    help="share of tasks that also get an attached texture (stipple, mosaic, grain)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, help="default: assets/priors/<preset>.safetensors")
     return ap.parse_args(argv)
@@ -201,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         return (time.perf_counter() - t0) / (a.minutes * 60)
 
     while progress() < 1.0:
-        task = random_task(images, rng)
+        task = random_task(images, rng, a.textures)
         cfg = TrainConfig(preset=a.preset, iterations=a.inner_steps, ema=0.0, init="scratch",
                           seed=int(rng.integers(1 << 30)))
         trainer = Trainer([task], cfg, init_state=prior)
@@ -227,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
                      train={"method": "reptile", "tasks": n, "inner_steps": a.inner_steps,
                             "eps": list(a.eps), "seconds": round(time.perf_counter() - t0), "seed": a.seed,
                             "images": "scikit-image data except " + ", ".join(HELD_OUT),
-                            "styles": [s.__name__ for s in STYLES]})
+                            "styles": [s.__name__ for s in STYLES], "textures": a.textures,
+                            "texture_styles": [t.__name__ for t in TEXTURES]})
     out.parent.mkdir(parents=True, exist_ok=True)
     checkpoint.save(out, model, info)
     print(f"pretrain: wrote {out} ({n} tasks of {a.inner_steps} steps, {time.perf_counter() - t0:.0f} s)")

@@ -78,12 +78,13 @@ def _segmenter() -> tuple[bool, str]:
 def _prior() -> tuple[bool, str]:
     from .model import DEFAULT_PRESET, PRESETS
     from .prior import prior_path, prior_state
+    from .train import TrainConfig
 
     path = prior_path(DEFAULT_PRESET)
     if not path.is_file():
         return False, (f"no {path.name} in {path.parent}: training starts from random weights and needs "
                        "more seconds; reinstall livestyle to get it back")
-    if prior_state(DEFAULT_PRESET, PRESETS[DEFAULT_PRESET].with_inputs(6)) is None:
+    if prior_state(DEFAULT_PRESET, PRESETS[DEFAULT_PRESET].with_inputs(3 + 3 * len(TrainConfig().guides))) is None:
         return False, f"{path} was made for another version of the {DEFAULT_PRESET!r} preset; reinstall livestyle"
     return True, f"starting weights for {DEFAULT_PRESET!r}: {path}"
 

@@ -9,7 +9,6 @@ each, with the fix) that the UI shows; none of them stops the output.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 import time
@@ -31,21 +30,10 @@ from ..style import StyleFolder
 from ..train import TrainConfig, make_guides
 from .composite import BACKGROUNDS
 from .config import Event, LiveConfig, SessionStats
+from .memory import release_free_memory
 from .stage import StageSettings, StyleStage
 from .stats import LatencyLog
 from .trainer_proc import BackgroundTrainer, TrainerEvent
-
-
-def release_free_memory() -> None:
-    """Return the C heap's free pages to the OS (glibc's ``malloc_trim``; a no-op elsewhere).
-
-    Buffers whose sizes change from frame to frame (the person's box) leave freed holes that
-    glibc keeps; a 640x360 masked soak grew 45 MB over 12,000 frames without this.
-    """
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
-        pass
 
 
 class LiveSession:

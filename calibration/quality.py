@@ -30,17 +30,17 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_average, machine_line,  # noqa: E402, I001
-                    make_pair, markdown_table, mix_name, parse_list, parse_size, setup_torch, warp_error)
+                    make_pair, parse_list, parse_size, setup_torch, warp_error)
 
 from livestyle.infer import Stylizer  # noqa: E402
-from livestyle.guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer  # noqa: E402
+from livestyle.guides import CARRY, STEADY, STEADY_FLOW, CarryKey, FlowEstimator, KeyCarry, OutputStabilizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
-from livestyle.prior import prior_path  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import Clip, homography_clip, load_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
-from gt_styles import ATTACHED_STYLES, LOCAL_STYLES, STYLES, style_clip  # noqa: E402, I001
+from gt_styles import STYLES, style_clip  # noqa: E402, I001
+from quality_report import Run, checks, default_run, post_label, table  # noqa: E402, I001
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "astronaut-flat")
 
@@ -57,6 +57,16 @@ class Scene:
     targets: list[int]  # non-key frames scored
     pairs: dict[int, Pair]  # t -> pair (t-1, t)
     steady_flows: list[np.ndarray | None] | None = None  # flow t -> t-1 of the stabiliser (render's), made once
+    carried: dict[int, tuple[np.ndarray, np.ndarray]] | None = None  # t -> KeyCarry.confidence (render's), made once
+
+    def carry(self, out: dict[int, np.ndarray], strength: float) -> dict[int, np.ndarray]:
+        """Outputs with the painted keyframe carried in (``KeyCarry``, as ``livestyle render``; 0 = off)."""
+        if not strength:
+            return out
+        if self.carried is None:
+            kc = KeyCarry([CarryKey(self.frames[self.key], self.gt[self.key])])
+            self.carried = {t: kc.confidence(self.frames[t], 0) for t in range(len(self.frames))}
+        return {t: KeyCarry.blend(o, *self.carried[t], strength) for t, o in out.items()}
 
     def stabilized(self, out: list[np.ndarray], strength: float) -> list[np.ndarray]:
         """Outputs of frames 0..n-1 through the output stabiliser, in order, as ``livestyle render`` does."""
@@ -102,23 +112,6 @@ def baselines(scene: Scene) -> dict[str, dict[str, float]]:
             "carried key": scene.score(carried), "GT": scene.score({t: scene.gt[t] for t in scene.needed}, psnr_ssim=False)}
 
 
-@dataclass
-class Run:
-    """One training configuration on one scene."""
-
-    photo: str
-    style: str
-    preset: str
-    mix: str
-    guides: bool
-    init: str = "prior"  # TrainConfig.init; presets without a prior start from random weights either way
-
-    @property
-    def label(self) -> str:
-        scratch = "/scratch" if self.init == "scratch" and prior_path(self.preset).is_file() else ""
-        return f"{self.preset}/{self.mix}/{'blobs' if self.guides else 'no guide'}{scratch}"
-
-
 def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse.Namespace) -> list[dict]:
     """Train once to ``max(budgets)`` s of pure step time (steps with ``--steps``), score the snapshot taken at each budget."""
     l1, perc, adv = MIXES[run.mix]
@@ -153,19 +146,14 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
             chunk = idx[s:s + 4]
             g = [[seq[t] for seq in guide_seqs] for t in chunk] if guide_seqs else None
             out.update(zip(chunk, stylizer([scene.frames[t] for t in chunk], g), strict=True))
-        for strength in args.steady:
-            scored = out if not strength else dict(enumerate(scene.stabilized([out[t] for t in idx], strength)))
-            label = run.label + (f" +steady {strength:g}" if strength else "")
-            rows.append({**asdict(run), "steady": strength, "config": label, "budget": budget, "its": n_its,
+        for carry, strength in ((c, s) for c in args.carry for s in args.steady):
+            post = scene.carry(out, carry)
+            scored = post if not strength else dict(enumerate(scene.stabilized([post[t] for t in idx], strength)))
+            label = run.label + post_label((carry, strength))
+            rows.append({**asdict(run), "carry": carry, "steady": strength, "config": label, "budget": budget, "its": n_its,
                          "train_s": round(secs, 2), **scene.score(scored), "eval_s": round(time.perf_counter() - t0, 1),
                          "load": round(load0, 2)})
     return rows
-
-
-def default_run(photo: str, style: str) -> Run:
-    """The configuration ``livestyle train`` uses by default (read from ``TrainConfig()``)."""
-    d = TrainConfig()
-    return Run(photo, style, d.preset, mix_name(d.l1, d.perceptual, d.adversarial), bool(d.guides), d.init)
 
 
 def grid(args: argparse.Namespace) -> list[Run]:
@@ -191,104 +179,6 @@ def grid(args: argparse.Namespace) -> list[Run]:
     return runs
 
 
-def _f(v: float | None, nd: int) -> str:
-    return "—" if v is None else f"{v:.{nd}f}"
-
-
-def table(rows: list[dict], base: dict[str, dict]) -> str:
-    out = []
-    for scene_key, b in base.items():
-        photo, style = scene_key.split("/")
-        for name, m in b.items():
-            cfg = "GT (own warp error)" if name == "GT" else f"baseline: {name}"
-            out.append([photo, style, cfg, "—", "—", _f(m["psnr"], 2), _f(m["ssim"], 4), _f(m["warp"], 3)])
-        for r in rows:
-            if (r["photo"], r["style"]) == (photo, style):
-                out.append([photo, style, r["config"], f"{r['budget']:g}", r["its"], _f(r["psnr"], 2),
-                            _f(r["ssim"], 4), _f(r["warp"], 3)])
-    return markdown_table(["photo", "style", "config (preset/loss mix/guide)", "budget", "its", "PSNR dB", "SSIM",
-                           "warp err x1e3"], out)
-
-
-def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: str = "s") -> list[str]:
-    """The five derived checks of the issue and the prior's own, as Markdown lines (verdict first, then evidence)."""
-    bs = sorted(budgets)
-    early, mid, last = bs[:-1], bs[-2] if len(bs) > 1 else bs[0], bs[-1]
-    by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"], r["steady"], r["init"]): r
-          for r in rows}
-    fast = TrainConfig().preset
-    out: list[str] = []
-
-    def verdict(n: int, text: str, oks: list[bool], ev: list[str]) -> None:
-        v = "n/a (no rows)" if not oks else ("YES" if all(oks) else f"NO ({oks.count(False)}/{len(oks)} fail)")
-        out.append(f"{n}. {text}: **{v}**")
-        out.extend(f"   - {e}" for e in ev)
-
-    oks, ev = [], []
-    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
-        p = by.get((ph, st, "paper", mx, g, b, sd, i))
-        if pr == fast and b in early and p is not None:
-            ok = r["psnr"] > p["psnr"] and r["ssim"] > p["ssim"]
-            oks.append(ok)
-            ev.append(f"{ph}/{st} {r['config']} @{b:g}{unit}: {fast} {r['psnr']:.2f} dB / "
-                      f"{r['ssim']:.4f} vs paper {p['psnr']:.2f} dB / {p['ssim']:.4f} ({r['its']} vs {p['its']} its)")
-    verdict(1, f"at {', '.join(f'{b:g}' for b in early)} {unit} {fast} beats paper in PSNR and SSIM (same loss mix)", oks, ev)
-
-    oks, ev = [], []
-    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
-        f = by.get((ph, st, pr, mx, g, last, sd, i))
-        if pr == fast and b == mid and f is not None and mid != last:
-            if i == TrainConfig().init:  # the verdict is the default's; other starts are evidence only
-                oks.append(r["ssim"] >= 0.95 * f["ssim"])
-            ev.append(f"{ph}/{st} {r['config']}{'' if i == TrainConfig().init else ' (not the default)'}: SSIM {r['ssim']:.4f} @{mid:g}{unit} = "
-                      f"{100 * r['ssim'] / f['ssim']:.1f}% of {f['ssim']:.4f} @{last:g}{unit}")
-    verdict(2, f"{fast} (default start) reaches 95% of its {last:g} {unit} SSIM within {mid:g} {unit}", oks, ev)
-
-    oks, ev = [], []
-    for key, b in base.items():
-        ph, st = key.split("/")
-        d = default_run(ph, st)
-        r = by.get((ph, st, d.preset, d.mix, d.guides, mid, STEADY, d.init))
-        if st in LOCAL_STYLES and r is not None:
-            bi, bc = b["input"], b["carried key"]
-            oks.append(r["psnr"] > max(bi["psnr"], bc["psnr"]) and r["ssim"] > max(bi["ssim"], bc["ssim"]))
-            ev.append(f"{key} @{mid:g}{unit}: {r['psnr']:.2f} dB / {r['ssim']:.4f} vs input {bi['psnr']:.2f} / "
-                      f"{bi['ssim']:.4f}, carried key {bc['psnr']:.2f} / {bc['ssim']:.4f}")
-    verdict(3, f"after {mid:g} {unit} the default config ({default_run('', '').label} +steady {STEADY:g}) beats both baselines on every "
-            "local-filter style (PSNR and SSIM)", oks, ev)
-
-    oks, ev = [], []
-    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
-        off = by.get((ph, st, pr, mx, False, b, sd, i))
-        if st in ATTACHED_STYLES and g and off is not None:
-            oks.append(r["psnr"] > off["psnr"])
-            ev.append(f"{ph}/{st} {pr}/{mx}{'/scratch' if i == 'scratch' else ''}{f' +steady {sd:g}' if sd else ''} @{b:g}{unit}: blobs {r['psnr']:.2f} dB vs no guide {off['psnr']:.2f} dB "
-                      f"(SSIM {r['ssim']:.4f} vs {off['ssim']:.4f})")
-    verdict(4, "with the blob guide the attached-texture style's PSNR is higher than without", oks, ev)
-
-    oks, ev = [], []
-    for key, b in base.items():
-        ph, st = key.split("/")
-        d = default_run(ph, st)
-        for bud in bs:
-            r = by.get((ph, st, d.preset, d.mix, d.guides, bud, STEADY, d.init))
-            if r is not None:
-                oks.append(r["warp"] <= b["GT"]["warp"])
-                ev.append(f"{key} @{bud:g}{unit}: {r['warp']:.3f} vs GT {b['GT']['warp']:.3f} "
-                          f"(x{r['warp'] / b['GT']['warp']:.2f})")
-    verdict(5, f"the default config's (+steady {STEADY:g}) warping error is not worse than the GT's own", oks, ev)
-
-    oks, ev = [], []
-    for (ph, st, pr, mx, g, b, sd, i), r in by.items():
-        sc = by.get((ph, st, pr, mx, g, b, sd, "scratch"))
-        if i == "prior" and sc is not None and prior_path(pr).is_file():
-            oks.append(r["psnr"] > sc["psnr"] and r["ssim"] > sc["ssim"])
-            ev.append(f"{ph}/{st} {r['config']} @{b:g}{unit}: prior {r['psnr']:.2f} dB / {r['ssim']:.4f} vs scratch "
-                      f"{sc['psnr']:.2f} / {sc['ssim']:.4f} ({r['psnr'] - sc['psnr']:+.2f} dB, {r['ssim'] - sc['ssim']:+.4f})")
-    verdict(6, "starting from the shipped prior beats random weights at equal time (PSNR and SSIM)", oks, ev)
-    return out
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke test in < 2 min: 160x120, 30 frames, budgets 1,3 s")
@@ -310,6 +200,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--steady", type=lambda s: [float(v) for v in s.split(",")], default=[STEADY],
                     help=f"output stabiliser strengths to score each snapshot with, e.g. 0,{STEADY:g} (default {STEADY:g}, "
                          f"as livestyle render; 0 = off); the default-config checks use {STEADY:g}")
+    ap.add_argument("--carry", type=lambda s: [float(v) for v in s.split(",")], default=[CARRY],
+                    help=f"keyframe carry strengths to score each snapshot with, e.g. 0,{CARRY:g} (default {CARRY:g}, as "
+                         "livestyle render; 0 = the network alone); the default-config checks use the default")
     ap.add_argument("--init", type=lambda s: parse_list(s, ["prior", "scratch"], "init"),
                     help="starting weights: prior, scratch or prior,scratch (default: TrainConfig's, prior)")
     ap.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
@@ -349,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"# livestyle quality benchmark\n\n{machine_line(args.device)}\n", flush=True)
     print(f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}, keyframe "
-          f"{args.key}; scored every {args.stride}th non-key frame; output stabiliser {args.steady}; budgets {args.budgets} "
+          f"{args.key}; scored every {args.stride}th non-key frame; keyframe carry {args.carry}; output stabiliser {args.steady}; budgets {args.budgets} "
           f"{'steps' if args.steps else 's of pure step time'}; "
           f"{len(runs)} runs\n", flush=True)
     clips: dict[str, tuple[Clip, np.ndarray, dict]] = {}

@@ -4,12 +4,16 @@ Keyframe names in the style folder are frame indices of the input
 (``keys/000.png`` is frame 0). Guides are computed over the whole clip first
 (blobs carried from the nearest keyframe by optical flow; optional non-causal
 temporal denoising); after that, frames are independent and go through the
-network in batches. Last, the outputs are smoothed in order along the
-input's optical flow (``guides.OutputStabilizer``, ``steady``; 0 = off).
+network in batches. Where a frame shows what a keyframe showed, the painting of
+the nearest keyframe, carried by optical flow, is blended into the network's
+output (``guides.KeyCarry``, ``carry``; 0 = off). Last, the outputs are smoothed
+in order along the input's optical flow (``guides.OutputStabilizer``,
+``steady``; 0 = off).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import numpy as np
 
 from .errors import LivestyleError, StyleError
 from .guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer
+from .guides.carry import CARRY, CarryKey, KeyCarry, nearest_keys
 from .infer import Stylizer
 from .progress import Progress
 from .style import StyleFolder
@@ -46,10 +51,12 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
            device: str = "auto", precision: str = "auto", batch: int = 4,
            denoise: bool | None = None, max_frames: int | None = None,
            progress: Callable[[int, int], None] | None = None, quiet: bool = False,
-           steady: float = STEADY) -> int:
+           steady: float = STEADY, carry: float = CARRY) -> int:
     """Render ``input_path`` to ``output_path``; returns the number of frames written."""
     if not 0.0 <= steady <= 0.95:
         raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {steady:g}")
+    if not 0.0 <= carry <= 1.0:
+        raise LivestyleError(f"--carry must be between 0 (off) and 1, got {carry:g}")
     style = StyleFolder(style_path)
     style.check_exists()
     stylizer, info = Stylizer.from_file(style.model_path, device, precision)
@@ -65,6 +72,7 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
 
         frames = denoise_sequence(frames)
     per_guide = [g.sequence(frames, keys) for g in guides]  # each: list of (H, W, 3) uint8
+    carrier, nearest = _carrier(style, len(frames), carry, quiet)
     stabilize = OutputStabilizer(steady)
     flow = FlowEstimator(*STEADY_FLOW)
     writer = ClipWriter(output_path, fps)
@@ -75,6 +83,8 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
             g = [[pg[s + i] for pg in per_guide] for i in range(len(chunk))] if per_guide else None
             for i, (name, out) in enumerate(zip(names[s:s + batch], stylizer(chunk, g), strict=True)):
                 t = s + i
+                if carrier is not None:
+                    out = carrier(frames[t], out, key=nearest[t])
                 if steady:
                     out = stabilize(out, flow(frames[t], frames[t - 1]) if t else None)
                 writer.write(name, out)
@@ -88,3 +98,18 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
     if bar:
         bar.close(done)
     return done
+
+
+def _carrier(style: StyleFolder, n_frames: int, strength: float, quiet: bool) -> tuple[KeyCarry | None, list[int]]:
+    """The keyframe carry for a clip and, per frame, which of its keys to carry from (the nearest by
+    index); ``(None, [])`` when it is off or no painted keyframe is named by a frame index of the input."""
+    if strength <= 0:
+        return None, []
+    indexed = [(int(k.name), k) for k in style.load(strict=False) if k.name.isdigit() and int(k.name) < n_frames]
+    if not indexed:
+        if not quiet:
+            print("livestyle: --carry is off for this clip: no painted keyframe is named by one of its frame "
+                  "indices (000.png = frame 0)", file=sys.stderr)
+        return None, []
+    carrier = KeyCarry([CarryKey(k.key, k.styled, k.mask) for _, k in indexed], strength)
+    return carrier, nearest_keys(n_frames, [i for i, _ in indexed])

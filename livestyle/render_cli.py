@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .guides.carry import CARRY
 from .guides.denoise import STEADY
 from .render import render
 
@@ -20,10 +21,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="temporal bilateral denoising along optical flow (default: as trained)")
     p.add_argument("--steady", type=float, default=STEADY, metavar="S",
                    help=f"smooth the output along optical flow against flicker, 0..0.95 (0 = off; default {STEADY})")
+    p.add_argument("--carry", type=float, default=CARRY, metavar="C",
+                   help="blend in the painting of the nearest keyframe, carried by optical flow, where the frame "
+                        f"shows what it showed, 0..1 (0 = off; default {CARRY:g})")
     p.add_argument("--max-frames", type=int)
 
 
 def run(a: argparse.Namespace) -> int:
-    n = render(a.style, a.input, a.output, a.device, a.precision, a.batch, a.denoise, a.max_frames, steady=a.steady)
+    n = render(a.style, a.input, a.output, a.device, a.precision, a.batch, a.denoise, a.max_frames, steady=a.steady,
+               carry=a.carry)
     print(f"livestyle: wrote {n} frames to {a.output}", file=sys.stderr)
     return 0

@@ -17,7 +17,9 @@ the frame's 3 channels with each guide's ``channels`` channels:
 The temporal denoiser (``CausalDenoiser``, ``denoise_sequence``) is a frame
 filter, not a guide: run it before the guides and the network, and train on
 the filtered keyframe. ``OutputStabilizer`` is its counterpart on the
-network's output (along the same flow).
+network's output (along the same flow). ``KeyCarry`` is not a guide either: it
+blends the painted keyframe, carried by flow, into the network's output where
+the frame shows what the keyframe showed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .blobs import BlobGuide, KeyInput, poisson_disk, render_blobs
+from .carry import CARRY, CARRY_FLOW, CARRY_FLOW_LIVE, CarryKey, KeyCarry, nearest_keys
 from .denoise import STEADY, STEADY_FLOW, CausalDenoiser, OutputStabilizer, denoise_sequence
 from .flow import FlowEstimator, forward_backward_consistency, points_consistent, sample_at, warp
 from .tracker import BlobTracker
@@ -64,7 +67,7 @@ class Guide(Protocol):
 
 
 __all__ = [
-    "BlobGuide", "BlobTracker", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
+    "BlobGuide", "BlobTracker", "CARRY", "CARRY_FLOW", "CARRY_FLOW_LIVE", "CarryKey", "KeyCarry", "nearest_keys", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
     "denoise_sequence", "forward_backward_consistency", "points_consistent", "poisson_disk",
     "render_blobs", "sample_at", "warp", "STEADY", "STEADY_FLOW",
 ]

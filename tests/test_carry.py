@@ -1,0 +1,132 @@
+"""Keyframe carry (guides.KeyCarry): the painting lands where the key's content moved, and nowhere else."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from livestyle.cli import main
+from livestyle.guides import CarryKey, KeyCarry, nearest_keys
+from livestyle.synthclip import homography_clip, load_photo
+
+from .conftest import paint
+from .test_cli import assert_one_line_error
+
+
+@pytest.fixture(scope="module")
+def moving():
+    """A real photo moved by known homographies, and its 'painting' done on every frame (the truth)."""
+    clip = homography_clip(load_photo("coffee"), 12, (160, 120), seed=1, motion="mixed")
+    return clip.frames, [paint(f) for f in clip.frames]
+
+
+def interior(a: np.ndarray, b: np.ndarray, m: int = 16) -> float:
+    return float(np.abs(a[m:-m, m:-m].astype(np.float32) - b[m:-m, m:-m]).mean())
+
+
+def test_carried_painting_follows_the_motion(moving):
+    frames, truth = moving
+    kc = KeyCarry([CarryKey(frames[0], truth[0])])
+    for t in (4, 11):
+        styled = frames[t]  # a network that learned nothing: the input itself
+        out = kc(frames[t], styled, key=0)
+        before, after = interior(styled, truth[t]), interior(out, truth[t])
+        assert after < 0.35 * before, (t, before, after)
+        assert after < interior(truth[0], truth[t])  # better than not moving the painting
+
+
+def test_content_the_key_never_showed_keeps_the_network_output(moving):
+    frames, truth = moving
+    other = cv2.resize(load_photo("chelsea"), (160, 120), interpolation=cv2.INTER_AREA)
+    kc = KeyCarry([CarryKey(frames[0], truth[0])])
+    styled = np.full_like(other, 77)
+    out = kc(other, styled, key=0)
+    assert kc.last_confidence is not None and float(kc.last_confidence.mean()) < 0.1
+    assert interior(out, styled) < 4.0
+
+
+def test_mask_limits_the_carry_to_the_painted_subject(moving):
+    frames, truth = moving
+    mask = np.zeros(frames[0].shape[:2], np.uint8)
+    mask[:, :80] = 255
+    kc = KeyCarry([CarryKey(frames[0], truth[0], mask)])
+    styled = np.zeros_like(frames[0])
+    out = kc(frames[0], styled, key=0)  # the key itself: full trust inside the mask
+    assert np.array_equal(out[:, 90:], styled[:, 90:])
+    assert interior(out[:, :70], truth[0][:, :70], m=8) < 2.0
+
+
+def test_strength_scales_the_blend_and_zero_is_off(moving):
+    frames, truth = moving
+    styled = np.zeros_like(frames[0])
+    assert KeyCarry([CarryKey(frames[0], truth[0])], strength=0.0)(frames[3], styled, key=0) is styled
+    full = KeyCarry([CarryKey(frames[0], truth[0])], strength=1.0)(frames[0], styled, key=0)
+    half = KeyCarry([CarryKey(frames[0], truth[0])], strength=0.5)(frames[0], styled, key=0)
+    c = (slice(20, -20), slice(20, -20))
+    assert np.abs(half[c].astype(np.float32) - full[c] / 2).max() <= 1.5
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="strength"):
+            KeyCarry([CarryKey(frames[0], truth[0])], strength=bad)
+
+
+def test_box_gives_the_same_pixels_as_the_whole_frame(moving):
+    frames, truth = moving
+    kc = KeyCarry([CarryKey(frames[0], truth[0])])
+    styled = frames[5]
+    whole = kc(frames[5], styled, key=0)
+    y0, y1, x0, x1 = 16, 96, 32, 128
+    part = kc(frames[5], styled[y0:y1, x0:x1], key=0, box=(y0, y1, x0, x1))
+    assert np.array_equal(part, whole[y0:y1, x0:x1])
+    with pytest.raises(ValueError, match="does not match"):
+        kc(frames[5], styled[:10], key=0)
+
+
+def test_live_choice_follows_the_most_similar_key_with_hysteresis(moving):
+    frames, truth = moving
+    other = cv2.resize(load_photo("chelsea"), (160, 120), interpolation=cv2.INTER_AREA)
+    kc = KeyCarry([CarryKey(frames[0], truth[0]), CarryKey(other, paint(other))])
+    assert kc.choose(frames[2]) == 0
+    assert kc.choose(other) == 1
+    assert kc.choose(other) == 1  # stays
+    assert kc.choose(frames[1]) == 0
+
+
+def test_keys_of_another_size_are_resized_to_the_frame(moving):
+    frames, truth = moving
+    big = KeyCarry([CarryKey(cv2.resize(frames[0], (320, 240)), cv2.resize(truth[0], (320, 240)))])
+    out = big(frames[3], frames[3], key=0)
+    assert out.shape == frames[3].shape
+    assert interior(out, truth[3]) < 0.5 * interior(frames[3], truth[3])
+
+
+def test_nearest_keys():
+    assert nearest_keys(6, [0]) == [0] * 6
+    assert nearest_keys(7, [6, 0]) == [1, 1, 1, 1, 0, 0, 0]  # positions in the given list; a tie goes to the earlier
+    with pytest.raises(ValueError):
+        nearest_keys(3, [])
+
+
+def test_render_carry_option(tiny_style, tiny_clip, tmp_path, capsys):
+    """--carry 0 is the network alone; the default carries the painting in where frame 0 shows key 000."""
+    key = cv2.imread(str(tiny_style / "keys" / "000.png"))
+    cv2.imwrite(str(tiny_clip / "000.png"), key)  # the clip's first frame is the keyframe
+    painting = cv2.imread(str(tiny_style / "styled" / "000.png"))
+    assert main(["train", str(tiny_style), "--iterations", "3", "--no-guides"]) == 0
+    off, on = tmp_path / "off", tmp_path / "on"
+    assert main(["render", str(tiny_style), str(tiny_clip), str(off), "--carry", "0", "--steady", "0"]) == 0
+    assert main(["render", str(tiny_style), str(tiny_clip), str(on), "--steady", "0"]) == 0
+    a, b = cv2.imread(str(off / "000.png")), cv2.imread(str(on / "000.png"))
+    assert interior(b, painting, m=8) < 0.3 * interior(a, painting, m=8)
+    capsys.readouterr()
+    assert_one_line_error(capsys, ["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o"), "--carry", "2"],
+                          "--carry must be between 0 (off) and 1")
+
+
+def test_render_carry_says_when_no_key_is_a_frame_index(tiny_style, tiny_clip, tmp_path, capsys):
+    for sub in ("keys", "styled"):
+        (tiny_style / sub / "000.png").rename(tiny_style / sub / "snap.png")
+    assert main(["train", str(tiny_style), "--iterations", "2", "--no-guides"]) == 0
+    capsys.readouterr()
+    assert main(["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o")]) == 0
+    assert "--carry is off for this clip" in capsys.readouterr().err

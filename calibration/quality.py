@@ -33,7 +33,7 @@ from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_averag
                     make_pair, parse_list, parse_size, setup_torch, warp_error)
 
 from livestyle.infer import Stylizer  # noqa: E402
-from livestyle.guides import CARRY, STEADY, STEADY_FLOW, CarryKey, FlowEstimator, KeyCarry, OutputStabilizer  # noqa: E402
+from livestyle.guides import CARRY, STEADY, STEADY_FLOW_RENDER, CarryKey, FlowEstimator, KeyCarry, OutputStabilizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import Clip, homography_clip, load_photo  # noqa: E402
@@ -71,7 +71,7 @@ class Scene:
     def stabilized(self, out: list[np.ndarray], strength: float) -> list[np.ndarray]:
         """Outputs of frames 0..n-1 through the output stabiliser, in order, as ``livestyle render`` does."""
         if self.steady_flows is None:
-            fe = FlowEstimator(*STEADY_FLOW)
+            fe = FlowEstimator(*STEADY_FLOW_RENDER)
             self.steady_flows = [None] + [fe(self.frames[t], self.frames[t - 1]) for t in range(1, len(self.frames))]
         stab = OutputStabilizer(strength)
         return [stab(o, f) for o, f in zip(out, self.steady_flows, strict=False)]

@@ -118,6 +118,11 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
             oks.append(r["psnr"] > max(bi["psnr"], bc["psnr"]) and r["ssim"] > max(bi["ssim"], bc["ssim"]))
             ev.append(f"{key} @{mid:g}{unit}: {r['psnr']:.2f} dB / {r['ssim']:.4f} vs input {bi['psnr']:.2f} / "
                       f"{bi['ssim']:.4f}, carried key {bc['psnr']:.2f} / {bc['ssim']:.4f}")
+            alone = by.get((ph, st, d.preset, d.mix, d.guides, mid, (0.0, STEADY), d.init))
+            if alone is not None and default_post[0]:  # evidence only: the network without the keyframe carry
+                beats = alone["psnr"] > max(bi["psnr"], bc["psnr"]) and alone["ssim"] > max(bi["ssim"], bc["ssim"])
+                ev.append(f"  (network alone, no carry: {alone['psnr']:.2f} dB / {alone['ssim']:.4f}: "
+                          f"{'beats both' if beats else 'does not beat both'})")
     verdict(3, f"after {mid:g} {unit} the default config ({default_run('', '').label}{post_label(default_post)}) beats both baselines on every "
             "local-filter style (PSNR and SSIM)", oks, ev)
 

@@ -61,9 +61,10 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
                       seconds: float = 3.0, steady: float = STEADY[0]) -> float:
     """Stylized frames per second of the live pipeline for one configuration (camera at ``target_fps``)."""
-    from .guides import BlobGuide
+    from .guides import CARRY_FLOW_LIVE, BlobGuide, CarryKey, KeyCarry
     from .infer import Stylizer
     from .live.config import LiveConfig
+    from .live.keyed import Keyed
     from .live.session import LiveSession
     from .model import build
 
@@ -75,8 +76,9 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
         ww, hh = s.work_size
         from .synthclip import SyntheticScene
 
-        key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's cost does not depend on it
-        s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute), [BlobGuide().tracker(key, None)])
+        key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's and carry's cost do not depend on it
+        s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute),
+                          Keyed([BlobGuide().tracker(key, None)], KeyCarry([CarryKey(key, key)], flow=CARRY_FLOW_LIVE)))
         time.sleep(warmup)
         a, t0 = s.stage.processed, time.perf_counter()
         time.sleep(seconds)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import LivestyleError, StyleError
-from .guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer
+from .guides import STEADY, STEADY_FLOW_RENDER, FlowEstimator, OutputStabilizer
 from .guides.carry import CARRY, CarryKey, KeyCarry, nearest_keys
 from .infer import Stylizer
 from .progress import Progress
@@ -74,7 +74,7 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
     per_guide = [g.sequence(frames, keys) for g in guides]  # each: list of (H, W, 3) uint8
     carrier, nearest = _carrier(style, len(frames), carry, quiet)
     stabilize = OutputStabilizer(steady)
-    flow = FlowEstimator(*STEADY_FLOW)
+    flow = FlowEstimator(*STEADY_FLOW_RENDER)
     writer = ClipWriter(output_path, fps)
     done = 0
     try:

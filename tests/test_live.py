@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from livestyle.cli import main as cli_main
+from livestyle.errors import LivestyleError
 from livestyle.live.session import LiveConfig, LiveSession
 
 from .test_outputs import BACKEND
@@ -47,6 +48,18 @@ def test_pipeline_runs_from_synthetic_source_into_the_real_virtual_camera(traine
     assert st.latency_ms["p95"] > 0
 
 
+def test_keyframe_carry_runs_live_and_can_be_turned_off(trained_style):
+    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stats().stylized >= 3 and "carry" in s.stats().stage_ms)
+        assert s.stats().carry == 1.0
+        s.set_carry(0.0)
+        assert s.stats().carry == 0.0
+        with pytest.raises(LivestyleError, match="carry must be between 0"):
+            s.set_carry(1.5)
+        assert s.stats().frames_out > 0
+
+
 def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatch):
     cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, width=160, height=96, fps=60.0)
     s = LiveSession(cfg)
@@ -67,7 +80,8 @@ def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatc
 
 
 def test_weights_hot_swap_mid_stream_changes_the_output(trained_style):
-    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, denoise=False, **SMALL)
+    # no keyframe carry: where the frame matches the keyframe it would blend the painting into the white
+    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, denoise=False, carry=0.0, **SMALL)
     with LiveSession(cfg) as s:
         assert wait_until(lambda: s.stage.stylizer is not None and s.stats().stylized >= 3)
         st = s.stage.stylizer
@@ -166,6 +180,7 @@ def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
     (["--max-frames", "0"], "--max-frames"),
     (["--render-scale", "2"], "--render-scale must be between 0.25 and 1"),
     (["--steady", "1.5"], "--steady must be between 0 (off) and 0.95"),
+    (["--carry", "-0.5"], "--carry must be between 0 (off) and 1"),
 ])
 def test_live_bad_input_is_one_line(tmp_path, capsys, args, needle):
     rc = cli_main(["live", "--style", str(tmp_path / "s"), "--no-train", *args])

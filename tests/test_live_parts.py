@@ -115,7 +115,7 @@ def _stage(scale: float, change: float):
             p.zero_()
         net.to_rgb.bias.fill_(change)  # residual preset: output = input + change
     stage = StyleStage(LatestSlot(), LatestSlot(), threading.Event(), StageSettings(), scale=scale)
-    stage.set_model(Stylizer(net, pick("cpu", "fp32")), [])
+    stage.set_model(Stylizer(net, pick("cpu", "fp32")))
     return stage
 
 
@@ -158,3 +158,25 @@ def test_style_stage_steadies_its_output_and_can_turn_it_off():
     steady = _stage(1.0, 0.0)  # no denoiser here: the stage computes the flow itself
     assert steady.settings.steady > 0
     assert flicker(steady) < 0.7 * flicker(raw)
+
+
+def test_style_stage_carries_the_painting_where_the_frame_shows_the_key():
+    from livestyle.guides import CARRY_FLOW_LIVE, CarryKey, KeyCarry
+    from livestyle.live.keyed import Keyed
+
+    from .conftest import paint
+
+    key = astronaut((192, 128))
+    painting = paint(key)
+    frame = np.roll(key, (3, -4), axis=(0, 1))  # the person moved a little
+    truth = np.roll(painting, (3, -4), axis=(0, 1))
+    stage = _stage(1.0, 0.0)  # a network that returns its input
+    stage.settings.steady = 0.0
+    stage.set_keyed(Keyed([], KeyCarry([CarryKey(key, painting)], flow=CARRY_FLOW_LIVE)))
+    c = (slice(16, -16), slice(16, -16))
+    err = lambda out: float(np.abs(out[c].astype(np.float32) - truth[c]).mean())  # noqa: E731
+    carried = stage.process(frame)
+    assert err(carried) < 0.3 * err(frame)
+    assert "carry" in stage.timer.snapshot()
+    stage.settings.carry = 0.0
+    assert np.abs(stage.process(frame).astype(int) - frame).max() <= 1  # off: the network's output as it is

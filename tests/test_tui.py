@@ -77,6 +77,20 @@ async def test_masked_mode_and_background_show_on_the_sources_panel(tmp_path: Pa
 
 
 @run_async
+async def test_k_turns_the_keyframe_carry_off_and_on(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await until(pilot, lambda: "carry on" in panel_text(app, "#sinks"))
+        await pilot.press("k")
+        await until(pilot, lambda: "carry off" in panel_text(app, "#sinks"))
+        assert app.session.settings.carry == 0.0
+        await pilot.press("k")
+        await until(pilot, lambda: "carry on" in panel_text(app, "#sinks"))
+        assert app.session.settings.carry == 1.0
+
+
+@run_async
 async def test_mirror_flips_the_preview_only(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

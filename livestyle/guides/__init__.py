@@ -31,7 +31,14 @@ import numpy as np
 
 from .blobs import BlobGuide, KeyInput, poisson_disk, render_blobs
 from .carry import CARRY, CARRY_FLOW, CARRY_FLOW_LIVE, CarryKey, KeyCarry, nearest_keys
-from .denoise import STEADY, STEADY_FLOW, CausalDenoiser, OutputStabilizer, denoise_sequence
+from .denoise import (
+    STEADY,
+    STEADY_FLOW,
+    STEADY_FLOW_RENDER,
+    CausalDenoiser,
+    OutputStabilizer,
+    denoise_sequence,
+)
 from .flow import FlowEstimator, forward_backward_consistency, points_consistent, sample_at, warp
 from .tracker import BlobTracker
 
@@ -69,5 +76,5 @@ class Guide(Protocol):
 __all__ = [
     "BlobGuide", "BlobTracker", "CARRY", "CARRY_FLOW", "CARRY_FLOW_LIVE", "CarryKey", "KeyCarry", "nearest_keys", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
     "denoise_sequence", "forward_backward_consistency", "points_consistent", "poisson_disk",
-    "render_blobs", "sample_at", "warp", "STEADY", "STEADY_FLOW",
+    "render_blobs", "sample_at", "warp", "STEADY", "STEADY_FLOW", "STEADY_FLOW_RENDER",
 ]

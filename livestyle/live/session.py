@@ -16,8 +16,6 @@ from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
-
 from ..autostyle import autostyle
 from ..capture import CaptureThread, Frame, make_source
 from ..device import pick
@@ -27,9 +25,10 @@ from ..model import PRESETS, Generator
 from ..outputs import OutFrame, Sender, Sink, parse_sinks
 from ..slot import LatestSlot
 from ..style import StyleFolder
-from ..train import TrainConfig, make_guides
+from ..train import TrainConfig
 from .composite import BACKGROUNDS
 from .config import Event, LiveConfig, SessionStats
+from .keyed import Keyed, keyed
 from .memory import release_free_memory
 from .stage import StageSettings, StyleStage
 from .stats import LatencyLog
@@ -52,7 +51,8 @@ class LiveSession:
         self._stop = threading.Event()
         self.in_slot: LatestSlot[Frame] = LatestSlot()
         self.out_slot: LatestSlot[OutFrame] = LatestSlot()
-        self.settings = StageSettings(masked=cfg.masked, background=cfg.background, steady=cfg.steady)
+        self.settings = StageSettings(masked=cfg.masked, background=cfg.background, steady=cfg.steady,
+                                      carry=cfg.carry)
         self.latency = LatencyLog()
         self.train_stats: dict = {"state": "idle"}
         self.trainer: BackgroundTrainer | None = None
@@ -184,25 +184,9 @@ class LiveSession:
         return TrainConfig(preset=self.cfg.preset, guides=self._guide_names(), device="cpu"
                            if self.compute.device.type == "cpu" else self.cfg.device)
 
-    def _trackers(self) -> list:
-        """Guide trackers carrying every painted keyframe's blobs (each frame follows the most similar key)."""
-        if not self.cfg.guides or self.style is None:
-            return []
-        try:
-            kfs = self.style.load(strict=False)
-        except LivestyleError:
-            return []
-        guides = make_guides(self._guide_names())
-        size = self.work_size
-        pairs = []
-        for k in kfs:
-            if k.key.shape[1::-1] != size:  # a keyframe from another resolution: carry its guide at ours
-                key = cv2.resize(k.key, size, interpolation=cv2.INTER_AREA)
-                mask = None if k.mask is None else cv2.resize(k.mask, size, interpolation=cv2.INTER_NEAREST)
-                pairs.append((key, mask))
-            else:
-                pairs.append((k.key, k.mask))
-        return [g.tracker(pairs) for g in guides]
+    def _keyed(self) -> Keyed:
+        """Guide trackers and the keyframe carry over every painted keyframe, at the work size."""
+        return keyed(self.style, self._guide_names(), self.work_size)
 
     def _load_style_model(self) -> None:
         """Use the style's saved model if it fits the live settings; train if paintings exist."""
@@ -214,7 +198,7 @@ class LiveSession:
             try:
                 model, info = checkpoint.load(self.style.model_path)
                 if [g["name"] for g in info.guides] == list(self._guide_names()):
-                    self.stage.set_model(Stylizer(model, self.compute), self._trackers())
+                    self.stage.set_model(Stylizer(model, self.compute), self._keyed())
                     self.notify(f"loaded {self.style.model_path} ({info.preset}, {info.train.get('iterations', '?')} it)")
                 else:
                     self.notify(f"{self.style.model_path}: trained with other guides; retraining", "warning")
@@ -252,7 +236,7 @@ class LiveSession:
                 gen = Generator(want)
                 gen.load_state_dict(state)
                 assert stage is not None  # the trainer starts on a started session
-                stage.set_model(Stylizer(gen, self.compute), self._trackers())
+                stage.set_model(Stylizer(gen, self.compute), self._keyed())
             else:
                 st.swap(state)
         elif ev.kind == "error":
@@ -277,7 +261,7 @@ class LiveSession:
             if sig != self._sig:
                 self._sig = sig
                 if self.stage is not None:
-                    self.stage.set_trackers(self._trackers())
+                    self.stage.set_keyed(self._keyed())
                 if self.cfg.train and "painted" in self.style.status().values():
                     self._start_trainer()
             self._drain_latencies()
@@ -324,6 +308,12 @@ class LiveSession:
 
     def set_stylize(self, on: bool) -> None:
         self.settings.enabled = on
+
+    def set_carry(self, strength: float) -> None:
+        """Keyframe carry strength, 0 (off) .. 1 (guides.KeyCarry)."""
+        if not 0.0 <= strength <= 1.0:
+            raise LivestyleError(f"carry must be between 0 (off) and 1, got {strength:g}")
+        self.settings.carry = strength
 
     def pause_training(self) -> None:
         if self.trainer is not None:
@@ -391,5 +381,6 @@ class LiveSession:
             keyframes=self.style.status() if self.style and self.style.path.is_dir() else {},
             masked=self.settings.masked,
             background=self.settings.background,
+            carry=self.settings.carry,
             device=self.compute.describe(),
         )

@@ -1,8 +1,10 @@
 """The per-frame work of the live pipeline, in two threads that overlap.
 
     prepare (thread "style-prep"):  latest camera frame -> causal denoise ->
-        segmentation -> blob guide -> network input (the person's box in masked mode)
-    finish (thread "style-net"):    U-Net -> output stabiliser -> composite -> latest output slot
+        segmentation -> blob guide -> keyframe carry's flow -> network input (the
+        person's box in masked mode)
+    finish (thread "style-net"):    U-Net -> keyframe carry blend -> output stabiliser ->
+        composite -> latest output slot
 
 While the network works on frame t, the next frame is already being prepared:
 on two cores the stylized rate is set by the slower half, not by the sum.
@@ -26,12 +28,13 @@ import numpy as np
 import torch
 
 from ..capture import Frame
-from ..guides import STEADY, STEADY_FLOW, FlowEstimator, OutputStabilizer
+from ..guides import CARRY, STEADY, STEADY_FLOW, FlowEstimator, KeyCarry, OutputStabilizer
 from ..guides.flow import to_gray
 from ..infer import Stylizer, batch_to_frames, frames_to_batch
 from ..outputs import OutFrame
 from ..slot import LatestSlot
 from .composite import background, blend, person_box
+from .keyed import Keyed
 from .stats import StageTimer
 
 
@@ -43,6 +46,7 @@ class StageSettings:
     background: str = "keep"  # keep | blur | solid | stylized
     enabled: bool = True  # False: pass frames through unstylized
     steady: float = STEADY  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
+    carry: float = CARRY  # keyframe carry strength (guides.KeyCarry; 0 = off)
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Job:
     box: tuple[int, int, int, int] | None = None  # (y0, y1, x0, x1) stylized region; None = whole frame
     bg: str = "keep"
     flow: np.ndarray | None = None  # (H, W, 2) float32 flow of ``img`` to the previous frame
+    carried: tuple[np.ndarray, np.ndarray] | None = None  # KeyCarry.confidence of ``img``: (painting, trust)
     error: str = ""
 
 
@@ -118,6 +123,7 @@ class StyleStage(threading.Thread):
         self._lock = threading.Lock()
         self._stylizer: Stylizer | None = None
         self._trackers: list = []
+        self._carrier: KeyCarry | None = None
         self._jobs = Handoff()
         self._net = threading.Thread(target=self._net_loop, name="style-net", daemon=True)
         self.last_input: tuple[np.ndarray, np.ndarray | None] | None = None  # (denoised frame, mask)
@@ -130,14 +136,15 @@ class StyleStage(threading.Thread):
         self._prev_gray: np.ndarray | None = None
 
     # -- control (any thread) ------------------------------------------------
-    def set_model(self, stylizer: Stylizer | None, trackers: list | None = None) -> None:
+    def set_model(self, stylizer: Stylizer | None, keyed: Keyed | None = None) -> None:
         with self._lock:
             self._stylizer = stylizer
-            self._trackers = list(trackers or [])
+        self.set_keyed(keyed or Keyed())
 
-    def set_trackers(self, trackers: list) -> None:
+    def set_keyed(self, keyed: Keyed) -> None:
+        """New guide trackers and keyframe carry (the painted keyframes changed)."""
         with self._lock:
-            self._trackers = list(trackers)
+            self._trackers, self._carrier = list(keyed.trackers), keyed.carrier
 
     @property
     def stylizer(self) -> Stylizer | None:
@@ -205,7 +212,7 @@ class StyleStage(threading.Thread):
         """Denoise, segment, carry the guides and build the network input of one frame."""
         s, t = self.settings, self.timer
         with self._lock:
-            stylizer, trackers = self._stylizer, self._trackers
+            stylizer, trackers, carrier = self._stylizer, self._trackers, self._carrier
         t0 = time.perf_counter()
         img = fr.image
         if self.scale < 1.0:
@@ -243,9 +250,14 @@ class StyleStage(threading.Thread):
             y0, y1, x0, x1 = box
             region, g = img[y0:y1, x0:x1], [x[y0:y1, x0:x1] for x in guides]
         batch = frames_to_batch([region], [g], stylizer.model.stride)
-        t.add("prepare", 1000 * (time.perf_counter() - t3))
+        t4 = time.perf_counter()
+        t.add("prepare", 1000 * (t4 - t3))
+        carried = None
+        if carrier is not None and s.carry > 0:  # here, not in finish: the flow overlaps the network
+            carried = carrier.confidence(img)
+            t.add("carry", 1000 * (time.perf_counter() - t4))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
-                   bg=s.background, flow=flow)
+                   bg=s.background, flow=flow, carried=carried)
 
     def _flow_to_prev(self, img: np.ndarray) -> np.ndarray | None:
         """The flow current -> previous frame when no denoiser computes it (for the stabiliser)."""
@@ -295,6 +307,12 @@ class StyleStage(threading.Thread):
         styled = batch_to_frames(job.stylizer.run(job.batch)[..., :h, :w])[0]
         t4 = time.perf_counter()
         self.timer.add("stylize", 1000 * (t4 - t3))
+        if job.carried is not None and self.settings.carry > 0:
+            painting, trust = job.carried
+            if job.box is not None:
+                y0, y1, x0, x1 = job.box
+                painting, trust = painting[y0:y1, x0:x1], trust[y0:y1, x0:x1]
+            styled = KeyCarry.blend(styled, painting, trust, self.settings.carry)
         if self.settings.steady > 0 or self._stabilizer is not None:
             styled = self._stabilize(job, styled)
             t5 = time.perf_counter()

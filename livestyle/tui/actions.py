@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..guides.carry import CARRY
 from ..live.session import LiveConfig
 from .painter import open_in_painter
 from .screens.help import HelpScreen
@@ -106,6 +107,15 @@ class Actions:
         on = not bool(getattr(self.last_stats, "masked", self.cfg.masked))
         self.command("masked mode", s.set_masked, on,
                      done=lambda _: self.tell(f"masked mode {'on' if on else 'off'}"))
+
+    def action_carry(self) -> None:
+        if (s := self.need_session()) is None:
+            return
+        on = not float(getattr(self.last_stats, "carry", self.cfg.carry) or 0.0)
+        said = ("keyframe carry on: the painting itself, moved by optical flow, where the frame shows what a "
+                "keyframe showed") if on else "keyframe carry off"
+        self.command("keyframe carry", s.set_carry, (self.cfg.carry or CARRY) if on else 0.0,
+                     done=lambda _: self.tell(said))
 
     def action_background(self) -> None:
         if (s := self.need_session()) is not None:

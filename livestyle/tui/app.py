@@ -96,6 +96,7 @@ class LivestyleApp(Actions, App[int]):
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
         Binding("b", "background", "background"),
+        Binding("k", "carry", "keyframe carry", show=False),
         Binding("r", "mirror", "mirror preview"),
         Binding("n", "new_style", "new style"),
         Binding("l", "load_style", "load style"),

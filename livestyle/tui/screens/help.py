@@ -22,6 +22,7 @@ every live frame is then stylized and sent to the virtual camera.
 | **t** | start / pause training |
 | **m** | masked mode: stylize only the person |
 | **b** | cycle the background (keep, blur, solid, stylized) |
+| **k** | keyframe carry on / off: the painting itself, moved by optical flow, where the frame shows what a keyframe showed |
 | **r** | mirror the preview (never the camera) |
 | **x** | preview original \\| stylized side by side |
 | **v** | virtual camera on / off |
@@ -33,8 +34,8 @@ every live frame is then stylized and sent to the virtual camera.
 | **q** | quit (closes the camera, outputs and trainer) |
 
 Live numbers: per-stage milliseconds are dn (causal denoise), seg
-(person segmentation), gd (blob guide), net (the U-Net), st (output
-stabiliser), comp (composite).
+(person segmentation), gd (blob guide), ky (keyframe carry's flow), net
+(the U-Net), st (output stabiliser), comp (composite).
 
 The preview and the highlighted keyframe's thumbnails (key and painting)
 are real images in terminals with the Kitty graphics protocol or Sixel,

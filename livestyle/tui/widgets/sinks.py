@@ -38,6 +38,8 @@ def sinks_text(st: object, vcam_why: str = "") -> Text:
     masked = bool(getattr(st, "masked", False))
     t.append("\nmasked ", "dim").append("on" if masked else "off", "green" if masked else "dim")
     t.append("  bg ", "dim").append(str(getattr(st, "background", "keep")))
+    carry = float(getattr(st, "carry", 0.0) or 0.0)
+    t.append("  carry ", "dim").append("on" if carry else "off", "green" if carry else "dim")
     sinks = [(str(n), str(s)) for n, s in (getattr(st, "sinks", []) or [])]
     for name, state in sinks:
         t.append("\n● " if state == "on" else "\n○ ", _state_style(state))

@@ -65,7 +65,9 @@ class Scene:
             return out
         if self.carried is None:
             kc = KeyCarry([CarryKey(self.frames[self.key], self.gt[self.key])])
-            self.carried = {t: kc.confidence(self.frames[t], 0) for t in range(len(self.frames))}
+            self.stabilized([], 0.0)  # makes the frame-to-frame flows, which the carry's temporal check shares
+            assert self.steady_flows is not None
+            self.carried = {t: kc.confidence(self.frames[t], 0, self.steady_flows[t]) for t in range(len(self.frames))}
         return {t: KeyCarry.blend(o, *self.carried[t], strength) for t, o in out.items()}
 
     def stabilized(self, out: list[np.ndarray], strength: float) -> list[np.ndarray]:

@@ -83,10 +83,11 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
             g = [[pg[s + i] for pg in per_guide] for i in range(len(chunk))] if per_guide else None
             for i, (name, out) in enumerate(zip(names[s:s + batch], stylizer(chunk, g), strict=True)):
                 t = s + i
+                to_prev = flow(frames[t], frames[t - 1]) if t and (steady or carrier is not None) else None
                 if carrier is not None:
-                    out = carrier(frames[t], out, key=nearest[t])
+                    out = carrier(frames[t], out, key=nearest[t], flow_to_prev=to_prev)
                 if steady:
-                    out = stabilize(out, flow(frames[t], frames[t - 1]) if t else None)
+                    out = stabilize(out, to_prev)
                 writer.write(name, out)
             done += len(chunk)
             if bar:

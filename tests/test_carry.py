@@ -130,3 +130,26 @@ def test_render_carry_says_when_no_key_is_a_frame_index(tiny_style, tiny_clip, t
     capsys.readouterr()
     assert main(["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o")]) == 0
     assert "--carry is off for this clip" in capsys.readouterr().err
+
+
+def test_temporal_check_trusts_a_painting_that_moves_with_the_frames_only(moving):
+    frames, truth = moving
+    key, painting = frames[0], truth[0]
+    moved = np.roll(key, 4, axis=1)  # the next frame: everything 4 px to the right
+    right = np.zeros(key.shape[:2] + (2,), np.float32)
+    right[..., 0] = -4.0  # moved(x) = key(x - 4): the true flow to the previous frame
+    c = (slice(16, -16), slice(16, -16))
+
+    def trust(flow_to_prev: np.ndarray) -> float:
+        kc = KeyCarry([CarryKey(key, painting)])
+        kc.confidence(key, 0)  # the previous frame
+        return float(kc.confidence(moved, 0, flow_to_prev)[1][c].mean())
+
+    unchecked = KeyCarry([CarryKey(key, painting)])
+    base = float(unchecked.confidence(moved, 0)[1][c].mean())
+    assert trust(right) > 0.9 * base  # the carried painting moved as the frames did: trust kept
+    assert trust(np.zeros_like(right)) < 0.7 * trust(right)  # a flow that says "no motion": it jumped
+    kc = KeyCarry([CarryKey(key, painting)])
+    kc.confidence(key, 0)
+    kc.reset()  # the stream jumped: no previous frame to check against
+    assert float(kc.confidence(moved, 0, np.zeros_like(right))[1][c].mean()) == pytest.approx(base, rel=1e-3)

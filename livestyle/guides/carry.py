@@ -2,15 +2,18 @@
 
 Within seconds of training the network re-creates a style from each frame's
 colours, but not all of the painting's fine structure (thin ink lines, the
-exact strokes): on the quality benchmark it reproduces even its own keyframe
-at only ~0.84 SSIM after 15 s. Where the current frame shows what a keyframe
+exact strokes): after 15 s it reproduces even its own keyframe at only 0.84
+SSIM on the quality benchmark's chelsea stylize scene. Where the current frame shows what a keyframe
 showed, that keyframe's painting, moved by optical flow, is the better answer.
 
 ``KeyCarry`` computes DIS flow from the frame to the keyframe's photo and warps
 the painting and the photo along it. The carried painting is trusted where the
 carried photo matches the frame: the photometric error is blurred and mapped to
 ``exp(-(e / tolerance)^2)``, and zeroed outside the keyframe (and outside its
-mask, where the painting is not a painting). The output is
+mask, where the painting is not a painting). Given the frame-to-frame flow,
+trust also falls where the carried painting jumps between consecutive frames
+instead of moving with them (the same mapping of its change): there the key ->
+frame flow is a guess, and blending it in flickers. The output is
 ``styled + strength * conf * (carried - styled)``. Wherever the keyframe never
 showed the content, the pose changed, or the light did, the confidence falls
 and the network's output stays. It runs after the network and before the output
@@ -26,13 +29,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .flow import FlowEstimator, pixel_grid, to_gray
+from .flow import FlowEstimator, pixel_grid, to_gray, warp
 
 CARRY = 1.0  # default strength (render, live); 0 = off
 CARRY_TOLERANCE = 8.0  # photometric error (0..255, mean over channels) at which trust falls to 1/e
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
 CARRY_FLOW_LIVE = ("medium", 0.5)  # live: ~6 ms at 640x360 on 2 cores (full scale: ~21 ms)
 _THUMB = (32, 18)
+_MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 
 
 @dataclass
@@ -73,6 +77,11 @@ class KeyCarry:
         self._thumbs: list[np.ndarray] | None = None
         self._sized: dict[tuple[int, tuple[int, int]], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.last_confidence: np.ndarray | None = None  # (H, W) float32 of the last frame, for display and tests
+        self._prev: tuple[int, np.ndarray] | None = None  # (key, carried painting) of the previous frame
+
+    def reset(self) -> None:
+        """Forget the previous frame (the stream jumped): the next one gets no temporal check."""
+        self._prev = None
 
     def choose(self, frame: np.ndarray) -> int:
         """The key most like ``frame`` (normalised grey thumbnails), switching only on a clear
@@ -103,11 +112,14 @@ class KeyCarry:
             self._sized[(i, hw)] = got
         return got
 
-    def confidence(self, frame: np.ndarray, key: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def confidence(self, frame: np.ndarray, key: int | None = None,
+                   flow_to_prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(carried painting (H, W, 3) uint8, confidence (H, W) float32 in [0, 1])`` for ``frame``.
 
         ``key``: the keyframe to carry from (render: the nearest by frame index); ``None``
-        chooses the one most like the frame (live).
+        chooses the one most like the frame (live). ``flow_to_prev``: flow ``frame`` -> the
+        previous frame of the stream (``(H, W, 2)``; the stabiliser's), which turns on the
+        temporal check; frames must then come in order.
         """
         i = self.choose(frame) if key is None else key
         h, w = frame.shape[:2]
@@ -117,15 +129,24 @@ class KeyCarry:
         carried = cv2.remap(painting, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         seen = cv2.remap(photo, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         inside = cv2.remap(valid, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        err = cv2.transform(cv2.absdiff(seen, frame), np.full((1, 3), 1 / 3, np.float32))  # mean over channels
+        err = cv2.transform(cv2.absdiff(seen, frame), _MEAN3)
         err = cv2.GaussianBlur(err.astype(np.float32), (0, 0), 2.0)
         conf = np.exp(-np.square(err * np.float32(1 / self.tolerance)))
         inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(np.float32) * np.float32(1 / 255)
-        conf = cv2.GaussianBlur(conf * inside, (0, 0), 1.0)
-        return carried, conf
+        conf *= inside
+        prev, self._prev = self._prev, (i, carried)
+        if flow_to_prev is not None and prev is not None and prev[0] == i and prev[1].shape == carried.shape:
+            # Temporal check: where the key -> frame flow is a guess (content the key never showed, which
+            # the photo check does not always catch), the carried painting jumps from frame to frame;
+            # where it is right, it moves with the frame-to-frame flow. Trust falls where it jumps.
+            moved = warp(prev[1], flow_to_prev, border="replicate")
+            jump = cv2.transform(cv2.absdiff(moved, carried), _MEAN3)
+            jump = cv2.GaussianBlur(jump.astype(np.float32), (0, 0), 2.0)
+            conf *= np.exp(-np.square(jump * np.float32(1 / self.tolerance)))
+        return carried, cv2.GaussianBlur(conf, (0, 0), 1.0)
 
     def __call__(self, frame: np.ndarray, styled: np.ndarray, key: int | None = None,
-                 box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+                 box: tuple[int, int, int, int] | None = None, flow_to_prev: np.ndarray | None = None) -> np.ndarray:
         """``styled`` with the carried painting blended in, ``(h, w, 3) uint8``.
 
         ``frame``: the network's input ``(H, W, 3) uint8 BGR`` (denoised, as trained);
@@ -133,7 +154,7 @@ class KeyCarry:
         """
         if self.strength <= 0:
             return styled
-        carried, conf = self.confidence(frame, key)
+        carried, conf = self.confidence(frame, key, flow_to_prev)
         self.last_confidence = conf
         if box is not None:
             y0, y1, x0, x1 = box

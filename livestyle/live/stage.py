@@ -223,7 +223,7 @@ class StyleStage(threading.Thread):
         t1 = time.perf_counter()
         t.add("denoise", 1000 * (t1 - t0))
         flow = getattr(self.denoiser, "last_flow", None)  # current -> previous: one DIS run per frame, shared
-        if self.denoiser is None and s.steady > 0:
+        if self.denoiser is None and (s.steady > 0 or s.carry > 0):
             flow = self._flow_to_prev(img)
         need_mask = s.masked and self.segmenter is not None
         mask = self.segmenter(img, flow_to_prev=flow) if need_mask else None  # (H, W) float32 in [0, 1]
@@ -233,6 +233,8 @@ class StyleStage(threading.Thread):
         mask_u8 = None if mask is None else (mask > 0.5).astype(np.uint8) * 255
         self.last_input = (img, mask_u8)
         if stylizer is None or not s.enabled:
+            if carrier is not None:
+                carrier.reset()
             return Job(fr, img, ready=img if self.scale == 1.0 else fr.image)
         busy = need_mask and getattr(self.segmenter, "ran_network", False)  # re-anchoring may wait a frame
         guides = [tr.update(img, mask_u8, flow_to_prev=flow, busy=busy) for tr in trackers]
@@ -244,6 +246,8 @@ class StyleStage(threading.Thread):
             box = self._steady_box(person_box(mask, max(32, stylizer.model.stride)))
             if box is None:  # nobody in the frame: nothing to stylize
                 t.add("stylize", 0.0)
+                if carrier is not None:
+                    carrier.reset()
                 return Job(fr, img, ready=background(img if self.scale == 1.0 else fr.image, s.background))
         region, g = img, guides
         if box is not None:
@@ -254,7 +258,7 @@ class StyleStage(threading.Thread):
         t.add("prepare", 1000 * (t4 - t3))
         carried = None
         if carrier is not None and s.carry > 0:  # here, not in finish: the flow overlaps the network
-            carried = carrier.confidence(img)
+            carried = carrier.confidence(img, flow_to_prev=flow)
             t.add("carry", 1000 * (time.perf_counter() - t4))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
                    bg=s.background, flow=flow, carried=carried)
@@ -313,6 +317,9 @@ class StyleStage(threading.Thread):
                 y0, y1, x0, x1 = job.box
                 painting, trust = painting[y0:y1, x0:x1], trust[y0:y1, x0:x1]
             styled = KeyCarry.blend(styled, painting, trust, self.settings.carry)
+            t5 = time.perf_counter()
+            self.timer.add("blend", 1000 * (t5 - t4))  # the carry's blend (its flow is "carry", in prep)
+            t4 = t5
         if self.settings.steady > 0 or self._stabilizer is not None:
             styled = self._stabilize(job, styled)
             t5 = time.perf_counter()

@@ -35,7 +35,8 @@ every live frame is then stylized and sent to the virtual camera.
 
 Live numbers: per-stage milliseconds are dn (causal denoise), seg
 (person segmentation), gd (blob guide), ky (keyframe carry's flow), net
-(the U-Net), st (output stabiliser), comp (composite).
+(the U-Net), kb (keyframe carry's blend), st (output stabiliser), comp
+(composite).
 
 The preview and the highlighted keyframe's thumbnails (key and painting)
 are real images in terminals with the Kitty graphics protocol or Sixel,

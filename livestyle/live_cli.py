@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .errors import LivestyleError
-from .guides.carry import CARRY
+from .guides.carry import CARRY, CARRY_LIVE
 from .guides.denoise import STEADY
 from .live.composite import BACKGROUNDS
 from .live.session import LiveConfig, LiveSession
@@ -40,9 +40,10 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--steady", type=float, default=None, metavar="S",
                    help="smooth the stylized output along optical flow against flicker, 0..0.95 (0 = off; "
                         f"default: calibrated, else {STEADY:g})")
-    p.add_argument("--carry", type=float, default=CARRY, metavar="C",
+    p.add_argument("--carry", type=float, default=CARRY_LIVE, metavar="C",
                    help="blend in the painting of the most similar keyframe, carried by optical flow, where the frame "
-                        f"shows what it showed, 0..1 (0 = off; default {CARRY:g})")
+                        f"shows what it showed, 0..1 (e.g. {CARRY:g}; default {CARRY_LIVE:g} = off: it costs ~20-30 ms "
+                        "per 640x360 frame on a 2-core CPU)")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
     p.add_argument("--segment-every", type=int, default=2,
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")

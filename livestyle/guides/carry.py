@@ -31,7 +31,10 @@ import numpy as np
 
 from .flow import FlowEstimator, pixel_grid, to_gray, warp
 
-CARRY = 1.0  # default strength (render, live); 0 = off
+CARRY = 1.0  # default strength (render; live when turned on); 0 = off
+# Live it is off by default: on a 2-core CPU its flow and checks take ~21-30 ms per 640x360 frame in the
+# prep thread (calibration/bench_live.py), which took masked 640x360 from ~30 to ~21 stylized fps.
+CARRY_LIVE = 0.0
 CARRY_TOLERANCE = 8.0  # photometric error (0..255, mean over channels) at which trust falls to 1/e
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
 CARRY_FLOW_LIVE = ("medium", 0.5)  # live: ~6 ms at 640x360 on 2 cores (full scale: ~21 ms)
@@ -72,7 +75,10 @@ class KeyCarry:
             raise ValueError(f"carry tolerance must be > 0, got {tolerance}")
         self.keys = list(keys)
         self.strength, self.tolerance = strength, tolerance
-        self.flow = FlowEstimator(*flow)
+        preset, self.scale = flow
+        if not 0.0 < self.scale <= 1.0:
+            raise ValueError(f"carry flow scale must be in (0, 1], got {self.scale}")
+        self.flow = FlowEstimator(preset, 1.0)  # run on frames this class resizes itself (see confidence)
         self.active = 0
         self._thumbs: list[np.ndarray] | None = None
         self._sized: dict[tuple[int, tuple[int, int]], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -123,27 +129,40 @@ class KeyCarry:
         """
         i = self.choose(frame) if key is None else key
         h, w = frame.shape[:2]
-        photo, painting, valid = self._key_at(i, (h, w))
-        f = self.flow(frame, photo)  # frame(x) ~ key(x + f(x))
-        mx, my = cv2.split(cv2.add(pixel_grid(h, w), f))
-        carried = cv2.remap(painting, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # The checks run at the flow's scale (live: half size, 4x fewer pixels); only the painting
+        # itself is carried at full size, along the upsampled flow, so its fine detail stays.
+        sw, sh = (w, h) if self.scale >= 1.0 else (max(8, round(w * self.scale)), max(8, round(h * self.scale)))
+        small = frame if (sw, sh) == (w, h) else cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+        photo, painting_s, valid = self._key_at(i, (sh, sw))
+        f = self.flow(small, photo)  # small(x) ~ key(x + f(x))
+        mx, my = cv2.split(cv2.add(pixel_grid(sh, sw), f))
         seen = cv2.remap(photo, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         inside = cv2.remap(valid, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        err = cv2.transform(cv2.absdiff(seen, frame), _MEAN3)
-        err = cv2.GaussianBlur(err.astype(np.float32), (0, 0), 2.0)
+        carried_s = cv2.remap(painting_s, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        err = cv2.transform(cv2.absdiff(seen, small), _MEAN3)
+        err = cv2.GaussianBlur(err.astype(np.float32), (0, 0), 2.0 * sw / w)
         conf = np.exp(-np.square(err * np.float32(1 / self.tolerance)))
         inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(np.float32) * np.float32(1 / 255)
         conf *= inside
-        prev, self._prev = self._prev, (i, carried)
-        if flow_to_prev is not None and prev is not None and prev[0] == i and prev[1].shape == carried.shape:
+        prev, self._prev = self._prev, (i, carried_s)
+        if flow_to_prev is not None and prev is not None and prev[0] == i and prev[1].shape == carried_s.shape:
             # Temporal check: where the key -> frame flow is a guess (content the key never showed, which
             # the photo check does not always catch), the carried painting jumps from frame to frame;
             # where it is right, it moves with the frame-to-frame flow. Trust falls where it jumps.
-            moved = warp(prev[1], flow_to_prev, border="replicate")
-            jump = cv2.transform(cv2.absdiff(moved, carried), _MEAN3)
-            jump = cv2.GaussianBlur(jump.astype(np.float32), (0, 0), 2.0)
+            to_prev = flow_to_prev if (sw, sh) == (w, h) else \
+                cv2.multiply(cv2.resize(flow_to_prev, (sw, sh), interpolation=cv2.INTER_AREA), (sw / w, sh / h, 0, 0))
+            moved = warp(prev[1], to_prev, border="replicate")
+            jump = cv2.transform(cv2.absdiff(moved, carried_s), _MEAN3)
+            jump = cv2.GaussianBlur(jump.astype(np.float32), (0, 0), 2.0 * sw / w)
             conf *= np.exp(-np.square(jump * np.float32(1 / self.tolerance)))
-        return carried, cv2.GaussianBlur(conf, (0, 0), 1.0)
+        conf = cv2.GaussianBlur(conf, (0, 0), 1.0 * sw / w)
+        if (sw, sh) == (w, h):
+            return carried_s, conf
+        painting = self._key_at(i, (h, w))[1]
+        full = cv2.multiply(cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR), (w / sw, h / sh, 0, 0))
+        mx, my = cv2.split(cv2.add(pixel_grid(h, w), full))
+        carried = cv2.remap(painting, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return carried, cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
 
     def __call__(self, frame: np.ndarray, styled: np.ndarray, key: int | None = None,
                  box: tuple[int, int, int, int] | None = None, flow_to_prev: np.ndarray | None = None) -> np.ndarray:
@@ -166,10 +185,8 @@ class KeyCarry:
         """``styled + strength * conf * (carried - styled)``, ``(H, W, 3) uint8``."""
         if carried.shape != styled.shape:
             raise ValueError(f"styled output {styled.shape} does not match the frame region {carried.shape}")
-        wgt = (conf * np.float32(strength))[..., None]
-        out = styled.astype(np.float32)
-        out += wgt * (carried.astype(np.float32) - out)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        w1 = conf * np.float32(strength)
+        return cv2.blendLinear(carried, styled, w1, 1.0 - w1)  # per-pixel weights, uint8 out: ~1 ms at 640x360
 
 
 def nearest_keys(n_frames: int, key_indices: Sequence[int]) -> list[int]:

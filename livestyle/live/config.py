@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..guides.carry import CARRY
+from ..guides.carry import CARRY_LIVE
 from ..guides.denoise import STEADY
 from ..model import DEFAULT_PRESET
 
@@ -24,7 +24,7 @@ class LiveConfig:
     guides: bool = True
     denoise: bool = True
     steady: float = STEADY  # output stabiliser strength along the flow (guides.OutputStabilizer); 0 = off
-    carry: float = CARRY  # keyframe carry strength (guides.KeyCarry); 0 = off
+    carry: float = CARRY_LIVE  # keyframe carry strength (guides.KeyCarry); 0 = off (the live default: its cost)
     segment_every: int = 2  # the network every 2nd frame; the mask follows the flow in between
     segment_model: str | None = None
     render_scale: float = 1.0  # < 1: the network works on the frame resized by this (see StyleStage)

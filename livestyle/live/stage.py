@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..capture import Frame
-from ..guides import CARRY, STEADY, STEADY_FLOW, FlowEstimator, KeyCarry, OutputStabilizer
+from ..guides import CARRY_LIVE, STEADY, STEADY_FLOW, FlowEstimator, KeyCarry, OutputStabilizer
 from ..guides.flow import to_gray
 from ..infer import Stylizer, batch_to_frames, frames_to_batch
 from ..outputs import OutFrame
@@ -46,7 +46,7 @@ class StageSettings:
     background: str = "keep"  # keep | blur | solid | stylized
     enabled: bool = True  # False: pass frames through unstylized
     steady: float = STEADY  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
-    carry: float = CARRY  # keyframe carry strength (guides.KeyCarry; 0 = off)
+    carry: float = CARRY_LIVE  # keyframe carry strength (guides.KeyCarry; 0 = off)
 
 
 @dataclass

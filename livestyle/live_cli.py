@@ -40,10 +40,10 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--steady", type=float, default=None, metavar="S",
                    help="smooth the stylized output along optical flow against flicker, 0..0.95 (0 = off; "
                         f"default: calibrated, else {STEADY:g})")
-    p.add_argument("--carry", type=float, default=CARRY_LIVE, metavar="C",
+    p.add_argument("--carry", type=float, default=None, metavar="C",
                    help="blend in the painting of the most similar keyframe, carried by optical flow, where the frame "
-                        f"shows what it showed, 0..1 (e.g. {CARRY:g}; default {CARRY_LIVE:g} = off: it costs ~20-30 ms "
-                        "per 640x360 frame on a 2-core CPU)")
+                        f"shows what it showed, 0..1 (e.g. {CARRY:g}; default: calibrated, else {CARRY_LIVE:g} = off: it "
+                        "costs ~20-30 ms per 640x360 frame on a 2-core CPU)")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
     p.add_argument("--segment-every", type=int, default=2,
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")
@@ -101,7 +101,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         raise LivestyleError(f"--segment-every must be at least 1, got {a.segment_every}")
     if a.steady is not None and not 0.0 <= a.steady <= 0.95:
         raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {a.steady:g}")
-    if not 0.0 <= a.carry <= 1.0:
+    if a.carry is not None and not 0.0 <= a.carry <= 1.0:
         raise LivestyleError(f"--carry must be between 0 (off) and 1, got {a.carry:g}")
     if a.render_scale is not None and not 0.25 <= a.render_scale <= 1.0:
         raise LivestyleError(f"--render-scale must be between 0.25 and 1, got {a.render_scale:g}")
@@ -113,7 +113,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         source="synthetic" if demo else a.source,
         outputs=(a.output or _demo_outputs()) if demo else a.output,
         width=a.width or int(cal.get("width", 640)), height=a.height or int(cal.get("height", 360)), fps=a.fps, masked=a.masked, background=a.background,
-        guides=not a.no_guides, denoise=not a.no_denoise, steady=float(cal.get("steady", STEADY)) if a.steady is None else a.steady, carry=a.carry,
+        guides=not a.no_guides, denoise=not a.no_denoise, steady=float(cal.get("steady", STEADY)) if a.steady is None else a.steady, carry=float(cal.get("carry", CARRY_LIVE)) if a.carry is None else a.carry,
         train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model,
         render_scale=a.render_scale or float(cal.get("render_scale", 1.0)),

@@ -65,18 +65,21 @@ class Scene:
             return out
         if self.carried is None:
             kc = KeyCarry([CarryKey(self.frames[self.key], self.gt[self.key])])
-            self.stabilized([], 0.0)  # makes the frame-to-frame flows, which the carry's temporal check shares
-            assert self.steady_flows is not None
-            self.carried = {t: kc.confidence(self.frames[t], 0, self.steady_flows[t]) for t in range(len(self.frames))}
+            to_prev = self.flows_to_prev()
+            self.carried = {t: kc.confidence(self.frames[t], 0, to_prev[t]) for t in range(len(self.frames))}
         return {t: KeyCarry.blend(o, *self.carried[t], strength) for t, o in out.items()}
 
     def stabilized(self, out: list[np.ndarray], strength: float) -> list[np.ndarray]:
         """Outputs of frames 0..n-1 through the output stabiliser, in order, as ``livestyle render`` does."""
+        stab = OutputStabilizer(strength)
+        return [stab(o, f) for o, f in zip(out, self.flows_to_prev(), strict=False)]
+
+    def flows_to_prev(self) -> list[np.ndarray | None]:
+        """Flow t -> t-1 of every frame (render's, for the stabiliser and the carry's temporal check), made once."""
         if self.steady_flows is None:
             fe = FlowEstimator(*STEADY_FLOW_RENDER)
             self.steady_flows = [None] + [fe(self.frames[t], self.frames[t - 1]) for t in range(1, len(self.frames))]
-        stab = OutputStabilizer(strength)
-        return [stab(o, f) for o, f in zip(out, self.steady_flows, strict=False)]
+        return self.steady_flows
 
     @property
     def needed(self) -> list[int]:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .flow import FlowEstimator, pixel_grid, to_gray, warp
+from .flow import FlowEstimator, pixel_grid, warp
+from .tracker import most_similar, thumbnail
 
 CARRY = 1.0  # default strength (render; live when turned on); 0 = off
 # Live it is off by default: on a 2-core CPU its flow and checks take ~21-30 ms per 640x360 frame in the
@@ -38,7 +39,6 @@ CARRY_LIVE = 0.0
 CARRY_TOLERANCE = 8.0  # photometric error (0..255, mean over channels) at which trust falls to 1/e
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
 CARRY_FLOW_LIVE = ("medium", 0.5)  # live: ~6 ms at 640x360 on 2 cores (full scale: ~21 ms)
-_THUMB = (32, 18)
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 
 
@@ -49,11 +49,6 @@ class CarryKey:
     photo: np.ndarray  # (H, W, 3) uint8 BGR
     painting: np.ndarray  # (H, W, 3) uint8 BGR
     mask: np.ndarray | None = None  # (H, W) uint8, 255 = painted subject; None = all of it
-
-
-def _thumb(img: np.ndarray) -> np.ndarray:
-    t = cv2.resize(to_gray(img), _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-    return (t - t.mean()) / (t.std() + 1e-3)
 
 
 class KeyCarry:
@@ -90,17 +85,12 @@ class KeyCarry:
         self._prev = None
 
     def choose(self, frame: np.ndarray) -> int:
-        """The key most like ``frame`` (normalised grey thumbnails), switching only on a clear
-        win (15%) so that the carried painting does not flip between two similar keys."""
+        """The key most like ``frame``, chosen as the blob tracker chooses (``tracker.most_similar``)."""
         if len(self.keys) == 1:
             return 0
         if self._thumbs is None:
-            self._thumbs = [_thumb(k.photo) for k in self.keys]
-        th = _thumb(frame)
-        dist = [float(np.abs(t - th).mean()) for t in self._thumbs]
-        best = int(np.argmin(dist))
-        if best != self.active and dist[best] < 0.85 * dist[self.active]:
-            self.active = best
+            self._thumbs = [thumbnail(k.photo) for k in self.keys]
+        self.active = most_similar(self._thumbs, thumbnail(frame), self.active)
         return self.active
 
     def _key_at(self, i: int, hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

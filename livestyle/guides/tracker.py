@@ -96,9 +96,18 @@ def smooth_residuals(points: np.ndarray, values: np.ndarray, weights: np.ndarray
     return at[:, :2] / (at[:, 2:3] + eps)
 
 
-def _thumb(gray: np.ndarray) -> np.ndarray:
-    t = cv2.resize(gray, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+def thumbnail(img: np.ndarray) -> np.ndarray:
+    """``(18, 32) float32``: a normalised grey thumbnail of ``img`` (BGR or grey uint8), for choosing keys."""
+    t = cv2.resize(to_gray(img), _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
     return (t - t.mean()) / (t.std() + 1e-3)
+
+
+def most_similar(thumbs: Sequence[np.ndarray], th: np.ndarray, active: int) -> int:
+    """The index of the key thumbnail most like ``th``; ``active`` stays unless another is clearly
+    closer (by 15%), so that the choice does not flip between two similar keys."""
+    dist = [float(np.abs(t - th).mean()) for t in thumbs]
+    best = int(np.argmin(dist))
+    return best if best != active and dist[best] < 0.85 * dist[active] else active
 
 
 @dataclass
@@ -136,7 +145,7 @@ class BlobTracker:
         for bgr, mask in keys:
             pts, cols = guide.key_points(bgr, mask)
             gray = to_gray(bgr)
-            self.keys.append(_Key(gray, mask, pts, cols, _thumb(gray), seed_reliability(gray, pts)))
+            self.keys.append(_Key(gray, mask, pts, cols, thumbnail(gray), seed_reliability(gray, pts)))
         self.shape = self.keys[0].gray.shape
         if any(k.gray.shape != self.shape for k in self.keys):
             raise ValueError("all keys must have the same size")
@@ -262,10 +271,8 @@ class BlobTracker:
     def _choose_key(self, gray: np.ndarray) -> None:
         if len(self.keys) == 1:
             return
-        th = _thumb(gray)
-        dist = [float(np.abs(k.thumb - th).mean()) for k in self.keys]
-        best = int(np.argmin(dist))
-        if best != self.active and dist[best] < 0.85 * dist[self.active]:
+        best = most_similar([k.thumb for k in self.keys], thumbnail(gray), self.active)
+        if best != self.active:
             self.active = best
             self.points = self.keys[best].points.copy()
             self.alive = np.zeros(len(self.points), bool)

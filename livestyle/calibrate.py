@@ -70,7 +70,7 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
                       seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0) -> float:
     """Stylized frames per second of the live pipeline for one configuration (camera at ``target_fps``)."""
-    from .guides import CARRY_FLOW_LIVE, BlobGuide, CarryKey, KeyCarry
+    from .guides import BlobGuide, CarryKey, KeyCarry
     from .infer import Stylizer
     from .live.config import LiveConfig
     from .live.keyed import Keyed
@@ -87,7 +87,7 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
 
         key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's and carry's cost do not depend on it
         s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute),
-                          Keyed([BlobGuide().tracker(key, None)], KeyCarry([CarryKey(key, key)], flow=CARRY_FLOW_LIVE)))
+                          Keyed([BlobGuide().tracker(key, None)], KeyCarry.live([CarryKey(key, key)])))
         time.sleep(warmup)
         a, t0 = s.stage.processed, time.perf_counter()
         time.sleep(seconds)

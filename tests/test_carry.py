@@ -153,3 +153,32 @@ def test_temporal_check_trusts_a_painting_that_moves_with_the_frames_only(moving
     kc.confidence(key, 0)
     kc.reset()  # the stream jumped: no previous frame to check against
     assert float(kc.confidence(moved, 0, np.zeros_like(right))[1][c].mean()) == pytest.approx(base, rel=1e-3)
+
+
+def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
+    from livestyle.synthclip import homography_flow
+
+    clip = homography_clip(load_photo("coffee"), 48, (160, 120), seed=1, motion="mixed")
+    frames, hs = clip.frames[::4], clip.homographies[::4]  # ~1 px per frame; hs: frame 0 -> frame t
+    truth = [paint(f) for f in frames]
+    kc = KeyCarry([CarryKey(frames[0], truth[0])], every=2)
+    each = KeyCarry([CarryKey(frames[0], truth[0])])  # computed on every frame
+    calls, errs = [], []
+    flow = kc.flow
+    kc.flow = lambda a, b: calls.append(1) or flow(a, b)  # type: ignore[method-assign]
+    for t in range(12):
+        to_prev = None if t == 0 else homography_flow(hs[t - 1] @ np.linalg.inv(hs[t]), (160, 120))
+        out = kc(frames[t], frames[t], key=0, flow_to_prev=to_prev)
+        ref = each(frames[t], frames[t], key=0, flow_to_prev=to_prev)
+        if t % 2:  # moved, not computed: the painting still lands where the truth is, trusted about as much
+            assert interior(out, truth[t]) < 0.7 * interior(frames[t], truth[t]), t
+            assert kc.last_confidence is not None and each.last_confidence is not None
+            assert kc.last_confidence.mean() > 0.8 * each.last_confidence.mean(), t
+            errs.append((interior(out, truth[t]), interior(ref, truth[t])))
+    assert np.mean([e[0] for e in errs]) < 1.2 * np.mean([e[1] for e in errs])
+    assert len(calls) == 6  # the key flow ran on every other frame
+    kc(frames[5], frames[5], key=0)  # no frame flow (the stream jumped): computed afresh
+    assert len(calls) == 7
+    with pytest.raises(ValueError, match="every"):
+        KeyCarry([CarryKey(frames[0], truth[0])], every=0)
+    assert KeyCarry.live([CarryKey(frames[0], truth[0])]).every == 2

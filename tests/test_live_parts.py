@@ -167,7 +167,7 @@ def test_style_stage_steadies_its_output_and_can_turn_it_off():
 
 
 def test_style_stage_carries_the_painting_where_the_frame_shows_the_key():
-    from livestyle.guides import CARRY_FLOW_LIVE, CarryKey, KeyCarry
+    from livestyle.guides import CarryKey, KeyCarry
     from livestyle.live.keyed import Keyed
 
     from .conftest import paint
@@ -178,7 +178,7 @@ def test_style_stage_carries_the_painting_where_the_frame_shows_the_key():
     truth = np.roll(painting, (3, -4), axis=(0, 1))
     stage = _stage(1.0, 0.0)  # a network that returns its input
     stage.settings.steady, stage.settings.carry = 0.0, 1.0
-    stage.set_keyed(Keyed([], KeyCarry([CarryKey(key, painting)], flow=CARRY_FLOW_LIVE)))
+    stage.set_keyed(Keyed([], KeyCarry.live([CarryKey(key, painting)])))
     c = (slice(16, -16), slice(16, -16))
     err = lambda out: float(np.abs(out[c].astype(np.float32) - truth[c]).mean())  # noqa: E731
     carried = stage.process(frame)

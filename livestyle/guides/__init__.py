@@ -30,7 +30,16 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .blobs import BlobGuide, KeyInput, poisson_disk, render_blobs
-from .carry import CARRY, CARRY_FLOW, CARRY_FLOW_LIVE, CARRY_LIVE, CarryKey, KeyCarry, nearest_keys
+from .carry import (
+    CARRY,
+    CARRY_EVERY_LIVE,
+    CARRY_FLOW,
+    CARRY_FLOW_LIVE,
+    CARRY_LIVE,
+    CarryKey,
+    KeyCarry,
+    nearest_keys,
+)
 from .denoise import (
     STEADY,
     STEADY_FLOW,
@@ -74,7 +83,7 @@ class Guide(Protocol):
 
 
 __all__ = [
-    "BlobGuide", "BlobTracker", "CARRY", "CARRY_FLOW", "CARRY_FLOW_LIVE", "CARRY_LIVE", "CarryKey", "KeyCarry", "nearest_keys", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
+    "BlobGuide", "BlobTracker", "CARRY", "CARRY_EVERY_LIVE", "CARRY_FLOW", "CARRY_FLOW_LIVE", "CARRY_LIVE", "CarryKey", "KeyCarry", "nearest_keys", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
     "denoise_sequence", "forward_backward_consistency", "points_consistent", "poisson_disk",
     "render_blobs", "sample_at", "warp", "STEADY", "STEADY_FLOW", "STEADY_FLOW_RENDER",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 
 from ..errors import LivestyleError
-from ..guides import CARRY_FLOW_LIVE, CarryKey, KeyCarry
+from ..guides import CarryKey, KeyCarry
 from ..style import StyleFolder
 from ..train import make_guides
 
@@ -42,4 +42,4 @@ def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[i
             keys.append(CarryKey(k.key, k.styled, k.mask))
     pairs = [(k.photo, k.mask) for k in keys]
     trackers = [g.tracker(pairs) for g in make_guides(guide_names)] if guide_names else []
-    return Keyed(trackers, KeyCarry(keys, flow=CARRY_FLOW_LIVE) if keys else None)
+    return Keyed(trackers, KeyCarry.live(keys) if keys else None)

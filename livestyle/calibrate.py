@@ -37,7 +37,7 @@ KEEP_UP = 0.95  # a candidate fits when its stylized rate is at least this share
 # 12-34 ms at 720p on the 2-core dev CPU (README, Live), so where it does not fit it is turned off
 # before the picture gets smaller.
 STEADY = (DEFAULT_STEADY, 0.0)
-# Keyframe carry strengths tried with the stabiliser on, carry first: it costs ~20-30 ms per 640x360 frame in the
+# Keyframe carry strengths tried with the stabiliser on, carry first: it costs ~10-19 ms per 640x360 frame in the
 # prep thread on the 2-core dev CPU (README, Live), so it is chosen only where there is that much headroom.
 CARRY = (DEFAULT_CARRY, 0.0)
 

@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--carry", type=float, default=None, metavar="C",
                    help="blend in the painting of the most similar keyframe, carried by optical flow, where the frame "
                         f"shows what it showed, 0..1 (e.g. {CARRY:g}; default: calibrated, else {CARRY_LIVE:g} = off: it "
-                        "costs ~20-30 ms per 640x360 frame on a 2-core CPU)")
+                        "costs ~10-19 ms per 640x360 frame on a 2-core CPU)")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
     p.add_argument("--segment-every", type=int, default=2,
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")

@@ -33,8 +33,8 @@ from .flow import FlowEstimator, pixel_grid, warp
 from .tracker import most_similar, thumbnail
 
 CARRY = 1.0  # default strength (render; live when turned on); 0 = off
-# Live it is off by default: on a 2-core CPU its flow and checks take ~21-30 ms per 640x360 frame in the
-# prep thread (calibration/bench_live.py), which took masked 640x360 from ~30 to ~21 stylized fps.
+# Live it is off by default: on a 2-core CPU its flow and checks take ~10-19 ms per 640x360 frame in the
+# prep thread even every other frame (calibration/bench_live.py), 3-6 stylized fps with training on.
 CARRY_LIVE = 0.0
 CARRY_TOLERANCE = 8.0  # photometric error (0..255, mean over channels) at which trust falls to 1/e
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow

@@ -79,6 +79,9 @@ def brush_texture(canvas: np.ndarray, seed: int = 11) -> np.ndarray:
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
+ATTACHED_TEXTURES = {"texture": stroke_texture, "brush": brush_texture}
+
+
 def style_clip(clip: Clip, photo: np.ndarray, style: str) -> list[np.ndarray]:
     """Ground-truth frames ``(H, W, 3) uint8 BGR`` of ``clip`` in ``style``."""
     if style in LOCAL_STYLES:
@@ -86,5 +89,5 @@ def style_clip(clip: Clip, photo: np.ndarray, style: str) -> list[np.ndarray]:
     canvas = cv2.resize(photo, clip.canvas_size, interpolation=cv2.INTER_CUBIC)  # what homography_clip moves
     if not np.array_equal(warp_photo(canvas, clip.views[0], clip.size), clip.frames[0]):
         raise RuntimeError("synthclip's canvas changed; update style_clip to rebuild it the same way")
-    styled = stroke_texture(canvas) if style == "texture" else brush_texture(canvas)
+    styled = ATTACHED_TEXTURES[style](canvas)
     return [warp_photo(styled, v, clip.size) for v in clip.views]

@@ -39,7 +39,8 @@ from livestyle.style import Keyframe  # noqa: E402
 from livestyle.synthclip import Clip, homography_clip, load_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
-from gt_styles import STYLES, style_clip  # noqa: E402, I001
+from gt_styles import ATTACHED_TEXTURES, LOCAL_STYLES, STYLES, style_clip  # noqa: E402, I001
+from occluder import Occluder  # noqa: E402, I001
 from quality_report import Run, checks, default_run, post_label, table  # noqa: E402, I001
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "astronaut-flat")
@@ -99,13 +100,21 @@ class Scene:
 
 
 def make_scene(photo_name: str, style: str, clip: Clip, photo: np.ndarray, key: int, stride: int,
-               pairs: dict[int, Pair]) -> Scene:
+               pairs: dict[int, Pair], occluder: Occluder | None = None) -> Scene:
+    """The scene of ``photo_name`` in ``style``; with ``occluder``, its disk moves over the clip (and its GT)."""
     n = len(clip)
+    frames = clip.frames if occluder is None else occluder.paste(clip.frames)
+    if occluder is None:
+        gt = style_clip(clip, photo, style)
+    elif style in LOCAL_STYLES:
+        gt = [LOCAL_STYLES[style](f) for f in frames]
+    else:  # the background's texture moves with the background, the disk's with the disk
+        gt = occluder.paste(style_clip(clip, photo, style), ATTACHED_TEXTURES[style](occluder.patch))
     targets = [t for t in range(1, n, stride) if t != key]
     for t in targets:
         if t not in pairs:
-            pairs[t] = make_pair(clip.frames[t - 1], clip.frames[t])
-    return Scene(photo_name, style, clip.frames, style_clip(clip, photo, style), key, targets, pairs)
+            pairs[t] = make_pair(frames[t - 1], frames[t])
+    return Scene(photo_name, style, frames, gt, key, targets, pairs)
 
 
 def baselines(scene: Scene) -> dict[str, dict[str, float]]:
@@ -201,6 +210,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--stride", type=int, help="score every Nth non-key frame (default 6)")
     ap.add_argument("--key", choices=("first", "middle"), default="first", help="which frame is the keyframe")
     ap.add_argument("--motion", default="mixed", help="synthclip motion (mixed, shake, zoom, rotate, pan)")
+    ap.add_argument("--occluder", choices=[p for p in PHOTOS if not p.endswith("-flat")],
+                    help="a disk cut from this photo moves over every clip on its own path (occlusion, "
+                         "disocclusion: calibration/occluder.py)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steady", type=lambda s: [float(v) for v in s.split(",")], default=[STEADY],
                     help=f"output stabiliser strengths to score each snapshot with, e.g. 0,{STEADY:g} (default {STEADY:g}, "
@@ -246,11 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     runs = grid(args)
     started = time.perf_counter()
     print(f"# livestyle quality benchmark\n\n{machine_line(args.device)}\n", flush=True)
-    print(f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}, keyframe "
+    print(f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}"
+          f"{'' if args.occluder is None else f', occluder {args.occluder}'}, keyframe "
           f"{args.key}; scored every {args.stride}th non-key frame; keyframe carry {args.carry}; output stabiliser {args.steady}; budgets {args.budgets} "
           f"{'steps' if args.steps else 's of pure step time'}; "
           f"{len(runs)} runs\n", flush=True)
     clips: dict[str, tuple[Clip, np.ndarray, dict]] = {}
+    occluder = None if args.occluder is None else \
+        Occluder.make(load_photo(args.occluder), args.size, args.frames, args.seed)
     scenes: dict[str, Scene] = {}
     base: dict[str, dict] = {}
     rows: list[dict] = []
@@ -262,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         if skey not in scenes:
             clip, photo, pairs = clips[run.photo]
             key = 0 if args.key == "first" else len(clip) // 2
-            scenes[skey] = make_scene(run.photo, run.style, clip, photo, key, args.stride, pairs)
+            scenes[skey] = make_scene(run.photo, run.style, clip, photo, key, args.stride, pairs, occluder)
             base[skey] = baselines(scenes[skey])
         print(f"[{time.perf_counter() - started:6.0f}s] run {i + 1}/{len(runs)}: {skey} {run.label}",
               file=sys.stderr, flush=True)

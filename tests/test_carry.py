@@ -182,3 +182,24 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
     with pytest.raises(ValueError, match="every"):
         KeyCarry([CarryKey(frames[0], truth[0])], every=0)
     assert KeyCarry.live([CarryKey(frames[0], truth[0])]).every == 2
+
+
+def test_trust_falls_at_once_but_rises_over_frames(moving):
+    frames, truth = moving
+    key, painting = frames[0], truth[0]
+    other = cv2.resize(load_photo("chelsea"), key.shape[1::-1], interpolation=cv2.INTER_AREA)
+    still = np.zeros(key.shape[:2] + (2,), np.float32)  # the camera does not move
+    c = (slice(16, -16), slice(16, -16))
+    seq = [key, other, key, key, key, key]  # the key's content leaves for a frame and comes back
+    means = {}
+    for rise in (1.0, 0.5):
+        kc = KeyCarry([CarryKey(key, painting)], rise=rise)
+        means[rise] = [float(kc.confidence(f, 0, None if t == 0 else still)[1][c].mean()) for t, f in enumerate(seq)]
+    full, slow = means[1.0], means[0.5]
+    assert full[1] < 0.1 and slow[1] <= full[1] + 1e-6  # gone at once
+    assert full[3] > 0.8  # back, and right
+    for t in (2, 3, 4, 5):  # rises half the rest of the way per frame
+        assert slow[t] == pytest.approx(0.5 * full[t] + 0.5 * slow[t - 1], abs=0.03), (t, slow, full)
+    assert slow[3] < 0.7 * full[3] and slow[5] > 0.85 * full[5]
+    with pytest.raises(ValueError, match="rise"):
+        KeyCarry([CarryKey(key, painting)], rise=0.0)

@@ -159,7 +159,9 @@ def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
     stats = tmp_path / "stats.json"
     p = subprocess.Popen([sys.executable, "-m", "livestyle", "live", "--style", str(trained_style), "--source",
                           "synthetic", "--output", "null", "--width", "160", "--height", "96",
-                          "--stats-json", str(stats), "--no-train"], stderr=subprocess.PIPE, text=True)
+                          "--stats-json", str(stats), "--no-train"], stderr=subprocess.PIPE, text=True,
+                         # a shell's background job ignores SIGINT and so would the child: give it the default
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in p.stderr:  # wait until frames flow, however slow the machine is
         seen.append(line)

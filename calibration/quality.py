@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_average, machine_line,  # noqa: E402, I001
                     make_pair, parse_list, parse_size, setup_torch, warp_error)
 
-from livestyle.infer import Stylizer  # noqa: E402
+from livestyle.infer import PHASES, Stylizer  # noqa: E402
 from livestyle.guides import CARRY, STEADY, STEADY_FLOW_RENDER, CarryKey, FlowEstimator, KeyCarry, OutputStabilizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
@@ -154,19 +154,21 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
         model = Generator(trainer.gen_cfg)
         model.load_state_dict(state)
         stylizer = Stylizer(model, trainer.compute)
-        out: dict[int, np.ndarray] = {}
         idx = list(range(max(scene.needed) + 1)) if any(args.steady) else scene.needed  # the stabiliser needs every frame
-        for s in range(0, len(idx), 4):
-            chunk = idx[s:s + 4]
-            g = [[seq[t] for seq in guide_seqs] for t in chunk] if guide_seqs else None
-            out.update(zip(chunk, stylizer([scene.frames[t] for t in chunk], g), strict=True))
-        for carry, strength in ((c, s) for c in args.carry for s in args.steady):
-            post = scene.carry(out, carry)
-            scored = post if not strength else dict(enumerate(scene.stabilized([post[t] for t in idx], strength)))
-            label = run.label + post_label((carry, strength))
-            rows.append({**asdict(run), "carry": carry, "steady": strength, "config": label, "budget": budget, "its": n_its,
-                         "train_s": round(secs, 2), **scene.score(scored), "eval_s": round(time.perf_counter() - t0, 1),
-                         "load": round(load0, 2)})
+        for phases in args.phases:
+            stylizer.phases = phases
+            out: dict[int, np.ndarray] = {}
+            for s in range(0, len(idx), 4):
+                chunk = idx[s:s + 4]
+                g = [[seq[t] for seq in guide_seqs] for t in chunk] if guide_seqs else None
+                out.update(zip(chunk, stylizer([scene.frames[t] for t in chunk], g), strict=True))
+            for carry, strength in ((c, s) for c in args.carry for s in args.steady):
+                post = scene.carry(out, carry)
+                scored = post if not strength else dict(enumerate(scene.stabilized([post[t] for t in idx], strength)))
+                label = run.label + post_label((carry, strength, phases))
+                rows.append({**asdict(run), "carry": carry, "steady": strength, "phases": phases, "config": label,
+                             "budget": budget, "its": n_its, "train_s": round(secs, 2), **scene.score(scored),
+                             "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
     return rows
 
 
@@ -217,6 +219,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--steady", type=lambda s: [float(v) for v in s.split(",")], default=[STEADY],
                     help=f"output stabiliser strengths to score each snapshot with, e.g. 0,{STEADY:g} (default {STEADY:g}, "
                          f"as livestyle render; 0 = off); the default-config checks use {STEADY:g}")
+    ap.add_argument("--phases", type=lambda s: [int(v) for v in s.split(",")], default=[PHASES],
+                    help=f"shifted input copies the network's output averages, e.g. 1,{PHASES} (default {PHASES}, as "
+                         "livestyle render; 1 = one pass, as live)")
     ap.add_argument("--carry", type=lambda s: [float(v) for v in s.split(",")], default=[CARRY],
                     help=f"keyframe carry strengths to score each snapshot with, e.g. 0,{CARRY:g} (default {CARRY:g}, as "
                          "livestyle render; 0 = the network alone); the default-config checks use the default")
@@ -260,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# livestyle quality benchmark\n\n{machine_line(args.device)}\n", flush=True)
     print(f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}"
           f"{'' if args.occluder is None else f', occluder {args.occluder}'}, keyframe "
-          f"{args.key}; scored every {args.stride}th non-key frame; keyframe carry {args.carry}; output stabiliser {args.steady}; budgets {args.budgets} "
+          f"{args.key}; scored every {args.stride}th non-key frame; keyframe carry {args.carry}; output stabiliser {args.steady}; phases {args.phases}; budgets {args.budgets} "
           f"{'steps' if args.steps else 's of pure step time'}; "
           f"{len(runs)} runs\n", flush=True)
     clips: dict[str, tuple[Clip, np.ndarray, dict]] = {}

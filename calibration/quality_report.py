@@ -12,6 +12,7 @@ from common import markdown_table, mix_name
 from gt_styles import ATTACHED_STYLES, LOCAL_STYLES  # noqa: I001
 
 from livestyle.guides import CARRY, STEADY
+from livestyle.infer import PHASES
 from livestyle.prior import prior_path
 from livestyle.train import TrainConfig
 
@@ -39,15 +40,16 @@ def default_run(photo: str, style: str) -> Run:
     return Run(photo, style, d.preset, mix_name(d.l1, d.perceptual, d.adversarial), bool(d.guides), d.init)
 
 
-def post(r: dict) -> tuple[float, float]:
-    """A row's post-processing: (keyframe carry strength, output stabiliser strength); older
-    JSON files have no carry (it was added later: 0)."""
-    return float(r.get("carry", 0.0)), float(r["steady"])
+def post(r: dict) -> tuple[float, float, int]:
+    """A row's inference and post-processing: (keyframe carry strength, output stabiliser strength,
+    phases averaged); older JSON files have no carry (added later: 0) and no phases (1)."""
+    return float(r.get("carry", 0.0)), float(r["steady"]), int(r.get("phases", 1))
 
 
-def post_label(p: tuple[float, float]) -> str:
-    carry, steady = p
-    return (f" +carry {carry:g}" if carry else "") + (f" +steady {steady:g}" if steady else "")
+def post_label(p: tuple[float, float, int]) -> str:
+    carry, steady, phases = p
+    return ((f" +phases {phases}" if phases > 1 else "") + (f" +carry {carry:g}" if carry else "")
+            + (f" +steady {steady:g}" if steady else ""))
 
 
 def _f(v: float | None, nd: int) -> str:
@@ -72,14 +74,16 @@ def table(rows: list[dict], base: dict[str, dict]) -> str:
 def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: str = "s") -> list[str]:
     """The five derived checks of the issue and the prior's own, as Markdown lines (verdict first, then evidence).
 
-    Rows are compared only with rows of the same post-processing (carry, steady); checks 3 and 5
-    judge the default pipeline (``CARRY``, ``STEADY``), as ``livestyle render`` runs it.
+    Rows are compared only with rows of the same post-processing (carry, steady, phases); checks 3
+    and 5 judge the default pipeline (``CARRY``, ``STEADY``, ``PHASES``), as ``livestyle render`` runs
+    it (files from before the phases: 1).
     """
     bs = sorted(budgets)
     early, mid, last = bs[:-1], bs[-2] if len(bs) > 1 else bs[0], bs[-1]
     by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"], post(r), r["init"]): r
           for r in rows}
-    default_post = (CARRY, STEADY)
+    phases = PHASES if any(post(r)[2] == PHASES for r in rows) else 1
+    default_post = (CARRY, STEADY, phases)
     fast = TrainConfig().preset
     out: list[str] = []
 
@@ -118,7 +122,7 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
             oks.append(r["psnr"] > max(bi["psnr"], bc["psnr"]) and r["ssim"] > max(bi["ssim"], bc["ssim"]))
             ev.append(f"{key} @{mid:g}{unit}: {r['psnr']:.2f} dB / {r['ssim']:.4f} vs input {bi['psnr']:.2f} / "
                       f"{bi['ssim']:.4f}, carried key {bc['psnr']:.2f} / {bc['ssim']:.4f}")
-            alone = by.get((ph, st, d.preset, d.mix, d.guides, mid, (0.0, STEADY), d.init))
+            alone = by.get((ph, st, d.preset, d.mix, d.guides, mid, (0.0, STEADY, phases), d.init))
             if alone is not None and default_post[0]:  # evidence only: the network without the keyframe carry
                 beats = alone["psnr"] > max(bi["psnr"], bc["psnr"]) and alone["ssim"] > max(bi["ssim"], bc["ssim"])
                 ev.append(f"  (network alone, no carry: {alone['psnr']:.2f} dB / {alone['ssim']:.4f}: "

@@ -21,6 +21,7 @@ from .device import cpu_has_fast_bf16, pick
 from .guides.carry import CARRY as DEFAULT_CARRY
 from .guides.denoise import STEADY as DEFAULT_STEADY
 from .imageio import write_atomic
+from .infer import PHASES as DEFAULT_PHASES
 from .paths import config_dir
 
 SIZES = ((1280, 720), (960, 540), (640, 360), (480, 270))
@@ -40,11 +41,16 @@ STEADY = (DEFAULT_STEADY, 0.0)
 # Keyframe carry strengths tried with the stabiliser on, carry first: it costs ~10-19 ms per 640x360 frame in the
 # prep thread on the 2-core dev CPU (README, Live), so it is chosen only where there is that much headroom.
 CARRY = (DEFAULT_CARRY, 0.0)
+# Network passes averaged per frame (infer.phase_offsets), tried on top of carry and stabiliser only: they cost
+# PHASES x the network's time, which fits on a GPU, not on a 2-core CPU.
+PHASES = (DEFAULT_PHASES, 1)
 
 
-def _post_options() -> list[tuple[float, float]]:
-    """(steady, carry) pairs from the best picture down: carry and stabiliser, stabiliser alone, neither."""
-    return [(STEADY[0], c) for c in CARRY] + [(s, 0.0) for s in STEADY[1:]]
+def _post_options() -> list[tuple[float, float, int]]:
+    """(steady, carry, phases) from the best picture down: the network averaged over phases with carry and
+    stabiliser, then one pass: carry and stabiliser, stabiliser alone, neither."""
+    return ([(STEADY[0], CARRY[0], p) for p in PHASES] + [(STEADY[0], c, 1) for c in CARRY[1:]]
+            + [(s, 0.0, 1) for s in STEADY[1:]])
 
 
 def calibration_path() -> Path:
@@ -52,7 +58,8 @@ def calibration_path() -> Path:
 
 
 def load_calibration() -> dict:
-    """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``), or {} if none/unreadable."""
+    """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``,
+    ``phases``), or {} if none/unreadable."""
     p = calibration_path()
     try:
         return tomllib.loads(p.read_text()).get("live", {}) if p.is_file() else {}
@@ -68,7 +75,7 @@ def _precisions(device: str) -> list[str]:
 
 def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, target_fps: float,
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
-                      seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0) -> float:
+                      seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0, phases: int = 1) -> float:
     """Stylized frames per second of the live pipeline for one configuration (camera at ``target_fps``)."""
     from .guides import BlobGuide, CarryKey, KeyCarry
     from .infer import Stylizer
@@ -79,14 +86,14 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
 
     cfg = LiveConfig(style=None, source="synthetic", outputs="null", width=w, height=h, fps=target_fps,
                      masked=masked, train=False, preset=preset, device=device, precision=precision,
-                     render_scale=render_scale, steady=steady, carry=carry)
+                     render_scale=render_scale, steady=steady, carry=carry, phases=phases)
     with LiveSession(cfg) as s:
         assert s.stage is not None
         ww, hh = s.work_size
         from .synthclip import SyntheticScene
 
         key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's and carry's cost do not depend on it
-        s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute),
+        s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute, phases),
                           Keyed([BlobGuide().tracker(key, None)], KeyCarry.live([CarryKey(key, key)])))
         time.sleep(warmup)
         a, t0 = s.stage.processed, time.perf_counter()
@@ -110,14 +117,15 @@ def run(args) -> int:
           f"({pick(device).describe()})")
     choice = None
     for preset, w, h, scale in candidates(pick(device).device.type):
-        for prec, (steady, carry) in ((p, sc) for p in _precisions(device) for sc in _post_options()):
-            fps = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry)
+        for prec, (steady, carry, phases) in ((p, sc) for p in _precisions(device) for sc in _post_options()):
+            fps = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry,
+                                    phases=phases)
             ok = fps >= KEEP_UP * target
-            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g}: {fps:5.1f} fps "
+            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases}: {fps:5.1f} fps "
                   f"{'fits' if ok else 'too slow'}", flush=True)
             if ok:
                 choice = {"preset": preset, "width": w, "height": h, "render_scale": scale, "precision": prec,
-                          "steady": steady, "carry": carry, "measured_fps": round(fps, 1), "target_fps": target}
+                          "steady": steady, "carry": carry, "phases": phases, "measured_fps": round(fps, 1), "target_fps": target}
                 break
         if choice:
             break
@@ -126,12 +134,13 @@ def run(args) -> int:
               "(the smallest configuration is saved anyway)", file=sys.stderr)
         w, h = SIZES[-1]
         choice = {"preset": "fast", "width": w, "height": h, "render_scale": SCALES[-1],
-                  "precision": _precisions(device)[-1], "steady": STEADY[-1], "carry": 0.0, "measured_fps": None,
+                  "precision": _precisions(device)[-1], "steady": STEADY[-1], "carry": 0.0, "phases": 1, "measured_fps": None,
                   "target_fps": target}
     text = "[live]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in choice.items()
                                  if v is not None)
     write_atomic(calibration_path(), text.encode())
     print(f"livestyle: chose {choice['preset']} {choice['width']}x{choice['height']} render scale "
-          f"{choice['render_scale']:g} {choice['precision']} steady {choice['steady']:g} carry {choice['carry']:g}; "
+          f"{choice['render_scale']:g} {choice['precision']} steady {choice['steady']:g} carry {choice['carry']:g} "
+          f"phases {choice['phases']}; "
           f"saved to {calibration_path()}")
     return 0

@@ -4,6 +4,14 @@ Frames in: ``(H, W, 3) uint8 BGR`` plus one ``(H, W, 3) uint8`` image per guide.
 Frames out: ``(H, W, 3) uint8 BGR``. Sizes that are not multiples of the
 network's stride are padded, never a crash. New weights are swapped in
 between frames (``swap``), so a live pipeline never sees half-loaded weights.
+
+``phases``: the network's output is the mean over copies of the input shifted by
+half its stem's cell (``phase_offsets``). A preset with a space-to-depth stem
+paints each r x r cell from one feature vector, so its output depends on where
+content falls within the cell grid; as a camera pans, that phase changes every
+frame and the texture the network invents (content no keyframe showed) shimmers.
+Averaging 4 phases removes most of it (calibration/quality.py, README) and costs
+4x the network's time: ``livestyle render`` does it, live runs 1 by default.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
@@ -74,6 +83,19 @@ def batch_to_frames(out: torch.Tensor) -> list[np.ndarray]:
     return frames
 
 
+PHASES = 4  # livestyle render's default (offline: the time is worth it); live: 1 (LiveConfig.phases)
+PHASE_CHOICES = (1, 2, 4)
+
+
+def phase_offsets(phases: int, cell: int) -> list[tuple[int, int]]:
+    """The (dy, dx) input shifts averaged for ``phases`` (1, 2 or 4) with a stem cell of ``cell`` px:
+    0 and half a cell, the diagonal for 2, both axes for 4."""
+    if phases not in PHASE_CHOICES:
+        raise ValueError(f"phases must be one of {', '.join(map(str, PHASE_CHOICES))}, got {phases}")
+    h = max(1, cell // 2)
+    return {1: [(0, 0)], 2: [(0, 0), (h, h)], 4: [(0, 0), (0, h), (h, 0), (h, h)]}[phases]
+
+
 def fold_batch_norm(model: nn.Module) -> nn.Module:
     """An inference copy of ``model`` (in eval mode) with every conv -> batch norm pair merged into one conv.
 
@@ -97,7 +119,7 @@ def fold_batch_norm(model: nn.Module) -> nn.Module:
 class Stylizer:
     """Runs a generator on frames. Thread-safe: ``swap`` may come from any thread."""
 
-    def __init__(self, model: Generator, compute: Compute):
+    def __init__(self, model: Generator, compute: Compute, phases: int = 1):
         torch.set_flush_denormal(True)  # trained weights drift towards denormals, which are ~10x slower on CPU
         self.compute = compute
         self.model = model.to(compute.device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]  # stubs lack memory_format
@@ -105,11 +127,22 @@ class Stylizer:
         self._lock = threading.Lock()
         self._pending: dict[str, torch.Tensor] | None = None
         self.version = 0  # bumped on every swap
+        self.phases = phases
+
+    @property
+    def phases(self) -> int:
+        """How many shifted copies of each input the output averages (``phase_offsets``)."""
+        return len(self._offsets)
+
+    @phases.setter
+    def phases(self, n: int) -> None:
+        self._offsets = phase_offsets(n, max(2, self.model.cfg.unshuffle))
 
     @classmethod
-    def from_file(cls, path: str | Path, device: str = "auto", precision: str = "auto") -> tuple[Stylizer, checkpoint.ModelInfo]:
+    def from_file(cls, path: str | Path, device: str = "auto", precision: str = "auto",
+                  phases: int = 1) -> tuple[Stylizer, checkpoint.ModelInfo]:
         model, info = checkpoint.load(path)
-        return cls(model, pick(device, precision)), info
+        return cls(model, pick(device, precision), phases), info
 
     @property
     def in_channels(self) -> int:
@@ -131,15 +164,27 @@ class Stylizer:
     def run(self, batch: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W)`` float in [-1, 1] -> ``(B, 3, H, W)`` float in [-1, 1] (any H, W)."""
         self._apply_pending()
+        offsets = self._offsets
         with torch.inference_mode(), self.compute.autocast():
-            x, (h, w) = pad_to_stride(batch, self.model.stride)
-            x = x.to(self.compute.device, memory_format=torch.channels_last, non_blocking=True)
-            out = self._net(x)[..., :h, :w]
-        return out
+            h, w = batch.shape[-2:]
+            x = batch.to(self.compute.device, non_blocking=True)
+            if len(offsets) > 1:  # every shifted copy in one batch, each padded to the same size
+                m = max(max(o) for o in offsets)
+                x = torch.cat([F.pad(x, (dx, m - dx, dy, m - dy), mode="reflect") for dy, dx in offsets])
+            x, _ = pad_to_stride(x, self.model.stride)
+            out = self._net(x.contiguous(memory_format=torch.channels_last))
+            if len(offsets) == 1:
+                return out[..., :h, :w]
+            b = batch.shape[0]
+            acc = out[:b, :, :h, :w].float()
+            for i, (dy, dx) in enumerate(offsets[1:], 1):
+                acc += out[i * b:(i + 1) * b, :, dy:dy + h, dx:dx + w]
+            return acc / len(offsets)
 
     def __call__(self, frames: list[np.ndarray], guides: list[list[np.ndarray]] | None = None) -> list[np.ndarray]:
         h, w = frames[0].shape[:2]
-        out = self.run(frames_to_batch(frames, guides, self.model.stride))
+        stride = self.model.stride if self.phases == 1 else 1  # shifted copies are padded in run
+        out = self.run(frames_to_batch(frames, guides, stride))
         return batch_to_frames(out[..., :h, :w])
 
     def warmup(self, width: int, height: int, iterations: int = 2) -> None:

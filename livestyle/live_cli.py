@@ -13,6 +13,7 @@ from pathlib import Path
 from .errors import LivestyleError
 from .guides.carry import CARRY, CARRY_LIVE
 from .guides.denoise import STEADY
+from .infer import PHASE_CHOICES
 from .live.composite import BACKGROUNDS
 from .live.session import LiveConfig, LiveSession
 from .model import PRESETS
@@ -44,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                    help="blend in the painting of the most similar keyframe, carried by optical flow, where the frame "
                         f"shows what it showed, 0..1 (e.g. {CARRY:g}; default: calibrated, else {CARRY_LIVE:g} = off: it "
                         "costs ~10-19 ms per 640x360 frame on a 2-core CPU)")
+    p.add_argument("--phases", type=int, default=None, metavar="N",
+                   help="average the network over N shifted copies of each frame, 1, 2 or 4: steadier invented "
+                        "texture, N times the network's time (default: calibrated, else 1)")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
     p.add_argument("--segment-every", type=int, default=2,
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")
@@ -103,6 +107,8 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {a.steady:g}")
     if a.carry is not None and not 0.0 <= a.carry <= 1.0:
         raise LivestyleError(f"--carry must be between 0 (off) and 1, got {a.carry:g}")
+    if a.phases is not None and a.phases not in PHASE_CHOICES:
+        raise LivestyleError(f"--phases must be one of {', '.join(map(str, PHASE_CHOICES))}, got {a.phases}")
     if a.render_scale is not None and not 0.25 <= a.render_scale <= 1.0:
         raise LivestyleError(f"--render-scale must be between 0.25 and 1, got {a.render_scale:g}")
     from .calibrate import load_calibration
@@ -114,6 +120,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         outputs=(a.output or _demo_outputs()) if demo else a.output,
         width=a.width or int(cal.get("width", 640)), height=a.height or int(cal.get("height", 360)), fps=a.fps, masked=a.masked, background=a.background,
         guides=not a.no_guides, denoise=not a.no_denoise, steady=float(cal.get("steady", STEADY)) if a.steady is None else a.steady, carry=float(cal.get("carry", CARRY_LIVE)) if a.carry is None else a.carry,
+        phases=int(cal.get("phases", 1)) if a.phases is None else a.phases,
         train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model,
         render_scale=a.render_scale or float(cal.get("render_scale", 1.0)),

@@ -4,7 +4,9 @@ Keyframe names in the style folder are frame indices of the input
 (``keys/000.png`` is frame 0). Guides are computed over the whole clip first
 (blobs carried from the nearest keyframe by optical flow; optional non-causal
 temporal denoising); after that, frames are independent and go through the
-network in batches. Where a frame shows what a keyframe showed, the painting of
+network in batches, each averaged over ``phases`` shifted copies of its input
+(``infer.phase_offsets``: the fast preset's cells then do not shimmer as content
+pans). Where a frame shows what a keyframe showed, the painting of
 the nearest keyframe, carried by optical flow, is blended into the network's
 output (``guides.KeyCarry``, ``carry``; 0 = off). Last, the outputs are smoothed
 in order along the input's optical flow (``guides.OutputStabilizer``,
@@ -22,7 +24,7 @@ import numpy as np
 from .errors import LivestyleError, StyleError
 from .guides import STEADY, STEADY_FLOW_RENDER, FlowEstimator, OutputStabilizer
 from .guides.carry import CARRY, CarryKey, KeyCarry, nearest_keys
-from .infer import Stylizer
+from .infer import PHASE_CHOICES, PHASES, Stylizer
 from .progress import Progress
 from .style import StyleFolder
 from .train import make_guides
@@ -51,15 +53,17 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
            device: str = "auto", precision: str = "auto", batch: int = 4,
            denoise: bool | None = None, max_frames: int | None = None,
            progress: Callable[[int, int], None] | None = None, quiet: bool = False,
-           steady: float = STEADY, carry: float = CARRY) -> int:
+           steady: float = STEADY, carry: float = CARRY, phases: int = PHASES) -> int:
     """Render ``input_path`` to ``output_path``; returns the number of frames written."""
     if not 0.0 <= steady <= 0.95:
         raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {steady:g}")
     if not 0.0 <= carry <= 1.0:
         raise LivestyleError(f"--carry must be between 0 (off) and 1, got {carry:g}")
+    if phases not in PHASE_CHOICES:
+        raise LivestyleError(f"--phases must be one of {', '.join(map(str, PHASE_CHOICES))}, got {phases}")
     style = StyleFolder(style_path)
     style.check_exists()
-    stylizer, info = Stylizer.from_file(style.model_path, device, precision)
+    stylizer, info = Stylizer.from_file(style.model_path, device, precision, phases)
     frames, names, fps = read_clip(input_path, max_frames)
     guides = make_guides([g["name"] for g in info.guides])
     keys = key_indices(style, len(frames)) if guides or info.denoise else {}

@@ -7,6 +7,7 @@ import sys
 
 from .guides.carry import CARRY
 from .guides.denoise import STEADY
+from .infer import PHASES
 from .render import render
 
 
@@ -24,11 +25,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--carry", type=float, default=CARRY, metavar="C",
                    help="blend in the painting of the nearest keyframe, carried by optical flow, where the frame "
                         f"shows what it showed, 0..1 (0 = off; default {CARRY:g})")
+    p.add_argument("--phases", type=int, default=PHASES, metavar="N",
+                   help="average the network over N shifted copies of each frame, 1, 2 or 4: steadier invented "
+                        f"texture, N times the network's time (default {PHASES})")
     p.add_argument("--max-frames", type=int)
 
 
 def run(a: argparse.Namespace) -> int:
     n = render(a.style, a.input, a.output, a.device, a.precision, a.batch, a.denoise, a.max_frames, steady=a.steady,
-               carry=a.carry)
+               carry=a.carry, phases=a.phases)
     print(f"livestyle: wrote {n} frames to {a.output}", file=sys.stderr)
     return 0

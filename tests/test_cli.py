@@ -132,6 +132,23 @@ def test_render_steady_option(tiny_style, tiny_clip, tmp_path, capsys):
                           "--steady must be between 0 (off) and 0.95")
 
 
+def test_render_phases_option(tiny_style, tiny_clip, tmp_path, capsys):
+    """The default averages 4 shifted passes; --phases 1 is one pass; both write every frame, and differ."""
+    assert main(["train", str(tiny_style), "--iterations", "3", "--no-guides"]) == 0
+    one, four = tmp_path / "one", tmp_path / "four"
+    assert main(["render", str(tiny_style), str(tiny_clip), str(one), "--phases", "1", "--steady", "0"]) == 0
+    assert main(["render", str(tiny_style), str(tiny_clip), str(four), "--steady", "0"]) == 0
+    names = sorted(p.name for p in tiny_clip.iterdir())
+    assert sorted(p.name for p in four.iterdir()) == names
+    a = [cv2.imread(str(one / n)) for n in names]
+    b = [cv2.imread(str(four / n)) for n in names]
+    assert all(x.shape == y.shape for x, y in zip(a, b, strict=True))
+    assert any(not np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    capsys.readouterr()
+    assert_one_line_error(capsys, ["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o"), "--phases", "3"],
+                          "--phases must be one of 1, 2, 4")
+
+
 def test_render_to_video_file(tiny_style, tiny_clip, tmp_path):
     assert main(["train", str(tiny_style), "--iterations", "2", "--no-guides"]) == 0
     out = tmp_path / "out.avi"

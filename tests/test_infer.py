@@ -56,3 +56,59 @@ def test_batch_to_frames_matches_the_reference(layout):
     for g, r in zip(got, ref, strict=True):
         assert g.shape == r.shape and g.dtype == np.uint8 and g.flags["C_CONTIGUOUS"]
         assert np.array_equal(g, r)
+
+
+def _fast_model(zero: bool) -> torch.nn.Module:
+    from livestyle.model import build
+
+    torch.manual_seed(0)
+    net = build("fast", 6)
+    if zero:  # residual preset with every weight 0: out = the input frame, exactly
+        for p in net.parameters():
+            torch.nn.init.zeros_(p)
+    return net
+
+
+@pytest.mark.parametrize("phases", [1, 2, 4])
+def test_phases_keep_the_picture_in_place(phases):
+    """Shifted copies are shifted back before averaging: a network that returns its input returns it
+    pixel for pixel, at a size that is not a multiple of the stride."""
+    from livestyle.device import pick
+    from livestyle.infer import Stylizer
+
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (37, 50, 3), dtype=np.uint8) for _ in range(2)]
+    guides = [[rng.integers(0, 256, (37, 50, 3), dtype=np.uint8)] for _ in frames]
+    sty = Stylizer(_fast_model(zero=True), pick("cpu", "fp32"), phases)
+    assert sty.phases == phases
+    for f, out in zip(frames, sty(frames, guides), strict=True):
+        assert out.shape == f.shape
+        assert np.abs(out.astype(int) - f).max() <= 1
+
+
+def test_phases_make_the_output_follow_a_shifted_input():
+    """The fast preset paints 4x4 cells, so a 1 px shift of the input changes its output by more than a
+    shift; averaging 4 phases (half-cell shifts) cuts that by well over half."""
+    from livestyle.device import pick
+    from livestyle.infer import Stylizer
+
+    rng = np.random.default_rng(2)
+    big = cv2.GaussianBlur(rng.integers(0, 256, (100, 140, 3), dtype=np.uint8), (0, 0), 2.0)
+    guide = cv2.GaussianBlur(rng.integers(0, 256, (100, 140, 3), dtype=np.uint8), (0, 0), 2.0)
+    net = _fast_model(zero=False)
+    errors = {}
+    for phases in (1, 4):
+        sty = Stylizer(net, pick("cpu", "fp32"), phases)
+        a = sty([big[:96, :128]], [[guide[:96, :128]]])[0].astype(np.float32)
+        b = sty([big[:96, 1:129]], [[guide[:96, 1:129]]])[0].astype(np.float32)  # the scene moved 1 px left
+        errors[phases] = float(np.abs(a[16:-16, 17:-16] - b[16:-16, 16:-17]).mean())
+    assert errors[1] > 0.5  # the cells show: not already shift-equivariant
+    assert errors[4] < 0.5 * errors[1], errors
+
+
+def test_phases_must_be_1_2_or_4():
+    from livestyle.device import pick
+    from livestyle.infer import Stylizer
+
+    with pytest.raises(ValueError, match="phases must be one of 1, 2, 4"):
+        Stylizer(_fast_model(zero=True), pick("cpu", "fp32"), 3)

@@ -25,6 +25,7 @@ class LiveConfig:
     denoise: bool = True
     steady: float = STEADY  # output stabiliser strength along the flow (guides.OutputStabilizer); 0 = off
     carry: float = CARRY_LIVE  # keyframe carry strength (guides.KeyCarry); 0 = off (the live default: its cost)
+    phases: int = 1  # shifted copies the network's output averages (infer.phase_offsets); 1 live: it costs N x
     segment_every: int = 2  # the network every 2nd frame; the mask follows the flow in between
     segment_model: str | None = None
     render_scale: float = 1.0  # < 1: the network works on the frame resized by this (see StyleStage)
@@ -66,4 +67,5 @@ class SessionStats:
     masked: bool = False
     background: str = "keep"
     carry: float = 0.0  # keyframe carry strength in use (0 = off)
+    phases: int = 1  # network passes averaged per frame
     device: str = ""

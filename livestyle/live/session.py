@@ -198,7 +198,7 @@ class LiveSession:
             try:
                 model, info = checkpoint.load(self.style.model_path)
                 if [g["name"] for g in info.guides] == list(self._guide_names()):
-                    self.stage.set_model(Stylizer(model, self.compute), self._keyed())
+                    self.stage.set_model(Stylizer(model, self.compute, self.cfg.phases), self._keyed())
                     self.notify(f"loaded {self.style.model_path} ({info.preset}, {info.train.get('iterations', '?')} it)")
                 else:
                     self.notify(f"{self.style.model_path}: trained with other guides; retraining", "warning")
@@ -236,7 +236,7 @@ class LiveSession:
                 gen = Generator(want)
                 gen.load_state_dict(state)
                 assert stage is not None  # the trainer starts on a started session
-                stage.set_model(Stylizer(gen, self.compute), self._keyed())
+                stage.set_model(Stylizer(gen, self.compute, self.cfg.phases), self._keyed())
             else:
                 st.swap(state)
         elif ev.kind == "error":
@@ -382,5 +382,6 @@ class LiveSession:
             masked=self.settings.masked,
             background=self.settings.background,
             carry=self.settings.carry,
+            phases=self.cfg.phases,
             device=self.compute.describe(),
         )

@@ -59,13 +59,13 @@ def start_resource_tracker() -> None:
 def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
     """The ``LiveConfig`` a session starts from; ``overrides`` set other ``LiveConfig`` fields.
 
-    Preset, precision, render scale, output stabiliser and keyframe carry come from ``livestyle calibrate``'s saved choice
+    Preset, precision, render scale, output stabiliser, keyframe carry and phases come from ``livestyle calibrate``'s saved choice
     when there is one.
     """
     from ..calibrate import load_calibration
 
     cal = load_calibration()
-    tuned: dict[str, Any] = {k: cal[k] for k in ("preset", "precision", "render_scale", "steady", "carry")
+    tuned: dict[str, Any] = {k: cal[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases")
                              if k in cal}
     return LiveConfig(style=s.style or None, source=s.source, outputs=s.outputs or "null", width=s.width,
                       height=s.height, fps=s.fps, masked=s.masked, background=s.background,

@@ -25,7 +25,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
-            carry: float = CARRY) -> dict:
+            carry: float = CARRY, phases: int = 1) -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -33,7 +33,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
         style = tmp / "style"
     cfg = LiveConfig(style=str(style), source="synthetic", outputs="null", width=w, height=h, fps=fps,
                      masked=masked, train=training, preset=preset, render_scale=render_scale, steady=steady,
-                     carry=carry)
+                     carry=carry, phases=phases)
     try:
         with LiveSession(cfg) as s:
             t_end = time.perf_counter() + 120
@@ -48,7 +48,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{w}x{h}", "render_scale": render_scale, "steady": steady, "carry": carry, "masked": masked, "training": training,
+            "size": f"{w}x{h}", "render_scale": render_scale, "steady": steady, "carry": carry, "phases": phases, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--render-scale", type=float, default=1.0, help="LiveConfig.render_scale (1 = full size)")
     ap.add_argument("--steady", type=float, default=STEADY, help="output stabiliser strength (LiveConfig.steady; 0 = off)")
     ap.add_argument("--carry", type=float, default=CARRY, help="keyframe carry strength (LiveConfig.carry; 0 = off)")
+    ap.add_argument("--phases", type=int, default=1, help="network passes averaged per frame (LiveConfig.phases; 1, 2 or 4)")
     ap.add_argument("--json")
     a = ap.parse_args()
     rows = []
@@ -85,15 +86,15 @@ def main() -> None:
                 raise SystemExit(f"bench_live: unknown mode {mode!r}; use {', '.join(MODES)}")
             masked, training = MODES[mode]
             r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset, a.render_scale, a.steady,
-                        a.carry)
+                        a.carry, a.phases)
             rows.append(r)
             print(json.dumps(r), flush=True)
-    print("\n| size | render scale | steady | carry | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | CPU ms/frame | stage ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| size | render scale | steady | carry | phases | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | CPU ms/frame | stage ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         lat = r["latency_ms"]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_ms"].items())
-        print(f"| {r['size']} | {r['render_scale']:g} | {r['steady']:g} | {r['carry']:g} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
+        print(f"| {r['size']} | {r['render_scale']:g} | {r['steady']:g} | {r['carry']:g} | {r['phases']} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
               f"{r['stylized_fps']} | {r['output_fps']} | {lat['p50']:.0f}/{lat['p95']:.0f}/{lat['p99']:.0f} | "
               f"{r['cpu_ms_per_frame']} | {stages} |")
     if a.json:

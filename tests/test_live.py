@@ -61,6 +61,15 @@ def test_keyframe_carry_runs_live_and_can_be_turned_off(trained_style):
         assert s.stats().frames_out > 0
 
 
+def test_phase_averaging_runs_live_when_asked(trained_style):
+    assert LiveConfig().phases == 1  # one network pass by default live (N passes cost N x)
+    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, phases=4, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stats().stylized >= 3)
+        assert s.stats().phases == 4
+        assert s.stage is not None and s.stage.stylizer is not None and s.stage.stylizer.phases == 4
+
+
 def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatch):
     cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, width=160, height=96, fps=60.0)
     s = LiveSession(cfg)

@@ -32,6 +32,12 @@ from .device import Compute, pick
 from .model import Generator, pad_to_stride
 
 
+def trailing_pad(h: int, w: int, stride: int, lead: int = 0) -> tuple[int, int]:
+    """Bottom and right padding of an ``(h, w)`` image that gets ``lead`` px on the top and left: enough
+    that ``h + lead`` and ``w + lead`` are multiples of ``stride``, plus ``lead`` (see ``Stylizer._average``)."""
+    return (-(h + lead)) % stride + lead, (-(w + lead)) % stride + lead
+
+
 def frames_to_batch(frames: list[np.ndarray], guides: list[list[np.ndarray]] | None, stride: int = 1,
                     lead: int = 0) -> torch.Tensor:
     """``frames[i]``: (H, W, 3) uint8 BGR; ``guides[i]``: list of (H, W, 3) uint8 images.
@@ -51,7 +57,7 @@ def frames_to_batch(frames: list[np.ndarray], guides: list[list[np.ndarray]] | N
     order = [i for k in range(1 + g) for i in (3 * k + 2, 3 * k + 1, 3 * k)]  # BGR -> RGB per image
     pairs = [v for dst, src in enumerate(order) for v in (src, dst)]
     h, w = frames[0].shape[:2]
-    ph, pw = (-(h + lead)) % stride + lead, (-(w + lead)) % stride + lead  # bottom / right
+    ph, pw = trailing_pad(h, w, stride, lead)
     out = np.empty((len(frames), h + ph + lead, w + pw + lead, c), np.float32)  # (B, H', W', C)
     for i, f in enumerate(frames):
         srcs = [f, *(guides[i] if guides else [])]
@@ -172,8 +178,8 @@ class Stylizer:
             h, w = batch.shape[-2:]
             x = batch.to(self.compute.device, non_blocking=True)
             if len(self._offsets) > 1:
-                m, s = self._lead, self.model.stride
-                ph, pw = (-(h + m)) % s + m, (-(w + m)) % s + m
+                m = self._lead
+                ph, pw = trailing_pad(h, w, self.model.stride, m)
                 mode = "reflect" if max(ph, m) < h and max(pw, m) < w else "replicate"
                 return self._average(F.pad(x, (m, pw, m, ph), mode=mode), h, w)
             x, _ = pad_to_stride(x, self.model.stride)

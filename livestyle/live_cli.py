@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import LivestyleError
 from .guides.carry import CARRY, CARRY_LIVE
 from .guides.denoise import STEADY
-from .infer import PHASE_CHOICES
+from .live.build import check_live_options, live_defaults
 from .live.composite import BACKGROUNDS
 from .live.session import LiveConfig, LiveSession
 from .model import PRESETS
@@ -101,31 +101,21 @@ def _demo_outputs() -> str:
 def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
     if a.max_frames is not None and a.max_frames <= 0:
         raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
-    if a.segment_every < 1:
-        raise LivestyleError(f"--segment-every must be at least 1, got {a.segment_every}")
-    if a.steady is not None and not 0.0 <= a.steady <= 0.95:
-        raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {a.steady:g}")
-    if a.carry is not None and not 0.0 <= a.carry <= 1.0:
-        raise LivestyleError(f"--carry must be between 0 (off) and 1, got {a.carry:g}")
-    if a.phases is not None and a.phases not in PHASE_CHOICES:
-        raise LivestyleError(f"--phases must be one of {', '.join(map(str, PHASE_CHOICES))}, got {a.phases}")
-    if a.render_scale is not None and not 0.25 <= a.render_scale <= 1.0:
-        raise LivestyleError(f"--render-scale must be between 0.25 and 1, got {a.render_scale:g}")
-    from .calibrate import load_calibration
-
-    cal = load_calibration()
+    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
+    d = live_defaults()  # this machine's calibration, else the built-in defaults
     return LiveConfig(
         style=str(DEMO_STYLE) if demo else a.style,
         source="synthetic" if demo else a.source,
         outputs=(a.output or _demo_outputs()) if demo else a.output,
-        width=a.width or int(cal.get("width", 640)), height=a.height or int(cal.get("height", 360)), fps=a.fps, masked=a.masked, background=a.background,
-        guides=not a.no_guides, denoise=not a.no_denoise, steady=float(cal.get("steady", STEADY)) if a.steady is None else a.steady, carry=float(cal.get("carry", CARRY_LIVE)) if a.carry is None else a.carry,
-        phases=int(cal.get("phases", 1)) if a.phases is None else a.phases,
+        width=a.width or d["width"], height=a.height or d["height"], fps=a.fps, masked=a.masked,
+        background=a.background, guides=not a.no_guides, denoise=not a.no_denoise,
+        steady=d["steady"] if a.steady is None else a.steady, carry=d["carry"] if a.carry is None else a.carry,
+        phases=d["phases"] if a.phases is None else a.phases,
         train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model,
-        render_scale=a.render_scale or float(cal.get("render_scale", 1.0)),
-        preset=a.preset or str(cal.get("preset", "fast")), device=a.device,
-        precision=a.precision or str(cal.get("precision", "auto")), mirror=a.mirror, side_by_side=a.side_by_side, max_frames=a.max_frames,
+        render_scale=a.render_scale or d["render_scale"], preset=a.preset or d["preset"], device=a.device,
+        precision=a.precision or d["precision"], mirror=a.mirror, side_by_side=a.side_by_side,
+        max_frames=a.max_frames,
         vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format,
     )
 

@@ -1,38 +1,86 @@
-"""``livestyle render STYLE INPUT OUTPUT``."""
+"""``livestyle render STYLE INPUT OUTPUT [--live]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from .errors import LivestyleError
 from .guides.carry import CARRY
 from .guides.denoise import STEADY
 from .infer import PHASES
+from .live.composite import BACKGROUNDS
 from .render import render
+
+LIVE_ONLY = ("masked", "background", "render_scale", "segment_every", "segment_model")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("style", help="trained style folder")
     p.add_argument("input", help="video file or folder of frames")
     p.add_argument("output", help="folder for PNGs (named like the input frames) or a video file")
+    p.add_argument("--live", action="store_true",
+                   help="run every frame, in order, through the per-frame path of `livestyle live` (causal, "
+                        "with live's options and, where not given, the defaults live uses on this machine): "
+                        "what the live output will look like on this clip")
     p.add_argument("--device", default="auto")
-    p.add_argument("--precision", default="auto")
-    p.add_argument("--batch", type=int, default=4, help="frames per network call")
+    p.add_argument("--precision", default=None, help="auto | fp32 | bf16 | fp16 (default: auto; with --live, "
+                   "as live: calibrated, else auto)")
+    p.add_argument("--batch", type=int, default=4, help="frames per network call (not with --live)")
     p.add_argument("--denoise", action=argparse.BooleanOptionalAction, default=None,
-                   help="temporal bilateral denoising along optical flow (default: as trained)")
-    p.add_argument("--steady", type=float, default=STEADY, metavar="S",
-                   help=f"smooth the output along optical flow against flicker, 0..0.95 (0 = off; default {STEADY})")
-    p.add_argument("--carry", type=float, default=CARRY, metavar="C",
+                   help="temporal bilateral denoising along optical flow (default: as trained; with --live the "
+                        "causal live denoiser, on)")
+    p.add_argument("--steady", type=float, default=None, metavar="S",
+                   help=f"smooth the output along optical flow against flicker, 0..0.95 (0 = off; default {STEADY}; "
+                        "with --live, as live)")
+    p.add_argument("--carry", type=float, default=None, metavar="C",
                    help="blend in the painting of the nearest keyframe, carried by optical flow, where the frame "
-                        f"shows what it showed, 0..1 (0 = off; default {CARRY:g})")
-    p.add_argument("--phases", type=int, default=PHASES, metavar="N",
+                        f"shows what it showed, 0..1 (0 = off; default {CARRY:g}; with --live, as live)")
+    p.add_argument("--phases", type=int, default=None, metavar="N",
                    help="average the network over N shifted copies of each frame, 1, 2 or 4: steadier invented "
-                        f"texture, N times the network's time (default {PHASES})")
+                        f"texture, N times the network's time (default {PHASES}; with --live, as live)")
+    live = p.add_argument_group("live options (with --live)")
+    live.add_argument("--masked", action="store_true", help="stylize only the person (mediapipe segmentation)")
+    live.add_argument("--background", choices=BACKGROUNDS, default=None, help="background in masked mode")
+    live.add_argument("--render-scale", type=float, default=None,
+                      help="run the network on the frame resized by this (0.25-1; default as live)")
+    live.add_argument("--segment-every", type=int, default=None, help="segmentation network every N frames (default 2)")
+    live.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     p.add_argument("--max-frames", type=int)
 
 
 def run(a: argparse.Namespace) -> int:
-    n = render(a.style, a.input, a.output, a.device, a.precision, a.batch, a.denoise, a.max_frames, steady=a.steady,
-               carry=a.carry, phases=a.phases)
+    if a.max_frames is not None and a.max_frames <= 0:
+        raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
+    if a.live:
+        n = _run_live(a)
+    else:
+        given = [f"--{k.replace('_', '-')}" for k in LIVE_ONLY if getattr(a, k) not in (None, False)]
+        if given:
+            raise LivestyleError(f"{', '.join(given)} only apply with --live (the live path); add --live")
+        n = render(a.style, a.input, a.output, a.device, a.precision or "auto", a.batch, a.denoise, a.max_frames,
+                   steady=STEADY if a.steady is None else a.steady, carry=CARRY if a.carry is None else a.carry,
+                   phases=PHASES if a.phases is None else a.phases)
     print(f"livestyle: wrote {n} frames to {a.output}", file=sys.stderr)
     return 0
+
+
+def _run_live(a: argparse.Namespace) -> int:
+    from .live.build import check_live_options, live_defaults
+    from .live.config import LiveConfig
+    from .live.replay import render_live
+
+    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
+    d = live_defaults()
+    cfg = LiveConfig(masked=a.masked, background=a.background or "keep",
+                     denoise=True if a.denoise is None else a.denoise,
+                     steady=d["steady"] if a.steady is None else a.steady,
+                     carry=d["carry"] if a.carry is None else a.carry,
+                     phases=d["phases"] if a.phases is None else a.phases,
+                     render_scale=a.render_scale or d["render_scale"],
+                     segment_every=a.segment_every or 2, segment_model=a.segment_model,
+                     device=a.device, precision=a.precision or d["precision"])
+    print(f"livestyle: live path: steady {cfg.steady:g}, carry {cfg.carry:g}, phases {cfg.phases}, render scale "
+          f"{cfg.render_scale:g}{', masked' if cfg.masked else ''}, denoise {'on' if cfg.denoise else 'off'}",
+          file=sys.stderr)
+    return render_live(a.style, a.input, a.output, cfg, a.max_frames)

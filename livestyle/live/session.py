@@ -26,11 +26,12 @@ from ..outputs import OutFrame, Sender, Sink, parse_sinks
 from ..slot import LatestSlot
 from ..style import StyleFolder
 from ..train import TrainConfig
+from .build import make_segmenter, make_stage, stage_settings
 from .composite import BACKGROUNDS
 from .config import Event, LiveConfig, SessionStats
 from .keyed import Keyed, keyed
 from .memory import release_free_memory
-from .stage import StageSettings, StyleStage
+from .stage import StyleStage
 from .stats import LatencyLog
 from .trainer_proc import BackgroundTrainer, TrainerEvent
 
@@ -51,8 +52,7 @@ class LiveSession:
         self._stop = threading.Event()
         self.in_slot: LatestSlot[Frame] = LatestSlot()
         self.out_slot: LatestSlot[OutFrame] = LatestSlot()
-        self.settings = StageSettings(masked=cfg.masked, background=cfg.background, steady=cfg.steady,
-                                      carry=cfg.carry)
+        self.settings = stage_settings(cfg)
         self.latency = LatencyLog()
         self.train_stats: dict = {"state": "idle"}
         self.trainer: BackgroundTrainer | None = None
@@ -88,15 +88,9 @@ class LiveSession:
         self.source.open()  # a bad source is a one-line SourceError here, before any thread starts
         w, h, fps = self.source.width, self.source.height, self.source.fps
         sinks = self._open_sinks(w, h, cfg.fps)
-        denoiser = None
-        if cfg.denoise:
-            from ..guides import CausalDenoiser
-
-            denoiser = CausalDenoiser()
         self._segmenter = self._make_segmenter() if cfg.masked else None
-        self.stage = StyleStage(self.in_slot, self.out_slot, self._stop, self.settings, denoiser,
-                                self._segmenter, on_error=lambda m: self.notify(m, "error"),
-                                threads=self._net_threads(), scale=cfg.render_scale)
+        self.stage = make_stage(cfg, self.settings, self._segmenter, self.in_slot, self.out_slot, self._stop,
+                                on_error=lambda m: self.notify(m, "error"), threads=self._net_threads())
         self.capture = CaptureThread(self.source, self.in_slot, self._stop)
         self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop)
         if self.style is not None:
@@ -154,10 +148,7 @@ class LiveSession:
         return (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
 
     def _make_segmenter(self):
-        from ..segment import Segmenter, default_model
-
-        model = self.cfg.segment_model or default_model(*self.work_size)
-        return Segmenter(model_path=model, every=self.cfg.segment_every)
+        return make_segmenter(self.cfg, self.work_size)
 
     def _create_sink(self, spec) -> Sink:
         return spec.create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side,

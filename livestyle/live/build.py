@@ -1,0 +1,82 @@
+"""How a live style stage is put together from a ``LiveConfig``: shared by ``LiveSession`` and
+``livestyle render --live`` (``live.replay``), so the offline preview of the live look runs the very
+same objects the camera does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ..capture import Frame
+from ..errors import LivestyleError
+from ..outputs import OutFrame
+from ..slot import LatestSlot
+from .config import LiveConfig
+from .stage import StageSettings, StyleStage
+
+
+def live_defaults() -> dict:
+    """What ``livestyle live`` uses for every option the user did not give: the choice
+    ``livestyle calibrate`` saved on this machine, else the built-in ``LiveConfig`` defaults.
+
+    Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``preset``,
+    ``precision``. An absent or unreadable calibration file gives the built-in values.
+    """
+    from ..calibrate import load_calibration
+
+    base, cal = LiveConfig(), load_calibration()
+    return {"width": int(cal.get("width", base.width)), "height": int(cal.get("height", base.height)),
+            "steady": float(cal.get("steady", base.steady)), "carry": float(cal.get("carry", base.carry)),
+            "phases": int(cal.get("phases", base.phases)),
+            "render_scale": float(cal.get("render_scale", base.render_scale)),
+            "preset": str(cal.get("preset", base.preset)), "precision": str(cal.get("precision", base.precision))}
+
+
+def check_live_options(steady: float | None = None, carry: float | None = None, phases: int | None = None,
+                       render_scale: float | None = None, segment_every: int | None = None) -> None:
+    """Raise ``LivestyleError`` (one line, with the allowed range) for a live option out of range; None = not given."""
+    from ..infer import PHASE_CHOICES
+
+    if segment_every is not None and segment_every < 1:
+        raise LivestyleError(f"--segment-every must be at least 1, got {segment_every}")
+    if steady is not None and not 0.0 <= steady <= 0.95:
+        raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {steady:g}")
+    if carry is not None and not 0.0 <= carry <= 1.0:
+        raise LivestyleError(f"--carry must be between 0 (off) and 1, got {carry:g}")
+    if phases is not None and phases not in PHASE_CHOICES:
+        raise LivestyleError(f"--phases must be one of {', '.join(map(str, PHASE_CHOICES))}, got {phases}")
+    if render_scale is not None and not 0.25 <= render_scale <= 1.0:
+        raise LivestyleError(f"--render-scale must be between 0.25 and 1, got {render_scale:g}")
+
+
+def stage_settings(cfg: LiveConfig) -> StageSettings:
+    """The per-frame settings a session starts with (the UI may change them later)."""
+    return StageSettings(masked=cfg.masked, background=cfg.background, steady=cfg.steady, carry=cfg.carry)
+
+
+def make_segmenter(cfg: LiveConfig, work_size: tuple[int, int]):
+    """The person segmenter for frames of ``work_size`` ``(w, h)`` (mediapipe; loads its model)."""
+    from ..segment import Segmenter, default_model
+
+    model = cfg.segment_model or default_model(*work_size)
+    return Segmenter(model_path=model, every=cfg.segment_every)
+
+
+def make_stage(cfg: LiveConfig, settings: StageSettings, segmenter=None,
+               inp: LatestSlot[Frame] | None = None, out: LatestSlot[OutFrame] | None = None,
+               stop: threading.Event | None = None, on_error: Callable[[str], None] | None = None,
+               threads: int | None = None) -> StyleStage:
+    """The style stage of ``cfg``: causal denoiser (if on), ``segmenter``, render scale.
+
+    Slots and stop event are only used when the stage runs as threads (``start()``); for
+    ``StyleStage.process`` (one frame at a time, in the caller's thread) they may be omitted.
+    """
+    denoiser = None
+    if cfg.denoise:
+        from ..guides import CausalDenoiser
+
+        denoiser = CausalDenoiser()
+    return StyleStage(inp if inp is not None else LatestSlot(), out if out is not None else LatestSlot(),
+                      stop if stop is not None else threading.Event(), settings, denoiser, segmenter,
+                      on_error=on_error, threads=threads, scale=cfg.render_scale)

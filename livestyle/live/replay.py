@@ -1,0 +1,99 @@
+"""``livestyle render --live``: a clip through the live per-frame path, every frame, in order.
+
+The frames go one by one through ``StyleStage.process``, the very function the live
+pipeline's two threads split between them (prepare, then finish), on a stage built by
+``live.build`` exactly as ``LiveSession`` builds it: causal denoiser, segmenter (masked
+mode), blob tracker and keyframe carry over every painted keyframe (the one most like
+each frame, whatever the keyframes are named), render scale, output stabiliser. Nothing is
+dropped and nothing waits for a camera: what a viewer of ``livestyle live`` would see on
+this clip with a machine fast enough to keep up with every frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .. import checkpoint
+from ..device import pick
+from ..infer import Stylizer
+from ..style import StyleFolder
+from .build import make_segmenter, make_stage, stage_settings
+from .config import LiveConfig
+from .keyed import keyed
+from .stage import StyleStage
+
+
+class LiveReplay:
+    """The live style stage of one trained style, for frames of one size, driven one frame at a time.
+
+    ``cfg``: the live options (``masked``, ``background``, ``steady``, ``carry``, ``phases``,
+    ``render_scale``, ``denoise``, ``segment_every``, ``device``, ``precision``); its ``style``,
+    ``source`` and ``outputs`` are not used. ``size``: ``(w, h)`` of the frames to come.
+    Use as a context manager (the segmenter holds a mediapipe graph).
+    """
+
+    def __init__(self, style: str | Path, cfg: LiveConfig, size: tuple[int, int]):
+        self.style = StyleFolder(style)
+        self.style.check_exists()
+        self.cfg = cfg
+        model, info = checkpoint.load(self.style.model_path)
+        self.info = info
+        self.compute = pick(cfg.device, cfg.precision)
+        w, h = size
+        r = cfg.render_scale
+        work = (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
+        self.segmenter = make_segmenter(cfg, work) if cfg.masked else None
+        self.stage: StyleStage = make_stage(cfg, stage_settings(cfg), self.segmenter)
+        guides = tuple(g["name"] for g in info.guides)  # the model's own inputs decide its guides
+        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed(self.style, guides, work))
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        """The live output for the next frame of the clip: ``(H, W, 3) uint8 BGR`` in and out."""
+        return self.stage.process(frame)
+
+    def frames(self, frames: list[np.ndarray]) -> Iterator[np.ndarray]:
+        for f in frames:
+            yield self.process(f)
+
+    def close(self) -> None:
+        if self.segmenter is not None:
+            self.segmenter.close()
+            self.segmenter = None
+
+    def __enter__(self) -> LiveReplay:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def render_live(style: str | Path, input_path: str | Path, output_path: str | Path, cfg: LiveConfig,
+                max_frames: int | None = None, quiet: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> int:
+    """Render ``input_path`` through the live path to ``output_path``; returns the frames written."""
+    from ..progress import Progress
+    from ..video import ClipWriter, read_clip
+
+    StyleFolder(style).check_exists()
+    frames, names, fps = read_clip(input_path, max_frames)
+    h, w = frames[0].shape[:2]
+    bar = None if quiet else Progress(len(frames), "render --live", "frames")
+    done = 0
+    with LiveReplay(style, cfg, (w, h)) as replay:
+        writer = ClipWriter(output_path, fps)
+        try:
+            for name, out in zip(names, replay.frames(frames), strict=True):
+                writer.write(name, out)
+                done += 1
+                if bar:
+                    bar.update(done)
+                if progress:
+                    progress(done, len(frames))
+        finally:
+            writer.close()
+    if bar:
+        bar.close(done)
+    return done

@@ -1,0 +1,101 @@
+"""``livestyle render --live``: the clip goes through the live stage's own per-frame function, with live's
+options and live's defaults (never a calibration file that is not there)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from livestyle.calibrate import calibration_path
+from livestyle.cli import main
+from livestyle.live.build import live_defaults
+from livestyle.live.config import LiveConfig
+from livestyle.live.stage import StyleStage
+
+from .test_cli import assert_one_line_error
+
+
+@pytest.fixture
+def trained(tiny_style):
+    (tiny_style / "keys" / "000.png").rename(tiny_style / "keys" / "snap-1.png")  # a live-made name, not an index
+    (tiny_style / "styled" / "000.png").rename(tiny_style / "styled" / "snap-1.png")
+    assert main(["train", str(tiny_style), "--iterations", "4"]) == 0  # with the blob guide, as live trains
+    return tiny_style
+
+
+def read_all(folder, names):
+    return [cv2.imread(str(folder / n)) for n in names]
+
+
+def test_render_live_writes_what_the_live_stage_returns_frame_by_frame(trained, tiny_clip, tmp_path, monkeypatch):
+    calls: list[tuple[np.ndarray, np.ndarray]] = []
+    real = StyleStage.process
+
+    def spy(self, frame):
+        out = real(self, frame)
+        calls.append((frame.copy(), out.copy()))
+        return out
+
+    monkeypatch.setattr(StyleStage, "process", spy)
+    out = tmp_path / "out"
+    assert main(["render", str(trained), str(tiny_clip), str(out), "--live", "--carry", "1"]) == 0
+    names = sorted(p.name for p in tiny_clip.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == names
+    assert len(calls) == len(names)  # every frame, once, in order, through the live stage
+    for (seen, returned), src, written in zip(calls, read_all(tiny_clip, names), read_all(out, names), strict=True):
+        assert np.array_equal(seen, src)
+        assert np.array_equal(written, returned)
+    assert not np.array_equal(calls[2][1], calls[2][0])  # and the stage really stylized
+
+
+def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
+    names = sorted(p.name for p in tiny_clip.iterdir())
+    runs = {"plain": ["--steady", "0"], "carry": ["--steady", "0", "--carry", "1"],
+            "phases": ["--steady", "0", "--phases", "4"], "steady": [], "half": ["--steady", "0", "--render-scale", "0.5"]}
+    got = {}
+    for label, flags in runs.items():
+        assert main(["render", str(trained), str(tiny_clip), str(tmp_path / label), "--live", *flags]) == 0
+        got[label] = read_all(tmp_path / label, names)
+    src = read_all(tiny_clip, names)
+    for label in runs:
+        assert all(o.shape == s.shape for o, s in zip(got[label], src, strict=True)), label
+        if label != "plain":
+            assert any(not np.array_equal(a, b) for a, b in zip(got[label][1:], got["plain"][1:], strict=True)), label
+    assert np.array_equal(got["steady"][0], got["plain"][0])  # the stabiliser has no past at frame 0
+
+
+def test_render_live_masked_keeps_the_background_as_it_was(trained, tiny_clip, tmp_path):
+    out = tmp_path / "masked"
+    assert main(["render", str(trained), str(tiny_clip), str(out), "--live", "--masked", "--no-denoise",
+                 "--steady", "0"]) == 0
+    names = sorted(p.name for p in tiny_clip.iterdir())
+    for o, s in zip(read_all(out, names), read_all(tiny_clip, names), strict=True):
+        same = np.all(o == s, axis=2)
+        assert 0.02 < same.mean() < 0.98  # the person is stylized, the rest of the frame is the input as it was
+
+
+def test_live_defaults_without_a_calibration_file_are_the_built_in_ones(trained, tiny_clip, tmp_path, capsys):
+    assert not calibration_path().exists()  # conftest: an empty config folder
+    base = LiveConfig()
+    d = live_defaults()
+    assert (d["steady"], d["carry"], d["phases"], d["render_scale"]) == (base.steady, base.carry, base.phases,
+                                                                          base.render_scale)
+    assert main(["render", str(trained), str(tiny_clip), str(tmp_path / "a"), "--live"]) == 0
+    assert f"carry {base.carry:g}, phases {base.phases}" in capsys.readouterr().err
+    calibration_path().parent.mkdir(parents=True, exist_ok=True)
+    calibration_path().write_text('[live]\ncarry = 1.0\nphases = 2\n')
+    assert main(["render", str(trained), str(tiny_clip), str(tmp_path / "b"), "--live"]) == 0
+    assert "carry 1, phases 2" in capsys.readouterr().err  # what `livestyle live` would use here
+
+
+def test_live_only_flags_and_bad_values_are_one_line_errors(trained, tiny_clip, tmp_path, capsys):
+    o = str(tmp_path / "o")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--masked"], "only apply with --live")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--render-scale", "2"],
+                          "--render-scale must be between")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--phases", "3"],
+                          "--phases must be one of")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--max-frames", "0"],
+                          "--max-frames must be positive")
+    assert not (tmp_path / "o").exists()

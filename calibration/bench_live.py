@@ -3,7 +3,7 @@
 Prints stylized fps, output fps, capture-to-output latency p50/p95/p99 and per-stage ms for
 640x360 and 1280x720, masked on/off, training on/off. Warm-up, then a timed window.
 
-    python calibration/bench_live.py [--seconds 20] [--warmup 5] [--style assets/styles/demo]
+    python calibration/bench_live.py [--seconds 20] [--warmup 5] [--style livestyle/assets/styles/demo]
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Rebuild the bundled demo style: assets/styles/demo (a synthetic-scene keyframe, its cartoon
+"""Rebuild the bundled demo style: livestyle/assets/styles/demo (a synthetic-scene keyframe, its cartoon
 auto-style, and a model trained on it). Usage: python calibration/make_demo_style.py [--seconds 90]"""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Meta-learn the starting weights of a preset (Reptile, Nichol et al. 2018): ``assets/priors/<preset>.safetensors``.
+"""Meta-learn the starting weights of a preset (Reptile, Nichol et al. 2018): ``livestyle/assets/priors/<preset>.safetensors``.
 
 Few-shot training from random weights spends its first few hundred steps
 learning what every style shares: keep the layout, follow the edges, map
@@ -20,7 +20,7 @@ scores measure a style the prior never saw:
   convolutional filter. Not used: oil painting, OpenCV stylization,
   posterization, pencil sketch and the stroke/brush textures (the benchmark's, `gt_styles.py`).
 
-    python calibration/pretrain.py --minutes 30            # writes assets/priors/fast.safetensors
+    python calibration/pretrain.py --minutes 30            # writes livestyle/assets/priors/fast.safetensors
     python calibration/pretrain.py --tasks 200 --out /tmp/p.safetensors
 
 Needs scikit-image (``pip install -e '.[test]'``); the shipped prior does not.
@@ -239,7 +239,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--textures", type=float, default=0.0,
                     help="share of tasks that also get an attached texture (stipple, mosaic, grain)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, help="default: assets/priors/<preset>.safetensors")
+    ap.add_argument("--out", type=Path, help="default: livestyle/assets/priors/<preset>.safetensors")
     return ap.parse_args(argv)
 
 

@@ -8,8 +8,11 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+
+from .errors import LivestyleError
 
 
 def _camera() -> tuple[bool, str]:
@@ -62,6 +65,25 @@ def _cpu() -> tuple[bool, str]:
     return True, f"CPU {cap} without native bf16: fast fp32 + channels_last (bf16 would be emulated, slower)"
 
 
+SHIPPED_FILES = (
+    "models/selfie_segmentation.tflite", "models/selfie_segmentation_landscape.tflite", "priors/fast.safetensors",
+    "styles/demo/keys/000.png", "styles/demo/styled/000.png", "styles/demo/model.safetensors", "demo/astronaut.jpg",
+)
+"""Files every install must have (``livestyle/assets``): segmentation models, prior, demo style, demo photo."""
+
+
+def _install() -> tuple[bool, str]:
+    from . import __file__ as package_file
+    from .paths import ASSETS
+
+    missing = [rel for rel in SHIPPED_FILES if not (ASSETS / rel).is_file()]
+    if missing:
+        return False, (f"this install of livestyle ({Path(package_file).parent}) lacks {len(missing)} of its "
+                       f"shipped files ({', '.join(missing)} in {ASSETS}); reinstall it: "
+                       "pip install --force-reinstall livestyle, or pip install . from the repository")
+    return True, f"shipped models, prior and demo style present ({ASSETS})"
+
+
 def _segmenter() -> tuple[bool, str]:
     from .segment import Segmenter
 
@@ -82,8 +104,8 @@ def _prior() -> tuple[bool, str]:
 
     path = prior_path(DEFAULT_PRESET)
     if not path.is_file():
-        return False, (f"no {path.name} in {path.parent}: training starts from random weights and needs "
-                       "more seconds; reinstall livestyle to get it back")
+        return False, (f"{path} is missing from this install: training would start from random weights and "
+                       "need more seconds; reinstall livestyle (pip install --force-reinstall livestyle)")
     if prior_state(DEFAULT_PRESET, PRESETS[DEFAULT_PRESET].with_inputs(3 + 3 * len(TrainConfig().guides))) is None:
         return False, f"{path} was made for another version of the {DEFAULT_PRESET!r} preset; reinstall livestyle"
     return True, f"starting weights for {DEFAULT_PRESET!r}: {path}"
@@ -98,7 +120,7 @@ def _display() -> tuple[bool, str]:
 
 
 CHECKS: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
-    ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu),
+    ("install", _install), ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu),
     ("segmentation", _segmenter), ("prior", _prior), ("display", _display),
 ]
 
@@ -109,6 +131,8 @@ def run(_args=None) -> int:
     for name, check in CHECKS:
         try:
             ok, msg = check()
+        except LivestyleError as e:  # says what is wrong and the fix already
+            ok, msg = False, str(e)
         except Exception as e:  # a broken check is itself a finding
             ok, msg = False, f"check failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         problems += not ok

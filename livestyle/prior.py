@@ -5,7 +5,7 @@ every style shares (keep the layout, follow the edges, map colours through a
 smooth curve). A prior, meta-learned with Reptile across many small style
 tasks that ``calibration/quality.py`` never uses, starts there instead: the
 same style is learned in fewer steps (README, "Quality"). A prior is a normal
-livestyle model file, ``assets/priors/<preset>.safetensors``; a preset without
+livestyle model file, ``livestyle/assets/priors/<preset>.safetensors``; a preset without
 one (``paper``, as the reference) starts from random weights.
 """
 
@@ -18,9 +18,11 @@ import torch
 
 from .errors import ModelError
 from .model import GeneratorConfig
-from .paths import ASSETS
+from .paths import ASSETS, MissingAssetError
 
 PRIORS = ASSETS / "priors"
+SHIPPED = ("fast",)
+"""Presets whose prior ships with livestyle: its absence is a broken install, not a choice."""
 
 
 def prior_path(preset: str) -> Path:
@@ -38,6 +40,10 @@ def prior_state(preset: str, cfg: GeneratorConfig) -> dict[str, torch.Tensor] | 
 
     path = prior_path(preset)
     if not path.is_file():
+        if preset in SHIPPED:  # never train from random weights without a word
+            raise MissingAssetError(f"{path}: the {preset!r} preset's starting weights are missing from this "
+                                    "livestyle install; reinstall it (pip install --force-reinstall livestyle), or "
+                                    "train with --init scratch")
         return None
     try:
         model, info = checkpoint.load(path, expect_preset=preset)

@@ -13,7 +13,7 @@ wants strictly increasing millisecond timestamps), then
   live denoiser's, free) when given, else DIS optical flow on a small grey
   copy (~0.3 ms).
 
-The models ``assets/models/selfie_segmentation.tflite`` (256x256 input) and
+The models ``livestyle/assets/models/selfie_segmentation.tflite`` (256x256 input) and
 ``selfie_segmentation_landscape.tflite`` (144x256, about twice as fast) are
 Apache-2.0, from the mediapipe 0.10.21 wheel; :func:`default_model` picks the
 landscape one for wide frames (see ``calibration/bench_segment.py``).
@@ -33,7 +33,7 @@ from mediapipe.tasks.python.core.base_options import BaseOptions
 
 from .errors import ModelError
 from .guides.flow import pixel_grid
-from .paths import ASSETS
+from .paths import ASSETS, asset
 from .quiet import native_stderr_silenced
 
 DEFAULT_MODEL = ASSETS / "models" / "selfie_segmentation.tflite"
@@ -105,6 +105,8 @@ class Segmenter:
 
     @staticmethod
     def _create(path: Path) -> vision.ImageSegmenter:
+        if path in (DEFAULT_MODEL, LANDSCAPE_MODEL):
+            asset(f"models/{path.name}")  # a shipped model missing is a broken install, not a bad --segment-model
         if not path.is_file():
             raise ModelError(f"{path}: no such segmentation model; pass the path of a mediapipe .tflite segmenter or omit it to use the shipped one")
         options = vision.ImageSegmenterOptions(

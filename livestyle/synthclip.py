@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import ImageError, LivestyleError
 from .imageio import read_image
-from .paths import ASSETS
+from .paths import asset
 
 MOTIONS = ("shake", "zoom", "rotate", "pan", "mixed")
 
@@ -55,14 +55,12 @@ _SCENE_MOTION: dict[str, tuple[float, float, float]] = {
 def load_photo(name: str = "astronaut") -> np.ndarray:
     """A real photo as ``(H, W, 3) uint8 BGR``.
 
-    ``"astronaut"`` (a person, 512x512) ships in ``assets/demo``; other names
+    ``"astronaut"`` (a person, 512x512) ships in ``livestyle/assets/demo``; other names
     (``"chelsea"``, ``"coffee"``, ``"rocket"``, ...) come from
     ``skimage.data`` (scikit-image is a test dependency, imported here only).
     """
     if name == "astronaut":
-        path = ASSETS / "demo" / "astronaut.jpg"
-        if path.is_file():
-            return read_image(path)
+        return read_image(asset("demo/astronaut.jpg"))  # a broken install says so, never "install scikit-image"
     try:
         import skimage.data
     except ImportError as err:

@@ -10,6 +10,7 @@ from livestyle import checkpoint, prior
 from livestyle.checkpoint import ModelInfo
 from livestyle.errors import LivestyleError, ModelError
 from livestyle.model import DEFAULT_PRESET, PRESETS, Generator
+from livestyle.paths import MissingAssetError
 from livestyle.style import Keyframe
 from livestyle.train import TrainConfig, Trainer
 
@@ -53,7 +54,9 @@ def test_presets_without_a_prior_and_scratch_start_from_random_weights():
 def test_a_damaged_prior_is_a_one_line_error_and_a_prior_of_another_design_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setattr(prior, "PRIORS", tmp_path)
     cfg = PRESETS[DEFAULT_PRESET].with_inputs(6)
-    assert prior.prior_state(DEFAULT_PRESET, cfg) is None  # none shipped: random weights
+    with pytest.raises(MissingAssetError, match="missing from this livestyle install.*--init scratch"):
+        prior.prior_state(DEFAULT_PRESET, cfg)  # the shipped prior gone: a broken install, said at once
+    assert prior.prior_state("paper", PRESETS["paper"].with_inputs(6)) is None  # none ships: random weights
     prior.prior_path(DEFAULT_PRESET).write_bytes(b"not a model")
     with pytest.raises(ModelError, match="reinstall livestyle, or train with --init scratch"):
         prior.prior_state(DEFAULT_PRESET, cfg)
@@ -82,5 +85,5 @@ def test_doctor_reports_the_prior_and_says_what_a_missing_one_costs(tmp_path, mo
     assert "[ok] prior" in capsys.readouterr().out
     monkeypatch.setattr(prior, "PRIORS", tmp_path)
     main(["doctor"])
-    line = next(ln for ln in capsys.readouterr().out.splitlines() if "prior" in ln)
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.split("]", 1)[-1].strip().startswith("prior"))
     assert line.strip().startswith("[!!]") and "random weights" in line and "reinstall" in line

@@ -17,7 +17,7 @@ from livestyle.synthclip import SyntheticScene
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
-    """assets/demo/astronaut.jpg: a woman in an orange suit, head and torso in the centre-left."""
+    """livestyle/assets/demo/astronaut.jpg: a woman in an orange suit, head and torso in the centre-left."""
     return read_image(ASSETS / "demo" / "astronaut.jpg")
 
 

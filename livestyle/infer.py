@@ -12,6 +12,12 @@ content falls within the cell grid; as a camera pans, that phase changes every
 frame and the texture the network invents (content no keyframe showed) shimmers.
 Averaging 4 phases removes most of it (calibration/quality.py, README) and costs
 4x the network's time: ``livestyle render`` does it, live runs 1 by default.
+
+``backend``: on CPUs where it was measured faster, the network runs in OpenVINO
+(``runtime.OpenVinoNet``, the ``fast-cpu`` extra) with PyTorch as the fallback: while
+OpenVINO exports or compiles a new input shape in the background, when it is not
+installed, or when anything in it fails. ``backend="torch"`` (or the environment variable
+``LIVESTYLE_BACKEND=torch``) forces PyTorch.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from . import checkpoint
+from . import runtime as _runtime
 from .device import Compute, pick
 from .model import Generator, pad_to_stride
 
@@ -127,13 +134,25 @@ def fold_batch_norm(model: nn.Module) -> nn.Module:
 
 
 class Stylizer:
-    """Runs a generator on frames. Thread-safe: ``swap`` may come from any thread."""
+    """Runs a generator on frames. Thread-safe: ``swap`` may come from any thread.
 
-    def __init__(self, model: Generator, compute: Compute, phases: int = 1):
+    ``backend``: ``"auto"`` (OpenVINO where it wins, see ``runtime.choose``), ``"openvino"`` or
+    ``"torch"``; PyTorch runs whenever the other is not ready or failed.
+    """
+
+    def __init__(self, model: Generator, compute: Compute, phases: int = 1, backend: str = "auto"):
         torch.set_flush_denormal(True)  # trained weights drift towards denormals, which are ~10x slower on CPU
         self.compute = compute
         self.model = model.to(compute.device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]  # stubs lack memory_format
         self._net = fold_batch_norm(self.model)  # what runs: same function, fewer passes over memory
+        self._rt: _runtime.OpenVinoNet | None = None
+        if _runtime.choose(backend, compute) == "openvino":
+            try:
+                self._rt = _runtime.OpenVinoNet(self._net, self.model.cfg.in_channels, self.model.stride,
+                                               compute.precision)
+            except Exception as e:  # noqa: BLE001  (not installed, or anything else: PyTorch runs)
+                _runtime.log.warning("OpenVINO runtime unavailable, PyTorch runs the network: %s: %s",
+                                    type(e).__name__, e)
         self._lock = threading.Lock()
         self._pending: dict[str, torch.Tensor] | None = None
         self.version = 0  # bumped on every swap
@@ -158,6 +177,25 @@ class Stylizer:
     def in_channels(self) -> int:
         return self.model.cfg.in_channels
 
+    @property
+    def backend(self) -> str:
+        """What runs the network now: ``"openvino"`` or ``"torch"`` (also while OpenVINO is getting ready)."""
+        return "openvino" if self._rt is not None and self._rt.enabled else "torch"
+
+    @property
+    def runtime(self) -> _runtime.OpenVinoNet | None:
+        """The accelerated runtime, if one was chosen (its ``reason`` says why it went off)."""
+        return self._rt
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network on ``(B, C, H, W)`` float in [-1, 1] (H, W multiples of the stride) ->
+        ``(B, 3, H, W)`` float in [-1, 1]: OpenVINO when it is ready for this shape, else PyTorch."""
+        if self._rt is not None:
+            out = self._rt.run(x)
+            if out is not None:
+                return out
+        return self._net(x)
+
     def swap(self, state: dict[str, torch.Tensor]) -> None:
         """Queue new weights; they take effect before the next frame."""
         with self._lock:
@@ -169,6 +207,8 @@ class Stylizer:
         if state is not None:
             self.model.load_state_dict(state)
             self._net = fold_batch_norm(self.model)
+            if self._rt is not None:
+                self._rt.load(self._net)  # weights are inputs of its graph: no re-export, no recompile
             self.version += 1
 
     def run(self, batch: torch.Tensor) -> torch.Tensor:
@@ -183,7 +223,7 @@ class Stylizer:
                 mode = "reflect" if max(ph, m) < h and max(pw, m) < w else "replicate"
                 return self._average(F.pad(x, (m, pw, m, ph), mode=mode), h, w)
             x, _ = pad_to_stride(x, self.model.stride)
-            return self._net(x.contiguous(memory_format=torch.channels_last))[..., :h, :w]
+            return self._forward(x.contiguous(memory_format=torch.channels_last))[..., :h, :w]
 
     @property
     def _lead(self) -> int:
@@ -201,7 +241,7 @@ class Stylizer:
         acc: torch.Tensor | None = None
         for dy, dx in self._offsets:
             window = x[..., m - dy:m - dy + hs, m - dx:m - dx + ws].contiguous(memory_format=torch.channels_last)
-            out = self._net(window)[..., dy:dy + h, dx:dx + w].float()
+            out = self._forward(window)[..., dy:dy + h, dx:dx + w].float()
             acc = out if acc is None else acc.add_(out)
         assert acc is not None
         return acc / len(self._offsets)
@@ -217,7 +257,10 @@ class Stylizer:
             return batch_to_frames(self._average(x.to(self.compute.device, non_blocking=True), h, w))
 
     def warmup(self, width: int, height: int, iterations: int = 2) -> None:
+        """Run ``iterations`` frames of ``width`` x ``height``; with a runtime, wait until it is ready for that size."""
         x = torch.zeros(1, self.in_channels, height, width)
+        if self._rt is not None:
+            self._rt.run(pad_to_stride(x, self.model.stride)[0].contiguous(memory_format=torch.channels_last), block=True)
         for _ in range(iterations):
             self.run(x)
         if self.compute.device.type == "cuda":

@@ -25,7 +25,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
-            carry: float = CARRY, phases: int = 1) -> dict:
+            carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto") -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -33,7 +33,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
         style = tmp / "style"
     cfg = LiveConfig(style=str(style), source="synthetic", outputs="null", width=w, height=h, fps=fps,
                      masked=masked, train=training, preset=preset, render_scale=render_scale, steady=steady,
-                     carry=carry, phases=phases)
+                     carry=carry, phases=phases, device=device, precision=precision)
     try:
         with LiveSession(cfg) as s:
             t_end = time.perf_counter() + 120
@@ -48,7 +48,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{w}x{h}", "render_scale": render_scale, "steady": steady, "carry": carry, "phases": phases, "masked": masked, "training": training,
+            "size": f"{w}x{h}", "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "phases": phases, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -76,6 +76,8 @@ def main() -> None:
     ap.add_argument("--steady", type=float, default=STEADY, help="output stabiliser strength (LiveConfig.steady; 0 = off)")
     ap.add_argument("--carry", type=float, default=CARRY, help="keyframe carry strength (LiveConfig.carry; 0 = off)")
     ap.add_argument("--phases", type=int, default=1, help="network passes averaged per frame (LiveConfig.phases; 1, 2 or 4)")
+    ap.add_argument("--device", default="auto", help="LiveConfig.device: auto, cpu or cuda")
+    ap.add_argument("--precision", default="auto", help="LiveConfig.precision: auto, fp32, bf16 or fp16")
     ap.add_argument("--json")
     a = ap.parse_args()
     rows = []
@@ -86,9 +88,10 @@ def main() -> None:
                 raise SystemExit(f"bench_live: unknown mode {mode!r}; use {', '.join(MODES)}")
             masked, training = MODES[mode]
             r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset, a.render_scale, a.steady,
-                        a.carry, a.phases)
+                        a.carry, a.phases, a.device, a.precision)
             rows.append(r)
             print(json.dumps(r), flush=True)
+    print(f"\n{rows[0]['device'] if rows else ''}")
     print("\n| size | render scale | steady | carry | phases | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | CPU ms/frame | stage ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:

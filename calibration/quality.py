@@ -33,15 +33,17 @@ from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_averag
                     make_pair, parse_list, parse_size, setup_torch, warp_error)
 
 from livestyle.infer import PHASES, Stylizer  # noqa: E402
+from livestyle.live.config import LiveConfig  # noqa: E402
+from livestyle.live.replay import LiveReplay  # noqa: E402
 from livestyle.guides import CARRY, STEADY, STEADY_FLOW_RENDER, CarryKey, FlowEstimator, KeyCarry, OutputStabilizer  # noqa: E402
 from livestyle.model import PRESETS, Generator  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
-from livestyle.synthclip import Clip, homography_clip, load_photo  # noqa: E402
+from livestyle.synthclip import MOTIONS, Clip, homography_clip, load_photo  # noqa: E402
 from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
 from gt_styles import ATTACHED_TEXTURES, LOCAL_STYLES, STYLES, style_clip  # noqa: E402, I001
 from occluder import Occluder  # noqa: E402, I001
-from quality_report import Run, checks, default_run, post_label, table  # noqa: E402, I001
+from quality_report import LIVE_PREFIX, Run, checks, default_run, post_label, table  # noqa: E402, I001
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "astronaut-flat")
 
@@ -166,10 +168,36 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
                 post = scene.carry(out, carry)
                 scored = post if not strength else dict(enumerate(scene.stabilized([post[t] for t in idx], strength)))
                 label = run.label + post_label((carry, strength, phases))
-                rows.append({**asdict(run), "carry": carry, "steady": strength, "phases": phases, "config": label,
-                             "budget": budget, "its": n_its, "train_s": round(secs, 2), **scene.score(scored),
-                             "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
+                rows.append({**asdict(run), "path": "render", "carry": carry, "steady": strength, "phases": phases,
+                             "config": label, "budget": budget, "its": n_its, "train_s": round(secs, 2),
+                             **scene.score(scored), "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
+        for live in live_configs(args):
+            t0 = time.perf_counter()
+            scored = live_outputs(model, trainer, keys, scene, live)
+            rows.append({**asdict(run), "path": "live", "carry": live.carry, "steady": live.steady, "phases": live.phases,
+                         "denoise": live.denoise, "config": LIVE_PREFIX + run.label
+                         + post_label((live.carry, live.steady, live.phases)) + ("" if live.denoise else " -denoise"),
+                         "budget": budget, "its": n_its, "train_s": round(secs, 2), **scene.score(scored),
+                         "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
     return rows
+
+
+def live_configs(args: argparse.Namespace) -> list[LiveConfig]:
+    """The live configurations each snapshot is also scored with (``--live-*``; none with ``--no-live``)."""
+    if args.no_live:
+        return []
+    return [LiveConfig(carry=c, steady=s, phases=p, denoise=bool(dn), device=args.device, precision=args.precision)
+            for c in args.live_carry for s in args.live_steady for p in args.live_phases for dn in args.live_denoise]
+
+
+def live_outputs(model: Generator, trainer: Trainer, keys: list[Keyframe], scene: Scene,
+                 cfg: LiveConfig) -> dict[int, np.ndarray]:
+    """Every frame up to the last scored one through the live per-frame path (``livestyle render --live``:
+    ``LiveReplay``, the live stage's own ``process``), in order, from frame 0."""
+    h, w = scene.frames[0].shape[:2]
+    guides = tuple(g.name for g in trainer.guides)
+    with LiveReplay(model, guides, keys, cfg, (w, h)) as replay:
+        return {t: replay.process(scene.frames[t]) for t in range(max(scene.needed) + 1)}
 
 
 def grid(args: argparse.Namespace) -> list[Run]:
@@ -211,7 +239,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--size", type=parse_size, help="WxH (default 320x240)")
     ap.add_argument("--stride", type=int, help="score every Nth non-key frame (default 6)")
     ap.add_argument("--key", choices=("first", "middle"), default="first", help="which frame is the keyframe")
-    ap.add_argument("--motion", default="mixed", help="synthclip motion (mixed, shake, zoom, rotate, pan)")
+    ap.add_argument("--motion", default="mixed", choices=(*MOTIONS, "static"),
+                    help="synthclip motion (mixed, shake, zoom, rotate, pan), or static: a fixed camera (with "
+                         "--occluder: a still scene with something moving through it, the video-call case)")
     ap.add_argument("--occluder", choices=[p for p in PHOTOS if not p.endswith("-flat")],
                     help="a disk cut from this photo moves over every clip on its own path (occlusion, "
                          "disocclusion: calibration/occluder.py)")
@@ -225,6 +255,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--carry", type=lambda s: [float(v) for v in s.split(",")], default=[CARRY],
                     help=f"keyframe carry strengths to score each snapshot with, e.g. 0,{CARRY:g} (default {CARRY:g}, as "
                          "livestyle render; 0 = the network alone); the default-config checks use the default")
+    live = LiveConfig()
+    ap.add_argument("--no-live", action="store_true", help="do not score the live path")
+    ap.add_argument("--live-carry", type=lambda s: [float(v) for v in s.split(",")], default=[live.carry],
+                    help=f"keyframe carry strengths of the live path (livestyle render --live; default {live.carry:g}, "
+                         "live's built-in default)")
+    ap.add_argument("--live-steady", type=lambda s: [float(v) for v in s.split(",")], default=[live.steady],
+                    help=f"output stabiliser strengths of the live path (default {live.steady:g})")
+    ap.add_argument("--live-phases", type=lambda s: [int(v) for v in s.split(",")], default=[live.phases],
+                    help=f"phases of the live path (default {live.phases})")
+    ap.add_argument("--live-denoise", type=lambda s: [int(v) for v in s.split(",")], default=[int(live.denoise)],
+                    help=f"causal denoiser of the live path on (1) or off (0) (default {int(live.denoise)})")
     ap.add_argument("--init", type=lambda s: parse_list(s, ["prior", "scratch"], "init"),
                     help="starting weights: prior, scratch or prior,scratch (default: TrainConfig's, prior)")
     ap.add_argument("--lr", type=float, help="Adam learning rate (default: the preset's)")
@@ -278,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         skey = f"{run.photo}/{run.style}"
         if run.photo not in clips:
             photo = get_photo(run.photo, load_photo)
-            clips[run.photo] = (homography_clip(photo, args.frames, args.size, args.seed, args.motion), photo, {})
+            motion, amp = ("shake", 0.0) if args.motion == "static" else (args.motion, 1.0)  # static: a fixed camera
+            clips[run.photo] = (homography_clip(photo, args.frames, args.size, args.seed, motion, amp), photo, {})
         if skey not in scenes:
             clip, photo, pairs = clips[run.photo]
             key = 0 if args.key == "first" else len(clip) // 2

@@ -13,6 +13,7 @@ from gt_styles import ATTACHED_STYLES, LOCAL_STYLES  # noqa: I001
 
 from livestyle.guides import CARRY, STEADY
 from livestyle.infer import PHASES
+from livestyle.live.config import LiveConfig
 from livestyle.prior import prior_path
 from livestyle.train import TrainConfig
 
@@ -38,6 +39,13 @@ def default_run(photo: str, style: str) -> Run:
     """The configuration ``livestyle train`` uses by default (read from ``TrainConfig()``)."""
     d = TrainConfig()
     return Run(photo, style, d.preset, mix_name(d.l1, d.perceptual, d.adversarial), bool(d.guides), d.init)
+
+
+LIVE_PREFIX = "LIVE "  # rows of the live path (``livestyle render --live``) carry this before their label
+
+
+def is_live(r: dict) -> bool:
+    return r.get("path") == "live"
 
 
 def post(r: dict) -> tuple[float, float, int]:
@@ -78,6 +86,8 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
     and 5 judge the default pipeline (``CARRY``, ``STEADY``, ``PHASES``), as ``livestyle render`` runs
     it (files from before the phases: 1).
     """
+    live_rows = [r for r in rows if is_live(r)]
+    rows = [r for r in rows if not is_live(r)]
     bs = sorted(budgets)
     early, mid, last = bs[:-1], bs[-2] if len(bs) > 1 else bs[0], bs[-1]
     by = {(r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"], post(r), r["init"]): r
@@ -161,4 +171,60 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
             ev.append(f"{ph}/{st} {r['config']} @{b:g}{unit}: prior {r['psnr']:.2f} dB / {r['ssim']:.4f} vs scratch "
                       f"{sc['psnr']:.2f} / {sc['ssim']:.4f} ({r['psnr'] - sc['psnr']:+.2f} dB, {r['ssim'] - sc['ssim']:+.4f})")
     verdict(6, "starting from the shipped prior beats random weights at equal time (PSNR and SSIM)", oks, ev)
+    if live_rows:
+        out += live_checks(live_rows, by, base, mid, default_post, unit, start=7)
+    return out
+
+
+def live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: float,
+                render_post: tuple[float, float, int], unit: str, start: int = 7) -> list[str]:
+    """The live path against ``livestyle render`` on the same snapshots (issue 16's bounds), for the live
+    defaults (``LiveConfig()``): on average within 0.3 dB PSNR and 0.01 SSIM of render at ``mid``, never
+    more than 1 dB below on a scene; above the carried keyframe on every local-filter scene; warping
+    error at or under the GT's own on every row."""
+    d = LiveConfig()
+    live_post = (d.carry, d.steady, d.phases)
+    out: list[str] = []
+
+    def verdict(n: int, text: str, oks: list[bool], ev: list[str]) -> None:
+        v = "n/a (no rows)" if not oks else ("YES" if all(oks) else f"NO ({oks.count(False)}/{len(oks)} fail)")
+        out.append(f"{n}. {text}: **{v}**")
+        out.extend(f"   - {e}" for e in ev)
+
+    defaults = [r for r in live_rows if post(r) == live_post and r.get("denoise", True) == d.denoise]
+    pairs = []
+    for r in defaults:
+        if r["budget"] != mid:
+            continue
+        twin = by.get((r["photo"], r["style"], r["preset"], r["mix"], r["guides"], r["budget"], render_post, r["init"]))
+        if twin is not None:
+            pairs.append((r, twin))
+    dp = [r["psnr"] - t["psnr"] for r, t in pairs]
+    ds = [r["ssim"] - t["ssim"] for r, t in pairs]
+    ev = [f"{r['photo']}/{r['style']} {r['config']} @{mid:g}{unit}: live {r['psnr']:.2f} dB / {r['ssim']:.4f} vs render "
+          f"{t['psnr']:.2f} / {t['ssim']:.4f} ({r['psnr'] - t['psnr']:+.2f} dB, {r['ssim'] - t['ssim']:+.4f})" for r, t in pairs]
+    if pairs:
+        ev.insert(0, f"mean {sum(dp) / len(dp):+.2f} dB, {sum(ds) / len(ds):+.4f} SSIM; worst {min(dp):+.2f} dB")
+    oks = [sum(dp) / len(dp) >= -0.3 and sum(ds) / len(ds) >= -0.01 and min(dp) >= -1.0] if pairs else []
+    verdict(start, f"live defaults ({post_label(live_post).strip()}) within 0.3 dB / 0.01 SSIM of render on average at "
+            f"{mid:g} {unit}, never more than 1 dB below", oks, ev)
+
+    oks, ev = [], []
+    for r in defaults:
+        key = f"{r['photo']}/{r['style']}"
+        if r["budget"] == mid and r["style"] in LOCAL_STYLES and key in base:
+            bc = base[key]["carried key"]
+            oks.append(r["psnr"] > bc["psnr"] and r["ssim"] > bc["ssim"])
+            ev.append(f"{key} @{mid:g}{unit}: live {r['psnr']:.2f} dB / {r['ssim']:.4f} vs carried key "
+                      f"{bc['psnr']:.2f} / {bc['ssim']:.4f}")
+    verdict(start + 1, "live defaults beat the carried keyframe (PSNR and SSIM) on every local-filter scene", oks, ev)
+
+    oks, ev = [], []
+    for r in defaults:
+        key = f"{r['photo']}/{r['style']}"
+        if key in base:
+            gt = base[key]["GT"]["warp"]
+            oks.append(r["warp"] <= gt)
+            ev.append(f"{key} @{r['budget']:g}{unit}: live {r['warp']:.3f} vs GT {gt:.3f} (x{r['warp'] / gt:.2f})")
+    verdict(start + 2, "live defaults' warping error is not worse than the GT's own", oks, ev)
     return out

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
 
 from ..errors import LivestyleError
 from ..guides import CarryKey, KeyCarry
-from ..style import StyleFolder
+from ..style import Keyframe, StyleFolder
 from ..train import make_guides
 
 
@@ -32,6 +33,11 @@ def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[i
         kfs = style.load(strict=False)
     except LivestyleError:
         return Keyed()
+    return keyed_from(kfs, guide_names, size)
+
+
+def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tuple[int, int]) -> Keyed:
+    """``keyed`` for keyframes already loaded (``style.Keyframe``: key, painting, optional mask), at ``size`` ``(w, h)``."""
     keys = []
     for k in kfs:
         if k.key.shape[1::-1] != size:  # a keyframe from another resolution: use it at ours

@@ -11,44 +11,56 @@ this clip with a machine fast enough to keep up with every frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .. import checkpoint
 from ..device import pick
+from ..errors import LivestyleError
 from ..infer import Stylizer
-from ..style import StyleFolder
+from ..model import Generator
+from ..style import Keyframe, StyleFolder
 from .build import make_segmenter, make_stage, stage_settings
 from .config import LiveConfig
-from .keyed import keyed
+from .keyed import keyed_from
 from .stage import StyleStage
 
 
 class LiveReplay:
-    """The live style stage of one trained style, for frames of one size, driven one frame at a time.
+    """The live style stage of one trained model, for frames of one size, driven one frame at a time.
 
-    ``cfg``: the live options (``masked``, ``background``, ``steady``, ``carry``, ``phases``,
+    ``model``: the trained generator; ``guides``: the guide names it takes (its checkpoint's);
+    ``keyframes``: the painted keyframes its guide trackers and keyframe carry start from. ``cfg``: the live options (``masked``, ``background``, ``steady``, ``carry``, ``phases``,
     ``render_scale``, ``denoise``, ``segment_every``, ``device``, ``precision``); its ``style``,
     ``source`` and ``outputs`` are not used. ``size``: ``(w, h)`` of the frames to come.
     Use as a context manager (the segmenter holds a mediapipe graph).
     """
 
-    def __init__(self, style: str | Path, cfg: LiveConfig, size: tuple[int, int]):
-        self.style = StyleFolder(style)
-        self.style.check_exists()
+    def __init__(self, model: Generator, guides: tuple[str, ...], keyframes: Sequence[Keyframe], cfg: LiveConfig,
+                 size: tuple[int, int]):
         self.cfg = cfg
-        model, info = checkpoint.load(self.style.model_path)
-        self.info = info
         self.compute = pick(cfg.device, cfg.precision)
         w, h = size
         r = cfg.render_scale
         work = (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
         self.segmenter = make_segmenter(cfg, work) if cfg.masked else None
         self.stage: StyleStage = make_stage(cfg, stage_settings(cfg), self.segmenter)
+        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed_from(keyframes, guides, work))
+
+    @classmethod
+    def from_style(cls, style: str | Path, cfg: LiveConfig, size: tuple[int, int]) -> LiveReplay:
+        """The replay of a trained style folder: its model, its painted keyframes (whatever their names)."""
+        folder = StyleFolder(style)
+        folder.check_exists()
+        model, info = checkpoint.load(folder.model_path)
         guides = tuple(g["name"] for g in info.guides)  # the model's own inputs decide its guides
-        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed(self.style, guides, work))
+        try:
+            kfs = folder.load(strict=False)
+        except LivestyleError:  # as live: unreadable keyframes, no guides or carry from them
+            kfs = []
+        return cls(model, guides, kfs, cfg, size)
 
     def process(self, frame: np.ndarray) -> np.ndarray:
         """The live output for the next frame of the clip: ``(H, W, 3) uint8 BGR`` in and out."""
@@ -82,7 +94,7 @@ def render_live(style: str | Path, input_path: str | Path, output_path: str | Pa
     h, w = frames[0].shape[:2]
     bar = None if quiet else Progress(len(frames), "render --live", "frames")
     done = 0
-    with LiveReplay(style, cfg, (w, h)) as replay:
+    with LiveReplay.from_style(style, cfg, (w, h)) as replay:
         writer = ClipWriter(output_path, fps)
         try:
             for name, out in zip(names, replay.frames(frames), strict=True):

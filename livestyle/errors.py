@@ -25,3 +25,8 @@ class SourceError(LivestyleError):
 
 class SinkError(LivestyleError):
     """An output (virtual camera, recording, preview) cannot be opened."""
+
+
+class WriteError(LivestyleError):
+    """A file could not be written (disk full, no permission, a folder that is a file...). The
+    message names the path and the cause; whatever was at the path before is left as it was."""

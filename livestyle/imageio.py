@@ -55,10 +55,17 @@ def read_mask(path: str | Path) -> np.ndarray:
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write bytes to ``path`` atomically (temp file in the same folder + rename)."""
+    """Write bytes to ``path`` atomically (temp file in the same folder + rename): ``path`` holds the
+    old content or the new, never a part. A failure (disk full, no permission, a folder on the way
+    that is a file) is a one-line ``WriteError`` naming ``path`` and the cause, the old file kept."""
+    from .safepaths import make_folder, write_error
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    make_folder(path.parent, for_file=path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise write_error(path, err) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -68,6 +75,9 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(path, err) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

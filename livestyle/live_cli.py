@@ -155,14 +155,17 @@ def run(a: argparse.Namespace, demo: bool = False) -> int:
         except KeyboardInterrupt:
             interrupted = True
         final = session.stats()
+    for ev in session.drain_events():  # what closing said: a recording that could not be finished
+        print(f"livestyle: {ev.severity}: {ev.message}" if ev.severity != "information"
+              else f"livestyle: {ev.message}", file=sys.stderr)
     if a.stats_json:
         from .imageio import write_atomic
 
         write_atomic(a.stats_json, json.dumps(asdict(final), indent=2).encode())
     print(f"livestyle: done: {final.frames_out} frames out, stylized {final.stylized} "
           f"({final.stylized / max(1e-9, time.perf_counter() - t0):.1f}/s overall)", file=sys.stderr)
-    if demo and "record:" in cfg.outputs:
+    if demo and "record:" in cfg.outputs and not session.failed_recordings:
         path = cfg.outputs.split("record:", 1)[1].split(",", 1)[0]
         print(f"livestyle: demo written to {Path(path).resolve()}", file=sys.stderr)
-    return 130 if interrupted else 0
+    return 130 if interrupted else 1 if session.failed_recordings else 0
 

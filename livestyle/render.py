@@ -55,6 +55,9 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
            progress: Callable[[int, int], None] | None = None, quiet: bool = False,
            steady: float = STEADY, carry: float = CARRY, phases: int = PHASES) -> int:
     """Render ``input_path`` to ``output_path``; returns the number of frames written."""
+    from .safepaths import check_output_not_in_input
+
+    check_output_not_in_input(input_path, output_path)  # before any work: never write over the frames being read
     if not 0.0 <= steady <= 0.95:
         raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {steady:g}")
     if not 0.0 <= carry <= 1.0:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
+from types import TracebackType
 
 import cv2
 import numpy as np
 
 from .errors import ImageError, LivestyleError
 from .imageio import IMAGE_EXTS, read_image, write_image
-
-VIDEO_EXTS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
-FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG", ".webm": "VP80"}
+from .safepaths import make_folder
+from .videowrite import VIDEO_EXTS, VideoFileWriter
 
 
 def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.ndarray], list[str], float]:
@@ -53,36 +53,65 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
 
 
 class ClipWriter:
-    """Writes frames to a PNG folder (named like the input) or a video file (by extension)."""
+    """Writes frames to a PNG folder (named like the input) or a video file (by extension), so that
+    nothing the user had is lost.
+
+    A video goes to a temporary file renamed over ``path`` only by a ``close()`` after every frame
+    (``videowrite.VideoFileWriter``: H.264 for .mp4/.m4v/.mov/.mkv). Each PNG is written atomically.
+    ``abort()``, an exception inside ``with``, or a ``close()`` reached while an exception raised
+    since the writer was made is propagating (the ``finally`` of an interrupted render) drops the
+    unfinished video and leaves an old file at ``path`` untouched. A write that fails is a one-line
+    ``WriteError`` naming the path and the cause.
+    """
 
     def __init__(self, path: str | Path, fps: float = 30.0):
         self.path = Path(path)
         self.fps = fps
         self.is_video = self.path.suffix.lower() in VIDEO_EXTS
-        self._writer: cv2.VideoWriter | None = None
-        self._tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        self._video: VideoFileWriter | None = None
+        self._outer_exc = sys.exc_info()[1]  # an exception already being handled by our caller's caller
         if not self.is_video:
             if self.path.suffix and not self.path.is_dir():
                 raise LivestyleError(f"{self.path}: unknown output type {self.path.suffix!r}; give a folder "
                                      f"for PNGs or a video file ({', '.join(VIDEO_EXTS)})")
-            self.path.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path)
+        else:
+            self._video = VideoFileWriter(self.path, fps)
+
+    @property
+    def codec(self) -> str:
+        """``"png"``, ``"h264"`` or the OpenCV fourcc the video is written with."""
+        return self._video.codec if self._video is not None else "png"
 
     def write(self, name: str, frame: np.ndarray) -> None:
-        if not self.is_video:
+        """One ``(H, W, 3) uint8 BGR`` frame: ``PATH/NAME.png``, or the next frame of the video."""
+        if self._video is None:
             write_image(self.path / f"{name}.png", frame)
-            return
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            h, w = frame.shape[:2]
-            fourcc = cv2.VideoWriter.fourcc(*FOURCC[self.path.suffix.lower()])
-            self._writer = cv2.VideoWriter(str(self._tmp), fourcc, self.fps, (w, h))
-            if not self._writer.isOpened():
-                raise LivestyleError(f"{self.path}: OpenCV cannot write this video format here; "
-                                     "try .avi or a folder of PNGs")
-        self._writer.write(frame)
+        else:
+            self._video.write(frame)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-            os.replace(self._tmp, self.path)
+        """Finish: rename the complete video into place, unless an exception is on its way up, in
+        which case the unfinished video is dropped (see the class docstring)."""
+        if self._video is None:
+            return
+        exc = sys.exc_info()[1]
+        if exc is not None and exc is not self._outer_exc:
+            self.abort()
+        else:
+            self._video.commit()
+
+    def abort(self) -> None:
+        """Drop the unfinished video; an old file at ``path`` stays as it was (PNGs already written stay)."""
+        if self._video is not None:
+            self._video.abort()
+
+    def __enter__(self) -> ClipWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

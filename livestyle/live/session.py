@@ -22,7 +22,7 @@ from ..device import pick
 from ..errors import LivestyleError, SinkError, StyleError
 from ..infer import Stylizer
 from ..model import PRESETS, Generator
-from ..outputs import OutFrame, Sender, Sink, parse_sinks
+from ..outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
 from ..slot import LatestSlot
 from ..style import StyleFolder
 from ..train import TrainConfig
@@ -34,6 +34,9 @@ from .memory import release_free_memory
 from .stage import StyleStage
 from .stats import LatencyLog
 from .trainer_proc import BackgroundTrainer, TrainerEvent
+
+RECORD_FINISH_S = 30.0
+"""How long ``close`` waits for recordings to be finished (encoder flush, index, rename) after 1 s."""
 
 
 class LiveSession:
@@ -63,6 +66,8 @@ class LiveSession:
         self._sig: tuple = ()
         self.state = "created"
         self._segmenter = None
+        self.failed_recordings: list[str] = []
+        """One line per ``record:`` output that could not be opened or finished (``live`` exits non-zero)."""
 
     # -- events ---------------------------------------------------------------
     def notify(self, message: str, severity: str = "information") -> None:
@@ -92,7 +97,7 @@ class LiveSession:
         self.stage = make_stage(cfg, self.settings, self._segmenter, self.in_slot, self.out_slot, self._stop,
                                 on_error=lambda m: self.notify(m, "error"), threads=self._net_threads())
         self.capture = CaptureThread(self.source, self.in_slot, self._stop)
-        self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop)
+        self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop, on_error=self._sink_failed)
         if self.style is not None:
             self._load_style_model()
         self.capture.start()
@@ -112,6 +117,9 @@ class LiveSession:
         for th in (self.capture, self.stage, self.sender, self._watch):
             if th is not None and th.is_alive():
                 th.join(1.0)
+        if self.sender is not None and self.sender.is_alive() and any(
+                isinstance(s, RecordSink) for s in self.sender.sinks):
+            self.sender.join(RECORD_FINISH_S)  # a recording's last frames and index must reach the disk
         if self._segmenter is not None:
             self._segmenter.close()
         self.in_slot.close()
@@ -163,10 +171,20 @@ class LiveSession:
             except SinkError as e:
                 sink.mark_error(str(e))
                 self.notify(str(e), "error")
+                if isinstance(sink, RecordSink):
+                    self.failed_recordings.append(str(e))
             sinks.append(sink)
         if not any(s.is_on for s in sinks):
             self.notify("no output is working; frames are still processed (see the errors above)", "warning")
         return sinks
+
+    def _sink_failed(self, sink: Sink, reason: str) -> None:
+        """The sender's report of an output that failed while running or closing: an error event at
+        once; a recording that could not be finished is also kept for ``live``'s exit code."""
+        message = f"{sink.name}: {reason.removeprefix('SinkError: ')}"
+        self.notify(message, "error")
+        if isinstance(sink, RecordSink):
+            self.failed_recordings.append(message)
 
     def _guide_names(self) -> tuple[str, ...]:
         return ("blobs",) if self.cfg.guides else ()

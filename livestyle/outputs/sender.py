@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +64,7 @@ class Sender(threading.Thread):
         sinks: Sequence[Sink],
         fps: float,
         stop_event: threading.Event,
+        on_error: Callable[[Sink, str], None] | None = None,
     ) -> None:
         super().__init__(name="sender", daemon=True)
         if not 0.0 < fps <= 240.0:
@@ -72,6 +73,9 @@ class Sender(threading.Thread):
         self.sinks = list(sinks)
         self.target_fps = float(fps)
         self._stop_event = stop_event
+        self._on_error = on_error
+        """Told ``(sink, reason)`` when a sink fails to send or to close (e.g. a recording that cannot be
+        finished), from the sender's thread."""
         self._lock = threading.Lock()
         self._sent = 0
         self._new = 0
@@ -158,7 +162,7 @@ class Sender(threading.Thread):
                 try:
                     sink.close()
                 except Exception as err:  # closing must reach every sink
-                    sink.mark_error(f"close failed: {err}")
+                    self._failed(sink, f"close failed: {err}")
                     log.warning("%s: close failed: %s", sink.name, err)
 
     def _close_removed(self) -> None:
@@ -168,7 +172,15 @@ class Sender(threading.Thread):
             try:
                 sink.close()
             except Exception as err:  # closing one output must not stop the others
-                sink.mark_error(f"close failed: {err}")
+                self._failed(sink, f"close failed: {err}")
+
+    def _failed(self, sink: Sink, reason: str) -> None:
+        sink.mark_error(reason)
+        if self._on_error is not None:
+            try:
+                self._on_error(sink, reason)
+            except Exception as err:  # a broken listener must not stop the output
+                log.error("sender: error listener failed: %s", err)
 
     def _send_all(self, frame: OutFrame, fresh: bool) -> None:
         with self._lock:
@@ -181,7 +193,7 @@ class Sender(threading.Thread):
             except Exception as err:  # one broken output must never take the others down
                 reason = f"{type(err).__name__}: {err}".splitlines()[0]
                 log.error("%s failed, disabling it: %s", sink.name, reason)
-                sink.mark_error(reason)
+                self._failed(sink, reason)
         now = time.perf_counter()
         with self._lock:
             self._sent += 1

@@ -1,0 +1,92 @@
+"""Writing files so that nothing the user had is lost.
+
+Every file livestyle writes goes to a temporary name in the same folder and is
+renamed into place only when complete (``imageio.write_atomic`` for small
+files, ``videowrite.VideoFileWriter`` for videos). This module holds what they
+share: the temporary name, the one-line error for a failed write, and the check
+that an output does not overwrite its own input.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import LivestyleError, WriteError
+
+_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is too large for this disk or a file-size limit",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOTDIR: "a folder on the way is a regular file",
+    errno.ENOENT: "a folder on the way does not exist",
+    errno.EISDIR: "it is a folder",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EIO: "input/output error (failing disk or lost network share)",
+}
+
+
+def write_error(path: str | Path, err: OSError, what: str = "cannot write") -> WriteError:
+    """The one-line ``WriteError`` for ``err`` while writing ``path``: the path, then the cause."""
+    cause = _CAUSES.get(err.errno or 0) or err.strerror or (str(err).splitlines() or [type(err).__name__])[0]
+    return WriteError(f"{path}: {what} ({cause}); nothing there was changed")
+
+
+def temp_path(path: str | Path) -> Path:
+    """A new, empty, hidden file next to ``path`` (same folder, so a rename is atomic), keeping its
+    extension last (``.NAME.x1y2.partial.mp4``): encoders guess the format from it. Raises
+    ``WriteError`` when the folder cannot hold it."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    except OSError as err:
+        raise write_error(path, err) from None
+    os.close(fd)
+    return Path(tmp)
+
+
+def make_folder(path: str | Path, for_file: str | Path | None = None) -> None:
+    """Create the folder ``path`` and its parents if missing; ``WriteError`` (one line) when that
+    fails, naming ``for_file`` (the file about to be written there) when given, else ``path``."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # a regular file is in the way
+        raise write_error(for_file or path, OSError(errno.ENOTDIR, "Not a directory"),
+                          "cannot write" if for_file else "cannot create this folder") from None
+    except OSError as err:
+        raise write_error(for_file or path, err, "cannot write" if for_file else "cannot create this folder") from None
+
+
+def finish_file(tmp: Path, path: Path) -> None:
+    """Flush ``tmp`` to the disk and rename it to ``path`` (atomic: ``path`` is the old file or the
+    new one, never a mix). ``WriteError`` if that fails; ``tmp`` is then removed."""
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise write_error(path, err) from None
+
+
+def check_output_not_in_input(input_path: str | Path, output_path: str | Path) -> None:
+    """Refuse an output that is, contains or is inside its input (it would overwrite or mix with the
+    frames being read): ``LivestyleError``, before anything is written."""
+    inp, out = Path(input_path).resolve(), Path(output_path).resolve()
+    if out == inp:
+        raise LivestyleError(f"{output_path}: the output is the input; write to another file or folder")
+    if inp in out.parents:
+        raise LivestyleError(f"{output_path}: the output is inside the input {input_path}; write it elsewhere")
+    if out in inp.parents:
+        raise LivestyleError(f"{output_path}: the output contains the input {input_path}; write it elsewhere")

@@ -259,3 +259,20 @@ def test_write_error_names_the_cause():
     assert str(write_error("/x/y.mp4", OSError(28, "No space left on device"))) == (
         "/x/y.mp4: cannot write (the disk is full); nothing there was changed")
     assert isinstance(write_error("p", OSError(13, "Permission denied")), WriteError)
+
+
+def test_settings_and_snapshots_that_cannot_be_written_are_one_line_errors(tmp_path):
+    from livestyle.style import StyleFolder
+    from livestyle.tui import settings as st
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(WriteError, match="afile/settings.toml: cannot write .*regular file"):
+        st.save(st.Settings(), tmp_path / "afile" / "settings.toml")
+    old = tmp_path / "settings.toml"
+    st.save(st.Settings(masked=True), old)
+    before = old.read_bytes()
+    (tmp_path / "style" / "keys").mkdir(parents=True)
+    (tmp_path / "style" / "keys" / "k1.png").mkdir()  # a folder where the snapshot's file would go
+    with pytest.raises(WriteError, match="k1.png: cannot write .*it is a folder"):
+        StyleFolder(tmp_path / "style").snapshot(np.zeros((32, 32, 3), np.uint8), None, "k1")
+    assert old.read_bytes() == before and not leftovers(tmp_path)

@@ -132,11 +132,8 @@ def dumps(settings: Settings) -> str:
 
 
 def save(settings: Settings, path: Path | None = None) -> Path:
-    """Write ``settings`` atomically to ``path`` (default: ``default_path()``), creating its folder."""
+    """Write ``settings`` atomically to ``path`` (default: ``default_path()``), creating its folder;
+    ``WriteError`` (one line: the path and the cause, the old file kept) when it cannot."""
     path = path or default_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, dumps(settings).encode("utf-8"))
-    except OSError as e:
-        raise LivestyleError(f"{path}: cannot save settings ({e}); check the folder's permissions") from e
+    write_atomic(path, dumps(settings).encode("utf-8"))
     return path

@@ -187,11 +187,12 @@ class Stylizer:
         """The accelerated runtime, if one was chosen (its ``reason`` says why it went off)."""
         return self._rt
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor, block: bool = False) -> torch.Tensor:
         """The network on ``(B, C, H, W)`` float in [-1, 1] (H, W multiples of the stride) ->
-        ``(B, 3, H, W)`` float in [-1, 1]: OpenVINO when it is ready for this shape, else PyTorch."""
+        ``(B, 3, H, W)`` float in [-1, 1]: OpenVINO when it is ready for this shape (``block``: wait
+        until it is), else PyTorch."""
         if self._rt is not None:
-            out = self._rt.run(x)
+            out = self._rt.run(x, block)
             if out is not None:
                 return out
         return self._net(x)
@@ -211,8 +212,12 @@ class Stylizer:
                 self._rt.load(self._net)  # weights are inputs of its graph: no re-export, no recompile
             self.version += 1
 
-    def run(self, batch: torch.Tensor) -> torch.Tensor:
-        """``(B, C, H, W)`` float in [-1, 1] -> ``(B, 3, H, W)`` float in [-1, 1] (any H, W)."""
+    def run(self, batch: torch.Tensor, block: bool = False) -> torch.Tensor:
+        """``(B, C, H, W)`` float in [-1, 1] -> ``(B, 3, H, W)`` float in [-1, 1] (any H, W).
+
+        The live path: it never waits for the runtime (PyTorch runs until it is ready) unless
+        ``block``, as offline use does (``__call__``) so that its output does not depend on timing.
+        """
         self._apply_pending()
         with torch.inference_mode(), self.compute.autocast():
             h, w = batch.shape[-2:]
@@ -221,15 +226,15 @@ class Stylizer:
                 m = self._lead
                 ph, pw = trailing_pad(h, w, self.model.stride, m)
                 mode = "reflect" if max(ph, m) < h and max(pw, m) < w else "replicate"
-                return self._average(F.pad(x, (m, pw, m, ph), mode=mode), h, w)
+                return self._average(F.pad(x, (m, pw, m, ph), mode=mode), h, w, block)
             x, _ = pad_to_stride(x, self.model.stride)
-            return self._forward(x.contiguous(memory_format=torch.channels_last))[..., :h, :w]
+            return self._forward(x.contiguous(memory_format=torch.channels_last), block)[..., :h, :w]
 
     @property
     def _lead(self) -> int:
         return max(max(o) for o in self._offsets)
 
-    def _average(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    def _average(self, x: torch.Tensor, h: int, w: int, block: bool = False) -> torch.Tensor:
         """The mean over ``self._offsets`` of the network's output for ``x`` shifted by each, shifted back.
 
         ``x``: the ``(h, w)`` input with ``_lead`` px more on the top and left, and as much on the
@@ -241,7 +246,7 @@ class Stylizer:
         acc: torch.Tensor | None = None
         for dy, dx in self._offsets:
             window = x[..., m - dy:m - dy + hs, m - dx:m - dx + ws].contiguous(memory_format=torch.channels_last)
-            out = self._forward(window)[..., dy:dy + h, dx:dx + w].float()
+            out = self._forward(window, block)[..., dy:dy + h, dx:dx + w].float()
             acc = out if acc is None else acc.add_(out)
         assert acc is not None
         return acc / len(self._offsets)
@@ -249,12 +254,12 @@ class Stylizer:
     def __call__(self, frames: list[np.ndarray], guides: list[list[np.ndarray]] | None = None) -> list[np.ndarray]:
         h, w = frames[0].shape[:2]
         if len(self._offsets) == 1:
-            out = self.run(frames_to_batch(frames, guides, self.model.stride))
+            out = self.run(frames_to_batch(frames, guides, self.model.stride), block=True)
             return batch_to_frames(out[..., :h, :w])
         x = frames_to_batch(frames, guides, self.model.stride, self._lead)  # OpenCV pads all four sides
         self._apply_pending()
         with torch.inference_mode(), self.compute.autocast():
-            return batch_to_frames(self._average(x.to(self.compute.device, non_blocking=True), h, w))
+            return batch_to_frames(self._average(x.to(self.compute.device, non_blocking=True), h, w, block=True))
 
     def warmup(self, width: int, height: int, iterations: int = 2) -> None:
         """Run ``iterations`` frames of ``width`` x ``height``; with a runtime, wait until it is ready for that size."""

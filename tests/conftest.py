@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -14,6 +15,9 @@ from livestyle.paths import ASSETS
 from .test_outputs import memcam  # noqa: F401  (the in-memory virtual camera fixture, shared)
 
 torch.set_num_threads(2)
+# PyTorch runs the network in every test unless a test picks a backend (tests/test_runtime.py): with the
+# fast-cpu extra installed, "auto" would otherwise switch to OpenVINO once it is ready, mid-test.
+os.environ.setdefault("LIVESTYLE_BACKEND", "torch")
 
 
 @pytest.fixture(autouse=True)

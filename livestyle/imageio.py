@@ -8,7 +8,6 @@ float in [-1, 1] **RGB**. Masks are ``(H, W) uint8`` with 255 = stylize.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -58,28 +57,26 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     """Write bytes to ``path`` atomically (temp file in the same folder + rename): ``path`` holds the
     old content or the new, never a part. A failure (disk full, no permission, a folder on the way
     that is a file) is a one-line ``WriteError`` naming ``path`` and the cause, the old file kept."""
-    from .safepaths import make_folder, write_error
+    from .safepaths import make_folder, partial_name, write_error
 
     path = Path(path)
     make_folder(path.parent, for_file=path)
+    tmp = partial_name(path, ".tmp")  # named before it exists: an interrupt after creation still removes it
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise write_error(path, err) from None
-    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.chmod(tmp, 0o666 & ~umask)  # created 0600 (private until complete); give it normal permissions
         os.replace(tmp, path)
     except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise write_error(path, err) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from .errors import LivestyleError, WriteError
@@ -37,17 +37,13 @@ def write_error(path: str | Path, err: OSError, what: str = "cannot write") -> W
     return WriteError(f"{path}: {what} ({cause}); nothing there was changed")
 
 
-def temp_path(path: str | Path) -> Path:
-    """A new, empty, hidden file next to ``path`` (same folder, so a rename is atomic), keeping its
-    extension last (``.NAME.x1y2.partial.mp4``): encoders guess the format from it. Raises
-    ``WriteError`` when the folder cannot hold it."""
+def partial_name(path: str | Path, suffix: str | None = None) -> Path:
+    """A fresh hidden name next to ``path`` (same folder, so a rename is atomic), not yet created,
+    with the extension last (``.NAME.1a2b3c4d5e6f7a8b.partial.mp4``: encoders guess the format from
+    it). Callers keep the name *before* creating the file, so that an interrupt at any point after
+    the file exists still finds and removes it."""
     path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
-    except OSError as err:
-        raise write_error(path, err) from None
-    os.close(fd)
-    return Path(tmp)
+    return path.with_name(f".{path.stem}.{secrets.token_hex(8)}{suffix or f'.partial{path.suffix}'}")
 
 
 def make_folder(path: str | Path, for_file: str | Path | None = None) -> None:
@@ -78,6 +74,9 @@ def finish_file(tmp: Path, path: Path) -> None:
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise write_error(path, err) from None
+    except BaseException:  # Ctrl-C while flushing: the old file stays, the temporary one goes
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def check_output_not_in_input(input_path: str | Path, output_path: str | Path) -> None:

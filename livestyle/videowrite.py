@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .errors import WriteError
-from .safepaths import finish_file, make_folder, temp_path, write_error
+from .safepaths import finish_file, make_folder, partial_name, write_error
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class _CvEncoder:
 
     def __init__(self, tmp: Path, width: int, height: int, fps: float, fourcc: str) -> None:
         self.tmp = tmp
+        open(tmp, "xb").close()  # OpenCV hides why a file cannot be created: find out here (OSError)
         self.writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*fourcc), fps, (width, height))
         if not self.writer.isOpened():
             self.writer.release()
@@ -174,7 +175,7 @@ class VideoFileWriter:
         if self.codec == "h264":
             w, h = w + w % 2, h + h % 2
         make_folder(self.path.parent, for_file=self.path)
-        self.tmp = temp_path(self.path)
+        self.tmp = partial_name(self.path)  # kept before the file exists: abort() always finds it
         try:
             if self.codec == "h264":
                 self._enc = _AvEncoder(self.tmp, w, h, self.fps, self.preset, self.threads)

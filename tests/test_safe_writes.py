@@ -276,3 +276,29 @@ def test_settings_and_snapshots_that_cannot_be_written_are_one_line_errors(tmp_p
     with pytest.raises(WriteError, match="k1.png: cannot write .*it is a folder"):
         StyleFolder(tmp_path / "style").snapshot(np.zeros((32, 32, 3), np.uint8), None, "k1")
     assert old.read_bytes() == before and not leftovers(tmp_path)
+
+
+def test_ctrl_c_during_live_finishes_the_recording_in_place(trained, tmp_path):
+    rec = tmp_path / "take.mp4"
+    rec.write_bytes(OLD)
+    p = subprocess.Popen([sys.executable, "-m", "livestyle", "live", "--style", str(trained), "--source",
+                          "synthetic", "--output", f"record:{rec}", "--width", "160", "--height", "96",
+                          "--no-train"], stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert p.stderr is not None
+    seen = []
+    for line in p.stderr:  # until frames flow, however slow the machine is
+        seen.append(line)
+        if "livestyle: live:" in line:
+            break
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".*partial*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    err = "".join(seen) + err
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert not leftovers(tmp_path) and rec.read_bytes() != OLD  # the new take replaced the old one whole
+    cap = cv2.VideoCapture(str(rec))
+    assert cap.read()[0] and cap.get(cv2.CAP_PROP_FRAME_COUNT) > 3

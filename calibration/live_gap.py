@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,6 +31,7 @@ from gt_styles import STYLES  # noqa: E402, I001
 from occluder import Occluder  # noqa: E402, I001
 
 import livestyle.guides.carry as carry_mod  # noqa: E402
+import livestyle.guides.flow as flow_mod  # noqa: E402
 from livestyle.guides import FlowEstimator  # noqa: E402
 from livestyle.infer import Stylizer  # noqa: E402
 from livestyle.live.config import LiveConfig  # noqa: E402
@@ -63,6 +65,11 @@ def patched(obj, name: str, value) -> Iterator[None]:
 
 
 Setup = Callable[[LiveReplay, list], None]
+# DIS settings tried for the carry beside the named ones (livestyle.guides.flow.PRESETS)
+flow_mod.PRESETS.setdefault("medium-s4i12", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+                                             {"PatchStride": 4, "GradientDescentIterations": 12}))
+flow_mod.PRESETS.setdefault("medium-v2", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2}))
+_FAST_FLOW: Setup = lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))  # noqa: E731
 # name -> (LiveConfig overrides, carry flow (preset, scale) and every, setup of the replay after it is built)
 VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "live": ({}, None, None),
@@ -73,6 +80,26 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "carry -denoise": ({"carry": 1.0, "denoise": False}, None, None),
     "carry +guides": ({"carry": 1.0}, None, lambda r, g: setattr(r.stage, "_trackers", [_Replayed(s) for s in g])),
     "carry +phases4": ({"carry": 1.0, "phases": 4}, None, None),
+    "carry fast1": ({"carry": 1.0}, (("fast", 1.0), 1), None),
+    "carry fast1 e2": ({"carry": 1.0}, (("fast", 1.0), 2), None),
+    "carry medium1 e2": ({"carry": 1.0}, (("medium", 1.0), 2), None),
+    "carry ultrafast1": ({"carry": 1.0}, (("ultrafast", 1.0), 1), None),
+    "carry fast1 +flow": ({"carry": 1.0}, (("fast", 1.0), 1),
+                          lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))),
+    "carry full +flow": ({"carry": 1.0}, (("medium", 1.0), 1),
+                         lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))),
+    "carry full e2 +flow": ({"carry": 1.0}, (("medium", 1.0), 2),
+                            lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))),
+    "carry lite +flow": ({"carry": 1.0}, (("medium-lite", 1.0), 1),
+                         lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))),
+    "carry lite e2 +flow": ({"carry": 1.0}, (("medium-lite", 1.0), 2),
+                            lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))),
+    "carry lite +flow -steady": ({"carry": 1.0, "steady": 0.0}, (("medium-lite", 1.0), 1),
+                                 lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))),
+    "carry full +ultrafast1": ({"carry": 1.0}, (("medium", 1.0), 1),
+                               lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("ultrafast", 1.0))),
+    "carry s4i12 +flow": ({"carry": 1.0}, (("medium-s4i12", 1.0), 1), _FAST_FLOW),
+    "carry v2 +flow": ({"carry": 1.0}, (("medium-v2", 1.0), 1), _FAST_FLOW),
     "all of render's": ({"carry": 1.0, "phases": 4, "denoise": False}, (("medium", 1.0), 1),
                         lambda r, g: setattr(r.stage, "_trackers", [_Replayed(s) for s in g])),
 }

@@ -50,8 +50,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(a: argparse.Namespace) -> int:
+    from .safepaths import check_output_not_in_input
+
     if a.max_frames is not None and a.max_frames <= 0:
         raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
+    check_output_not_in_input(a.input, a.output)  # both paths: never write over what is being read
     if a.live:
         n = _run_live(a)
     else:

@@ -99,3 +99,10 @@ def test_live_only_flags_and_bad_values_are_one_line_errors(trained, tiny_clip, 
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--max-frames", "0"],
                           "--max-frames must be positive")
     assert not (tmp_path / "o").exists()
+
+
+def test_render_live_never_writes_into_its_input(trained, tiny_clip, capsys):
+    before = {p.name: p.read_bytes() for p in tiny_clip.iterdir()}
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tiny_clip), "--live"], "the output is the input")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tiny_clip / "out"), "--live"], "input")
+    assert {p.name: p.read_bytes() for p in tiny_clip.iterdir()} == before

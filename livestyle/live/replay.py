@@ -11,6 +11,7 @@ this clip with a machine fast enough to keep up with every frame.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -47,6 +48,7 @@ class LiveReplay:
         work = (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
         self.segmenter = make_segmenter(cfg, work) if cfg.masked else None
         self.stage: StyleStage = make_stage(cfg, stage_settings(cfg), self.segmenter)
+        self.stage.offline = True  # every frame through the same network runtime, whatever the timing
         self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed_from(keyframes, guides, work))
 
     @classmethod
@@ -94,7 +96,8 @@ def render_live(style: str | Path, input_path: str | Path, output_path: str | Pa
     h, w = frames[0].shape[:2]
     bar = None if quiet else Progress(len(frames), "render --live", "frames")
     done = 0
-    with LiveReplay.from_style(style, cfg, (w, h)) as replay:
+    replay = LiveReplay.from_style(style, cfg, (w, h))
+    with replay:
         writer = ClipWriter(output_path, fps)
         try:
             for name, out in zip(names, replay.frames(frames), strict=True):
@@ -108,4 +111,8 @@ def render_live(style: str | Path, input_path: str | Path, output_path: str | Pa
             writer.close()
     if bar:
         bar.close(done)
+    if not quiet:
+        ms = replay.stage.timer.snapshot()  # moving averages over the last frames, one thread doing both halves
+        print("livestyle: live path, ms per frame: " + ", ".join(f"{k} {v:.1f}" for k, v in ms.items()),
+              file=sys.stderr)
     return done

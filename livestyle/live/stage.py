@@ -1,10 +1,10 @@
 """The per-frame work of the live pipeline, in two threads that overlap.
 
     prepare (thread "style-prep"):  latest camera frame -> causal denoise ->
-        segmentation -> blob guide -> keyframe carry's flow -> network input (the
-        person's box in masked mode)
-    finish (thread "style-net"):    U-Net -> keyframe carry blend -> output stabiliser ->
-        composite -> latest output slot
+        segmentation -> blob guide -> network input (the person's box in masked mode)
+    finish (thread "style-net"):    U-Net (meanwhile, on thread "style-carry", the keyframe
+        carry's flow frame -> key and its checks) -> keyframe carry blend -> output
+        stabiliser -> composite -> latest output slot
 
 While the network works on frame t, the next frame is already being prepared:
 on two cores the stylized rate is set by the slower half, not by the sum.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -63,7 +64,8 @@ class Job:
     box: tuple[int, int, int, int] | None = None  # (y0, y1, x0, x1) stylized region; None = whole frame
     bg: str = "keep"
     flow: np.ndarray | None = None  # (H, W, 2) float32 flow of ``img`` to the previous frame
-    carried: tuple[np.ndarray, np.ndarray] | None = None  # KeyCarry.confidence of ``img``: (painting, trust)
+    carrier: KeyCarry | None = None  # the keyframe carry to run on ``img`` (beside the network, in finish)
+    reset_carrier: KeyCarry | None = None  # a carry to reset (nothing stylized in this frame)
     error: str = ""
 
 
@@ -134,6 +136,11 @@ class StyleStage(threading.Thread):
         self._stabilizer: OutputStabilizer | None = None  # made in finish() for settings.steady
         self._own_flow: FlowEstimator | None = None  # flow for the stabiliser when there is no denoiser
         self._prev_gray: np.ndarray | None = None
+        # The keyframe carry (a full-size flow frame -> key and its checks) runs on its own thread, in frame
+        # order, while the network works on the same frame: on 2 cores the prep, network and carry threads
+        # then share both cores instead of the carry lengthening the prep thread's frame.
+        self._carry_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="style-carry")
+        self.offline = False  # True: wait for the network's runtime to be ready (render --live: output independent of timing)
 
     # -- control (any thread) ------------------------------------------------
     def set_model(self, stylizer: Stylizer | None, keyed: Keyed | None = None) -> None:
@@ -233,9 +240,7 @@ class StyleStage(threading.Thread):
         mask_u8 = None if mask is None else (mask > 0.5).astype(np.uint8) * 255
         self.last_input = (img, mask_u8)
         if stylizer is None or not s.enabled:
-            if carrier is not None:
-                carrier.reset()
-            return Job(fr, img, ready=img if self.scale == 1.0 else fr.image)
+            return Job(fr, img, ready=img if self.scale == 1.0 else fr.image, reset_carrier=carrier)
         busy = need_mask and getattr(self.segmenter, "ran_network", False)  # re-anchoring may wait a frame
         guides = [tr.update(img, mask_u8, flow_to_prev=flow, busy=busy) for tr in trackers]
         t3 = time.perf_counter()
@@ -246,9 +251,8 @@ class StyleStage(threading.Thread):
             box = self._steady_box(person_box(mask, max(32, stylizer.model.stride)))
             if box is None:  # nobody in the frame: nothing to stylize
                 t.add("stylize", 0.0)
-                if carrier is not None:
-                    carrier.reset()
-                return Job(fr, img, ready=background(img if self.scale == 1.0 else fr.image, s.background))
+                return Job(fr, img, ready=background(img if self.scale == 1.0 else fr.image, s.background),
+                           reset_carrier=carrier)
         region, g = img, guides
         if box is not None:
             y0, y1, x0, x1 = box
@@ -256,12 +260,8 @@ class StyleStage(threading.Thread):
         batch = frames_to_batch([region], [g], stylizer.model.stride)
         t4 = time.perf_counter()
         t.add("prepare", 1000 * (t4 - t3))
-        carried = None
-        if carrier is not None and s.carry > 0:  # here, not in finish: the flow overlaps the network
-            carried = carrier.confidence(img, flow_to_prev=flow)
-            t.add("carry", 1000 * (time.perf_counter() - t4))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
-                   bg=s.background, flow=flow, carried=carried)
+                   bg=s.background, flow=flow, carrier=carrier if s.carry > 0 else None)
 
     def _flow_to_prev(self, img: np.ndarray) -> np.ndarray | None:
         """The flow current -> previous frame when no denoiser computes it (for the stabiliser)."""
@@ -304,21 +304,27 @@ class StyleStage(threading.Thread):
         if job.ready is not None:
             if self._stabilizer is not None:
                 self._stabilizer.reset()  # nothing stylized in this frame: the next one starts afresh
+            if job.reset_carrier is not None:  # on the carry's own thread, after its last frame
+                self._carry_pool.submit(job.reset_carrier.reset)
             return job.ready
         assert job.stylizer is not None and job.batch is not None
+        carried = None
+        if job.carrier is not None:  # the keyframe carry's flow and checks run beside the network
+            carried = self._carry_pool.submit(self._carry, job.carrier, job.img, job.flow)
         t3 = time.perf_counter()
         h, w = job.size
-        styled = batch_to_frames(job.stylizer.run(job.batch)[..., :h, :w])[0]
+        styled = batch_to_frames(job.stylizer.run(job.batch, block=self.offline)[..., :h, :w])[0]
         t4 = time.perf_counter()
         self.timer.add("stylize", 1000 * (t4 - t3))
-        if job.carried is not None and self.settings.carry > 0:
-            painting, trust = job.carried
+        if carried is not None:
+            painting, trust = carried.result()
+            t4 = time.perf_counter()
             if job.box is not None:
                 y0, y1, x0, x1 = job.box
                 painting, trust = painting[y0:y1, x0:x1], trust[y0:y1, x0:x1]
             styled = KeyCarry.blend(styled, painting, trust, self.settings.carry)
             t5 = time.perf_counter()
-            self.timer.add("blend", 1000 * (t5 - t4))  # the carry's blend (its flow is "carry", in prep)
+            self.timer.add("blend", 1000 * (t5 - t4))  # the carry's blend (its flow and checks: "carry")
             t4 = t5
         if self.settings.steady > 0 or self._stabilizer is not None:
             styled = self._stabilize(job, styled)
@@ -336,6 +342,13 @@ class StyleStage(threading.Thread):
             y0, y1, x0, x1 = box
             out[y0:y1, x0:x1] = blend(styled, out[y0:y1, x0:x1], mask[y0:y1, x0:x1])
         self.timer.add("composite", 1000 * (time.perf_counter() - t4))
+        return out
+
+    def _carry(self, carrier: KeyCarry, img: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """``KeyCarry.confidence`` of ``img``, timed (thread "style-carry", while the network runs)."""
+        t0 = time.perf_counter()
+        out = carrier.confidence(img, flow_to_prev=flow)
+        self.timer.add("carry", 1000 * (time.perf_counter() - t0))
         return out
 
     def _to_full_size(self, job: Job, styled: np.ndarray

@@ -69,6 +69,8 @@ Setup = Callable[[LiveReplay, list], None]
 flow_mod.PRESETS.setdefault("medium-s4i12", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                                              {"PatchStride": 4, "GradientDescentIterations": 12}))
 flow_mod.PRESETS.setdefault("medium-v2", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2}))
+flow_mod.PRESETS.setdefault("medium-lite", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {
+    "PatchStride": 6, "GradientDescentIterations": 8, "VariationalRefinementIterations": 3}))
 _FAST_FLOW: Setup = lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("fast", 1.0))  # noqa: E731
 # name -> (LiveConfig overrides, carry flow (preset, scale) and every, setup of the replay after it is built)
 VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {

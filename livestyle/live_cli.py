@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .errors import LivestyleError
-from .guides.carry import CARRY, CARRY_LIVE
+from .guides.carry import CARRY_LIVE
 from .guides.denoise import STEADY
 from .live.build import check_live_options, live_defaults
 from .live.composite import BACKGROUNDS
@@ -43,11 +43,11 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                         f"default: calibrated, else {STEADY:g})")
     p.add_argument("--carry", type=float, default=None, metavar="C",
                    help="blend in the painting of the most similar keyframe, carried by optical flow, where the frame "
-                        f"shows what it showed, 0..1 (e.g. {CARRY:g}; default: calibrated, else {CARRY_LIVE:g} = off: it "
-                        "costs ~10-19 ms per 640x360 frame on a 2-core CPU)")
+                        f"shows what it showed, 0..1 (0 = off; default: calibrated, else {CARRY_LIVE:g}; its ~20 ms per "
+                        "640x360 frame on a CPU run beside the network)")
     p.add_argument("--phases", type=int, default=None, metavar="N",
                    help="average the network over N shifted copies of each frame, 1, 2 or 4: steadier invented "
-                        "texture, N times the network's time (default: calibrated, else 1)")
+                        "texture, N times the network's time (default: calibrated, else 4 on a GPU, 1 on a CPU)")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
     p.add_argument("--segment-every", type=int, default=2,
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")
@@ -102,7 +102,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
     if a.max_frames is not None and a.max_frames <= 0:
         raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
-    d = live_defaults()  # this machine's calibration, else the built-in defaults
+    d = live_defaults(a.device)  # this machine's calibration, else the built-in defaults
     return LiveConfig(
         style=str(DEMO_STYLE) if demo else a.style,
         source="synthetic" if demo else a.source,

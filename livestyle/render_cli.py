@@ -74,7 +74,7 @@ def _run_live(a: argparse.Namespace) -> int:
     from .live.replay import render_live
 
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
-    d = live_defaults()
+    d = live_defaults(a.device)
     cfg = LiveConfig(masked=a.masked, background=a.background or "keep",
                      denoise=True if a.denoise is None else a.denoise,
                      steady=d["steady"] if a.steady is None else a.steady,

@@ -181,7 +181,8 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
     assert len(calls) == 7
     with pytest.raises(ValueError, match="every"):
         KeyCarry([CarryKey(frames[0], truth[0])], every=0)
-    assert KeyCarry.live([CarryKey(frames[0], truth[0])]).every == 2
+    live = KeyCarry.live([CarryKey(frames[0], truth[0])])  # live: every frame, at full size (the carry's own thread)
+    assert (live.every, live.scale, live.flow.preset) == (1, 1.0, "medium-r2")
 
 
 def test_trust_falls_at_once_but_rises_over_frames(moving):

@@ -49,8 +49,8 @@ def test_pipeline_runs_from_synthetic_source_into_the_real_virtual_camera(traine
 
 
 def test_keyframe_carry_runs_live_and_can_be_turned_off(trained_style):
-    assert LiveConfig().carry == 0.0  # off by default live (its cost)
-    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, carry=1.0, **SMALL)
+    assert LiveConfig().carry == 1.0  # on by default live, as in render
+    cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, **SMALL)
     with LiveSession(cfg) as s:
         assert wait_until(lambda: s.stats().stylized >= 3 and "carry" in s.stats().stage_ms)
         assert s.stats().carry == 1.0
@@ -62,7 +62,7 @@ def test_keyframe_carry_runs_live_and_can_be_turned_off(trained_style):
 
 
 def test_phase_averaging_runs_live_when_asked(trained_style):
-    assert LiveConfig().phases == 1  # one network pass by default live (N passes cost N x)
+    assert LiveConfig().phases == 1  # one network pass by default live on a CPU (N passes cost N x)
     cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, phases=4, **SMALL)
     with LiveSession(cfg) as s:
         assert wait_until(lambda: s.stats().stylized >= 3)

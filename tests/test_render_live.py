@@ -51,8 +51,9 @@ def test_render_live_writes_what_the_live_stage_returns_frame_by_frame(trained, 
 
 def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
     names = sorted(p.name for p in tiny_clip.iterdir())
-    runs = {"plain": ["--steady", "0"], "carry": ["--steady", "0", "--carry", "1"],
-            "phases": ["--steady", "0", "--phases", "4"], "steady": [], "half": ["--steady", "0", "--render-scale", "0.5"]}
+    plain = ["--steady", "0", "--carry", "0"]
+    runs = {"plain": plain, "carry": ["--steady", "0"],  # the keyframe carry is on by default, as live
+            "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0"], "half": [*plain, "--render-scale", "0.5"]}
     got = {}
     for label, flags in runs.items():
         assert main(["render", str(trained), str(tiny_clip), str(tmp_path / label), "--live", *flags]) == 0

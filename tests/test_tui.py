@@ -81,13 +81,13 @@ async def test_k_turns_the_keyframe_carry_on_and_off(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        await until(pilot, lambda: "carry off" in panel_text(app, "#sinks"))  # off by default live
-        await pilot.press("k")
-        await until(pilot, lambda: "carry on" in panel_text(app, "#sinks"))
-        assert app.session.settings.carry == 1.0
+        await until(pilot, lambda: "carry on" in panel_text(app, "#sinks"))  # on by default live
         await pilot.press("k")
         await until(pilot, lambda: "carry off" in panel_text(app, "#sinks"))
         assert app.session.settings.carry == 0.0
+        await pilot.press("k")
+        await until(pilot, lambda: "carry on" in panel_text(app, "#sinks"))
+        assert app.session.settings.carry == 1.0
 
 
 @run_async

@@ -32,10 +32,11 @@ import numpy as np
 from .flow import FlowEstimator, pixel_grid, warp
 from .tracker import most_similar, thumbnail
 
-CARRY = 1.0  # default strength (render; live when turned on); 0 = off
-# Live it is off by default: on a 2-core CPU its flow and checks take ~10-19 ms per 640x360 frame in the
-# prep thread even every other frame (calibration/bench_live.py), 3-6 stylized fps with training on.
-CARRY_LIVE = 0.0
+CARRY = 1.0  # default strength (render and live); 0 = off
+# Live it is on: without it the live output scored 2.0-6.0 dB below render on the same snapshot, with it
+# (full-size medium flow, every frame) within 0.2-0.4 dB on average (calibration/live_gap.py). Its ~20 ms
+# per 640x360 frame run on a thread of their own beside the network (live.stage).
+CARRY_LIVE = 1.0
 CARRY_TOLERANCE = 8.0  # photometric error (0..255, mean over channels) at which trust falls to 1/e
 # The temporal check's change (0..255) at which trust falls to 1/e. A painting's strokes change more under
 # a resampling than a photo does: at 16 instead of 8 (the photo check's) PSNR rose on 6 of 8 saved 15 s
@@ -47,10 +48,12 @@ CARRY_JUMP_TOLERANCE = 16.0
 # 5 of 6 scenes (brush on the pan clip 0.66 -> 0.50, under the ground truth's own 0.58), PSNR -0.15..+0.03 dB.
 CARRY_RISE = 0.5
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
-CARRY_FLOW_LIVE = ("medium", 0.5)  # live: ~6 ms at 640x360 on 2 cores (full scale: ~21 ms)
-# Live, the key flow and its checks run on every other frame; the frames between move the last carried
-# painting and trust along the stabiliser's flow: 8.0 against 13.5 ms per 640x360 frame on the dev CPU.
-CARRY_EVERY_LIVE = 2
+# Live: the frame -> key flow at full size with medium's finest scale, on every frame. At half size, or
+# with the fast preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB
+# lower; on every other frame (the frames between moved along the frame-to-frame flow) 0.3 dB lower
+# (calibration/live_gap.py, 4 scenes, 15 s models).
+CARRY_FLOW_LIVE = ("medium-r2", 1.0)
+CARRY_EVERY_LIVE = 1
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 
 
@@ -108,7 +111,7 @@ class KeyCarry:
 
     @classmethod
     def live(cls, keys: Sequence[CarryKey], strength: float = CARRY) -> KeyCarry:
-        """The live pipeline's carry: half-size key flow (``CARRY_FLOW_LIVE``) every ``CARRY_EVERY_LIVE`` frames."""
+        """The live pipeline's carry: key flow ``CARRY_FLOW_LIVE`` every ``CARRY_EVERY_LIVE`` frames."""
         return cls(keys, strength, flow=CARRY_FLOW_LIVE, every=CARRY_EVERY_LIVE)
 
     def reset(self) -> None:

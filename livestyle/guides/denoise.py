@@ -35,7 +35,11 @@ FlowFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _FAR = -1.0e4  # colour given to out-of-frame samples: far from any real colour -> weight 0
 _MEAN3 = np.full((1, 3), 1.0 / 3.0, np.float32)  # cv2.transform: mean of the 3 channels
 STEADY = 0.7  # default strength of the output stabiliser (render, live, LiveConfig, calibrate)
-STEADY_FLOW = ("ultrafast", 0.5)  # live: DIS preset and scale of the flow it needs where no denoiser computes one
+# Live: DIS preset and scale of the frame -> previous frame flow (the causal denoiser's, shared with the blob
+# tracker, the output stabiliser and the keyframe carry's temporal check). "fast" at full size against
+# "ultrafast" at half: the live output 0.3-0.5 dB closer to render, the warping error 0.9x against 1.6x
+# render's (calibration/live_gap.py), for ~3 ms more per 640x360 frame.
+STEADY_FLOW = ("fast", 1.0)
 # Offline (render) a finer flow is worth its ~5 ms per 640x360 frame: against "ultrafast" at half size, warping
 # error -5..-30% and SSIM +0.001..+0.003 on the quality benchmark's scenes ("medium" gained a little more, but
 # it is the flow the benchmark's warping error is measured with, so it would flatter that metric).

@@ -59,14 +59,14 @@ def start_resource_tracker() -> None:
 def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
     """The ``LiveConfig`` a session starts from; ``overrides`` set other ``LiveConfig`` fields.
 
-    Preset, precision, render scale, output stabiliser, keyframe carry and phases come from ``livestyle calibrate``'s saved choice
-    when there is one.
+    Preset, precision, render scale, output stabiliser, keyframe carry and phases are what ``livestyle live``
+    uses where it is not told (``live.build.live_defaults``: ``livestyle calibrate``'s saved choice, else
+    the built-in defaults, with 4 phases on a GPU).
     """
-    from ..calibrate import load_calibration
+    from ..live.build import live_defaults
 
-    cal = load_calibration()
-    tuned: dict[str, Any] = {k: cal[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases")
-                             if k in cal}
+    d = live_defaults(str(overrides.get("device", "auto")))
+    tuned: dict[str, Any] = {k: d[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases")}
     return LiveConfig(style=s.style or None, source=s.source, outputs=s.outputs or "null", width=s.width,
                       height=s.height, fps=s.fps, masked=s.masked, background=s.background,
                       **{**tuned, **overrides})

@@ -11,27 +11,32 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from livestyle.cli import quiet_native_logs
-from livestyle.guides import CARRY, STEADY
-from livestyle.live.session import LiveConfig, LiveSession
-from livestyle.paths import ASSETS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402, F401  (puts this checkout's livestyle first on sys.path)
+
+from livestyle.cli import quiet_native_logs  # noqa: E402
+from livestyle.guides import CARRY, STEADY  # noqa: E402
+from livestyle.live.session import LiveConfig, LiveSession  # noqa: E402
+from livestyle.paths import ASSETS  # noqa: E402
 
 MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True, True), "train": (False, True)}
 
 
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
-            carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto") -> dict:
+            carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto",
+            source: str = "synthetic") -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
         shutil.copytree(style, tmp / "style", ignore=shutil.ignore_patterns("model.safetensors"))
         style = tmp / "style"
-    cfg = LiveConfig(style=str(style), source="synthetic", outputs="null", width=w, height=h, fps=fps,
+    cfg = LiveConfig(style=str(style), source=source, outputs="null", width=w, height=h, fps=fps,
                      masked=masked, train=training, preset=preset, render_scale=render_scale, steady=steady,
                      carry=carry, phases=phases, device=device, precision=precision)
     try:
@@ -48,7 +53,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{w}x{h}", "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "phases": phases, "masked": masked, "training": training,
+            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "phases": phases, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -78,6 +83,8 @@ def main() -> None:
     ap.add_argument("--phases", type=int, default=1, help="network passes averaged per frame (LiveConfig.phases; 1, 2 or 4)")
     ap.add_argument("--device", default="auto", help="LiveConfig.device: auto, cpu or cuda")
     ap.add_argument("--precision", default="auto", help="LiveConfig.precision: auto, fp32, bf16 or fp16")
+    ap.add_argument("--source", default="synthetic",
+                    help="LiveConfig.source: synthetic, or a video file (played at its own fps, looped; its size wins)")
     ap.add_argument("--json")
     a = ap.parse_args()
     rows = []
@@ -88,7 +95,7 @@ def main() -> None:
                 raise SystemExit(f"bench_live: unknown mode {mode!r}; use {', '.join(MODES)}")
             masked, training = MODES[mode]
             r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset, a.render_scale, a.steady,
-                        a.carry, a.phases, a.device, a.precision)
+                        a.carry, a.phases, a.device, a.precision, a.source)
             rows.append(r)
             print(json.dumps(r), flush=True)
     print(f"\n{rows[0]['device'] if rows else ''}")

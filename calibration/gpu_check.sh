@@ -40,8 +40,10 @@ if ls .whl/*.whl >/dev/null 2>&1; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/livestyle-site .whl/*.whl \
     >>"$OUT/gpu_check.log" 2>&1
   export PYTHONPATH=/tmp/livestyle-site:$PWD
-else
-  $PY -m pip install -q -e '.[test]' >>"$OUT/gpu_check.log" 2>&1 || true
+else  # online: the dependencies, and this checkout on the path (no install that would re-point another one)
+  $PY -m pip install -q -r <($PY -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(d['dependencies'] + d['optional-dependencies']['test']))") \
+    >>"$OUT/gpu_check.log" 2>&1 || true
+  export PYTHONPATH=$PWD
 fi
 {
   echo '```'

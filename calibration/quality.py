@@ -33,6 +33,7 @@ from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_averag
                     make_pair, parse_list, parse_size, setup_torch, warp_error)
 
 from livestyle.infer import PHASES, Stylizer  # noqa: E402
+import livestyle.guides.carry as carry_mod  # noqa: E402
 from livestyle.live.config import LiveConfig  # noqa: E402
 from livestyle.live.replay import LiveReplay  # noqa: E402
 from livestyle.guides import CARRY, STEADY, STEADY_FLOW_RENDER, CarryKey, FlowEstimator, KeyCarry, OutputStabilizer  # noqa: E402
@@ -171,12 +172,14 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
                 rows.append({**asdict(run), "path": "render", "carry": carry, "steady": strength, "phases": phases,
                              "config": label, "budget": budget, "its": n_its, "train_s": round(secs, 2),
                              **scene.score(scored), "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
-        for live in live_configs(args):
+        for live, every in ((c, e) for c in live_configs(args) for e in args.live_every):
             t0 = time.perf_counter()
-            scored = live_outputs(model, trainer, keys, scene, live)
+            scored = live_outputs(model, trainer, keys, scene, live, every)
             rows.append({**asdict(run), "path": "live", "carry": live.carry, "steady": live.steady, "phases": live.phases,
-                         "denoise": live.denoise, "config": LIVE_PREFIX + run.label
-                         + post_label((live.carry, live.steady, live.phases)) + ("" if live.denoise else " -denoise"),
+                         "denoise": live.denoise, "carry_every": every, "config": LIVE_PREFIX + run.label
+                         + post_label((live.carry, live.steady, live.phases))
+                         + (f" (key flow every {every})" if live.carry and every > 1 else "")
+                         + ("" if live.denoise else " -denoise"),
                          "budget": budget, "its": n_its, "train_s": round(secs, 2), **scene.score(scored),
                          "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
     return rows
@@ -191,12 +194,18 @@ def live_configs(args: argparse.Namespace) -> list[LiveConfig]:
 
 
 def live_outputs(model: Generator, trainer: Trainer, keys: list[Keyframe], scene: Scene,
-                 cfg: LiveConfig) -> dict[int, np.ndarray]:
+                 cfg: LiveConfig, carry_every: int) -> dict[int, np.ndarray]:
     """Every frame up to the last scored one through the live per-frame path (``livestyle render --live``:
-    ``LiveReplay``, the live stage's own ``process``), in order, from frame 0."""
+    ``LiveReplay``, the live stage's own ``process``), in order, from frame 0; the keyframe carry's key flow
+    on every ``carry_every``-th frame (``guides.carry.CARRY_EVERY_LIVE``: 1 with 4+ cores, 2 on fewer)."""
     h, w = scene.frames[0].shape[:2]
     guides = tuple(g.name for g in trainer.guides)
-    with LiveReplay(model, guides, keys, cfg, (w, h)) as replay:
+    old, carry_mod.CARRY_EVERY_LIVE = carry_mod.CARRY_EVERY_LIVE, carry_every
+    try:
+        replay = LiveReplay(model, guides, keys, cfg, (w, h))
+    finally:
+        carry_mod.CARRY_EVERY_LIVE = old
+    with replay:
         return {t: replay.process(scene.frames[t]) for t in range(max(scene.needed) + 1)}
 
 
@@ -264,6 +273,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help=f"output stabiliser strengths of the live path (default {live.steady:g})")
     ap.add_argument("--live-phases", type=lambda s: [int(v) for v in s.split(",")], default=[live.phases],
                     help=f"phases of the live path (default {live.phases})")
+    ap.add_argument("--live-every", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2],
+                    help="the live keyframe carry's key flow on every Nth frame, e.g. 1,2 (default 1,2: live uses 1 on "
+                         "4 or more cores, 2 on fewer)")
     ap.add_argument("--live-denoise", type=lambda s: [int(v) for v in s.split(",")], default=[int(live.denoise)],
                     help=f"causal denoiser of the live path on (1) or off (0) (default {int(live.denoise)})")
     ap.add_argument("--init", type=lambda s: parse_list(s, ["prior", "scratch"], "init"),

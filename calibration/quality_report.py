@@ -182,8 +182,21 @@ def live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: flo
     defaults (``LiveConfig()``): on average within 0.3 dB PSNR and 0.01 SSIM of render at ``mid``, never
     more than 1 dB below on a scene; above the carried keyframe on every local-filter scene; warping
     error at or under the GT's own on every row."""
+    out: list[str] = []
+    n = start
+    for every in sorted({int(r.get("carry_every", 1)) for r in live_rows}):
+        rows = [r for r in live_rows if int(r.get("carry_every", 1)) == every]
+        out += _live_checks(rows, by, base, mid, render_post, unit, n, every)
+        n += 3
+    return out
+
+
+def _live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: float,
+                 render_post: tuple[float, float, int], unit: str, start: int, every: int) -> list[str]:
     d = LiveConfig()
     live_post = (d.carry, d.steady, d.phases)
+    cores = "4+ cores" if every == 1 else "2-3 cores"
+    tag = f" [key flow every {every}: {cores}]"
     out: list[str] = []
 
     def verdict(n: int, text: str, oks: list[bool], ev: list[str]) -> None:
@@ -206,7 +219,7 @@ def live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: flo
     if pairs:
         ev.insert(0, f"mean {sum(dp) / len(dp):+.2f} dB, {sum(ds) / len(ds):+.4f} SSIM; worst {min(dp):+.2f} dB")
     oks = [sum(dp) / len(dp) >= -0.3 and sum(ds) / len(ds) >= -0.01 and min(dp) >= -1.0] if pairs else []
-    verdict(start, f"live defaults ({post_label(live_post).strip()}) within 0.3 dB / 0.01 SSIM of render on average at "
+    verdict(start, f"live defaults ({post_label(live_post).strip()}){tag} within 0.3 dB / 0.01 SSIM of render on average at "
             f"{mid:g} {unit}, never more than 1 dB below", oks, ev)
 
     oks, ev = [], []
@@ -217,7 +230,7 @@ def live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: flo
             oks.append(r["psnr"] > bc["psnr"] and r["ssim"] > bc["ssim"])
             ev.append(f"{key} @{mid:g}{unit}: live {r['psnr']:.2f} dB / {r['ssim']:.4f} vs carried key "
                       f"{bc['psnr']:.2f} / {bc['ssim']:.4f}")
-    verdict(start + 1, "live defaults beat the carried keyframe (PSNR and SSIM) on every local-filter scene", oks, ev)
+    verdict(start + 1, f"live defaults{tag} beat the carried keyframe (PSNR and SSIM) on every local-filter scene", oks, ev)
 
     oks, ev = [], []
     for r in defaults:
@@ -226,5 +239,5 @@ def live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: flo
             gt = base[key]["GT"]["warp"]
             oks.append(r["warp"] <= gt)
             ev.append(f"{key} @{r['budget']:g}{unit}: live {r['warp']:.3f} vs GT {gt:.3f} (x{r['warp'] / gt:.2f})")
-    verdict(start + 2, "live defaults' warping error is not worse than the GT's own", oks, ev)
+    verdict(start + 2, f"live defaults'{tag} warping error is not worse than the GT's own", oks, ev)
     return out

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 import pytest
 
 from livestyle.cli import main
-from livestyle.guides import CarryKey, KeyCarry, nearest_keys
+from livestyle.guides import CARRY_EVERY_LIVE, CarryKey, KeyCarry, nearest_keys
 from livestyle.synthclip import homography_clip, load_photo
 
 from .conftest import paint
@@ -182,7 +184,8 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
     with pytest.raises(ValueError, match="every"):
         KeyCarry([CarryKey(frames[0], truth[0])], every=0)
     live = KeyCarry.live([CarryKey(frames[0], truth[0])])  # live: every frame, at full size (the carry's own thread)
-    assert (live.every, live.scale, live.flow.preset) == (1, 1.0, "medium-r2")
+    assert (live.every, live.scale, live.flow.preset) == (CARRY_EVERY_LIVE, 1.0, "medium-r2")
+    assert CARRY_EVERY_LIVE == (1 if (os.cpu_count() or 2) >= 4 else 2)
 
 
 def test_trust_falls_at_once_but_rises_over_frames(moving):

@@ -23,6 +23,7 @@ pipeline; ``strength`` 0 turns it off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,12 +49,14 @@ CARRY_JUMP_TOLERANCE = 16.0
 # 5 of 6 scenes (brush on the pan clip 0.66 -> 0.50, under the ground truth's own 0.58), PSNR -0.15..+0.03 dB.
 CARRY_RISE = 0.5
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
-# Live: the frame -> key flow at full size with medium's finest scale, on every frame. At half size, or
-# with the fast preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB
-# lower; on every other frame (the frames between moved along the frame-to-frame flow) 0.3 dB lower
-# (calibration/live_gap.py, 4 scenes, 15 s models).
+# Live: the frame -> key flow at full size with medium's finest scale. At half size, or with the fast
+# preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB lower
+# (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own (live.stage): on every
+# frame where the machine has a core for it (4 or more), on every other frame on 2-3 cores (the frames
+# between move the last carried painting along the frame-to-frame flow: ~0.3 dB lower, 12 against 19 ms
+# per 640x360 frame on average on one core of the AMD EPYC dev CPU).
 CARRY_FLOW_LIVE = ("medium-r2", 1.0)
-CARRY_EVERY_LIVE = 1
+CARRY_EVERY_LIVE = 1 if (os.cpu_count() or 2) >= 4 else 2
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 
 

@@ -3,6 +3,7 @@
 #
 #   bash calibration/gpu_check.sh            # results in ./gpu-check/ (or $OUT when set)
 #
+# (mediapipe's masked mode needs libEGL.so.1: on a bare machine unpack libegl1/libglvnd0/libgles2 first.)
 # 1. installs what is missing: wheels in .whl/ (offline machines: mediapipe, pyvirtualcam,
 #    platformdirs for Python 3.12) into /tmp/livestyle-site, else `pip install -e .` when online;
 # 2. the tests that touch CUDA (tests/test_cuda.py) and the inference, live-replay and training tests
@@ -72,8 +73,11 @@ from gt_styles import LOCAL_STYLES
 from livestyle.synthclip import homography_clip, load_photo
 clip = homography_clip(load_photo("astronaut"), 120, (640, 360), 0, "mixed")
 d = Path("/tmp/gpuclip"); d.mkdir(exist_ok=True)
+vw = cv2.VideoWriter("/tmp/gpuclip.avi", cv2.VideoWriter.fourcc(*"MJPG"), 30, (640, 360))
 for i, f in enumerate(clip.frames):
     cv2.imwrite(str(d / f"{i:03d}.png"), f)
+    vw.write(f)
+vw.release()
 for prec in ("bf16", "fp16"):
     s = Path(f"/tmp/gpustyle-{prec}")
     (s / "keys").mkdir(parents=True, exist_ok=True); (s / "styled").mkdir(exist_ok=True)
@@ -83,6 +87,9 @@ PYEOF
 for prec in bf16 fp16; do
   step 30 "livestyle train, 15 s, CUDA $prec" -- $PY -m livestyle train /tmp/gpustyle-$prec --seconds 15 --device cuda --precision $prec
 done
+step 50 "bench_live, CUDA, live defaults, a real photo moving (astronaut, 640x360 video file, its 15 s style)" -- \
+  $PY calibration/bench_live.py --device cuda --fps 30 --seconds 4 --warmup 2 --style /tmp/gpustyle-bf16 \
+  --source /tmp/gpuclip.avi --modes plain,masked --sizes 640x360 --phases 4
 step 35 "livestyle render (offline defaults), 120 frames 640x360, CUDA" -- bash -c \
   "time $PY -m livestyle render /tmp/gpustyle-bf16 /tmp/gpuclip /tmp/gpu-render --device cuda"
 step 35 "livestyle render --live, 120 frames 640x360, CUDA (live defaults)" -- bash -c \
@@ -91,6 +98,6 @@ step 35 "livestyle render --live --phases 4 --carry 1, CUDA" -- bash -c \
   "time $PY -m livestyle render /tmp/gpustyle-bf16 /tmp/gpuclip /tmp/gpu-live4 --live --phases 4 --carry 1 --device cuda"
 step 110 "quality.py on CUDA (bf16, 15 s): render and live paths, same snapshots" -- $PY calibration/quality.py \
   --device cuda --precision bf16 --photos astronaut --styles stylize,brush --budgets 15 \
-  --live-carry 0,1 --live-phases 1,4 --json "$OUT/quality-cuda.json"
+  --live-carry 0,1 --live-phases 1,4 --live-every 1 --json "$OUT/quality-cuda.json"
 echo "total $(( $(date +%s) - T0 )) s" >>"$MD"
 cat "$MD"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from livestyle.calibrate import calibration_path
 from livestyle.cli import main
-from livestyle.live.build import live_defaults
+from livestyle.live.build import GPU_PHASES, live_defaults
 from livestyle.live.config import LiveConfig
 from livestyle.live.stage import StyleStage
 
@@ -51,9 +52,9 @@ def test_render_live_writes_what_the_live_stage_returns_frame_by_frame(trained, 
 
 def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
     names = sorted(p.name for p in tiny_clip.iterdir())
-    plain = ["--steady", "0", "--carry", "0"]
-    runs = {"plain": plain, "carry": ["--steady", "0"],  # the keyframe carry is on by default, as live
-            "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0"], "half": [*plain, "--render-scale", "0.5"]}
+    plain = ["--steady", "0", "--carry", "0", "--phases", "1"]  # (on a GPU live averages 4 phases by default)
+    runs = {"plain": plain, "carry": ["--steady", "0", "--phases", "1"],  # the keyframe carry is on by default
+            "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0", "--phases", "1"], "half": [*plain, "--render-scale", "0.5"]}
     got = {}
     for label, flags in runs.items():
         assert main(["render", str(trained), str(tiny_clip), str(tmp_path / label), "--live", *flags]) == 0
@@ -79,11 +80,12 @@ def test_render_live_masked_keeps_the_background_as_it_was(trained, tiny_clip, t
 def test_live_defaults_without_a_calibration_file_are_the_built_in_ones(trained, tiny_clip, tmp_path, capsys):
     assert not calibration_path().exists()  # conftest: an empty config folder
     base = LiveConfig()
+    phases = GPU_PHASES if torch.cuda.is_available() else base.phases  # a GPU averages 4 phases by default
     d = live_defaults()
-    assert (d["steady"], d["carry"], d["phases"], d["render_scale"]) == (base.steady, base.carry, base.phases,
+    assert (d["steady"], d["carry"], d["phases"], d["render_scale"]) == (base.steady, base.carry, phases,
                                                                           base.render_scale)
     assert main(["render", str(trained), str(tiny_clip), str(tmp_path / "a"), "--live"]) == 0
-    assert f"carry {base.carry:g}, phases {base.phases}" in capsys.readouterr().err
+    assert f"carry {base.carry:g}, phases {phases}" in capsys.readouterr().err
     calibration_path().parent.mkdir(parents=True, exist_ok=True)
     calibration_path().write_text('[live]\ncarry = 1.0\nphases = 2\n')
     assert main(["render", str(trained), str(tiny_clip), str(tmp_path / "b"), "--live"]) == 0

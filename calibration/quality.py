@@ -179,7 +179,9 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
                          "denoise": live.denoise, "carry_every": every, "config": LIVE_PREFIX + run.label
                          + post_label((live.carry, live.steady, live.phases))
                          + (f" (key flow every {every})" if live.carry and every > 1 else "")
-                         + ("" if live.denoise else " -denoise"),
+                         + ("" if live.denoise else " -denoise")
+                         + (f" @render scale {live.render_scale:g}" if live.render_scale != 1.0 else ""),
+                         "render_scale": live.render_scale,
                          "budget": budget, "its": n_its, "train_s": round(secs, 2), **scene.score(scored),
                          "eval_s": round(time.perf_counter() - t0, 1), "load": round(load0, 2)})
     return rows
@@ -189,8 +191,10 @@ def live_configs(args: argparse.Namespace) -> list[LiveConfig]:
     """The live configurations each snapshot is also scored with (``--live-*``; none with ``--no-live``)."""
     if args.no_live:
         return []
-    return [LiveConfig(carry=c, steady=s, phases=p, denoise=bool(dn), device=args.device, precision=args.precision)
-            for c in args.live_carry for s in args.live_steady for p in args.live_phases for dn in args.live_denoise]
+    return [LiveConfig(carry=c, steady=s, phases=p, denoise=bool(dn), render_scale=r, device=args.device,
+                       precision=args.precision)
+            for c in args.live_carry for s in args.live_steady for p in args.live_phases for dn in args.live_denoise
+            for r in args.live_render_scale]
 
 
 def live_outputs(model: Generator, trainer: Trainer, keys: list[Keyframe], scene: Scene,
@@ -276,6 +280,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--live-every", type=lambda s: [int(v) for v in s.split(",")], default=[1, 2],
                     help="the live keyframe carry's key flow on every Nth frame, e.g. 1,2 (default 1,2: live uses 1 on "
                          "4 or more cores, 2 on fewer)")
+    ap.add_argument("--live-render-scale", type=lambda s: [float(v) for v in s.split(",")], default=[1.0],
+                    help="render scales of the live path, e.g. 1,0.5 (default 1; live uses 640 px wide: score 0.5 "
+                         "with --size 640x480 or larger)")
     ap.add_argument("--live-denoise", type=lambda s: [int(v) for v in s.split(",")], default=[int(live.denoise)],
                     help=f"causal denoiser of the live path on (1) or off (0) (default {int(live.denoise)})")
     ap.add_argument("--init", type=lambda s: parse_list(s, ["prior", "scratch"], "init"),

@@ -184,19 +184,23 @@ def live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: flo
     error at or under the GT's own on every row."""
     out: list[str] = []
     n = start
-    for every in sorted({int(r.get("carry_every", 1)) for r in live_rows}):
-        rows = [r for r in live_rows if int(r.get("carry_every", 1)) == every]
-        out += _live_checks(rows, by, base, mid, render_post, unit, n, every)
-        n += 3
+    for scale in sorted({float(r.get("render_scale", 1.0)) for r in live_rows}, reverse=True):
+        for every in sorted({int(r.get("carry_every", 1)) for r in live_rows}):
+            rows = [r for r in live_rows if int(r.get("carry_every", 1)) == every
+                    and float(r.get("render_scale", 1.0)) == scale]
+            if rows:
+                out += _live_checks(rows, by, base, mid, render_post, unit, n, every, scale)
+                n += 3
     return out
 
 
 def _live_checks(live_rows: list[dict], by: dict, base: dict[str, dict], mid: float,
-                 render_post: tuple[float, float, int], unit: str, start: int, every: int) -> list[str]:
+                 render_post: tuple[float, float, int], unit: str, start: int, every: int,
+                 scale: float = 1.0) -> list[str]:
     d = LiveConfig()
     live_post = (d.carry, d.steady, d.phases)
     cores = "4+ cores" if every == 1 else "2-3 cores"
-    tag = f" [key flow every {every}: {cores}]"
+    tag = f" [key flow every {every}: {cores}{'' if scale == 1.0 else f'; render scale {scale:g}'}]"
     out: list[str] = []
 
     def verdict(n: int, text: str, oks: list[bool], ev: list[str]) -> None:

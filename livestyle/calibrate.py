@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .device import cpu_has_fast_bf16, pick
+from .errors import LivestyleError, check_range
 from .guides.carry import CARRY as DEFAULT_CARRY
 from .guides.denoise import STEADY as DEFAULT_STEADY
 from .imageio import write_atomic
@@ -57,14 +58,67 @@ def calibration_path() -> Path:
     return config_dir() / "calibration.toml"
 
 
+# The keys of ``calibration.toml``'s ``[live]`` table and their types (``run`` writes them all).
+CALIBRATION_KEYS: dict[str, type] = {"preset": str, "width": int, "height": int, "render_scale": float,
+                                     "precision": str, "steady": float, "carry": float, "phases": int,
+                                     "measured_fps": float, "target_fps": float}
+
+
 def load_calibration() -> dict:
     """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``,
-    ``phases``), or {} if none/unreadable."""
+    ``phases``, ``measured_fps``, ``target_fps``), or {} if there is none.
+
+    A file that is not valid TOML, has an unknown table or key, or a value of the wrong type or out of range
+    is a ``LivestyleError`` naming the file and the key (not ignored: these values choose what ``live``, the
+    TUI and ``render --live`` do, so a silent fallback would change the picture without a word; the file is
+    written by ``livestyle calibrate``, which can always write it again)."""
     p = calibration_path()
-    try:
-        return tomllib.loads(p.read_text()).get("live", {}) if p.is_file() else {}
-    except (tomllib.TOMLDecodeError, OSError):
+    if not p.is_file():
         return {}
+    fix = "run `livestyle calibrate` again or delete the file"
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise LivestyleError(f"{p}: cannot read the calibration ({e}); {fix}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise LivestyleError(f"{p}: not valid TOML ({e}); {fix}") from None
+    for table in data:
+        if table != "live":
+            raise LivestyleError(f"{p}: unknown table or key {table!r} (only [live] is read); {fix}")
+    live = data.get("live", {})
+    if not isinstance(live, dict):
+        raise LivestyleError(f"{p}: 'live' must be a table ([live]); {fix}")
+    out: dict = {}
+    for key, value in live.items():
+        want = CALIBRATION_KEYS.get(key)
+        if want is None:
+            raise LivestyleError(f"{p}: unknown key {key!r} in [live]; valid keys: {', '.join(CALIBRATION_KEYS)}")
+        ok = (isinstance(value, (int, float)) if want is float else isinstance(value, want)) and not isinstance(value, bool)
+        if not ok:
+            raise LivestyleError(f"{p}: key {key!r} must be a{'n' if want is int else ''} {want.__name__}, "
+                                 f"got {value!r}; {fix}")
+        out[key] = float(value) if want is float else value
+    _check_calibration(p, out, fix)
+    return out
+
+
+def _check_calibration(p: Path, cal: dict, fix: str) -> None:
+    from .device import PRECISIONS
+    from .live.build import FPS_RANGE, check_live_options
+    from .model import PRESETS
+
+    try:
+        check_live_options(cal.get("steady"), cal.get("carry"), cal.get("phases"), cal.get("render_scale"),
+                           width=cal.get("width"), height=cal.get("height"), prefix=f"{p}: key ")
+        check_range(f"{p}: key target_fps", cal.get("target_fps"), *FPS_RANGE)
+        check_range(f"{p}: key measured_fps", cal.get("measured_fps"), 0, None)
+    except LivestyleError as e:
+        raise LivestyleError(f"{e}; {fix}") from None
+    if "preset" in cal and cal["preset"] not in PRESETS:
+        raise LivestyleError(f"{p}: key 'preset' must be one of {', '.join(PRESETS)}, got {cal['preset']!r}; {fix}")
+    if "precision" in cal and cal["precision"] not in PRECISIONS:
+        raise LivestyleError(f"{p}: key 'precision' must be one of {', '.join(PRECISIONS)}, "
+                             f"got {cal['precision']!r}; {fix}")
 
 
 def _precisions(device: str) -> list[str]:
@@ -110,6 +164,9 @@ def candidates(device_type: str = "cpu") -> list[tuple[str, int, int, float]]:
 
 
 def run(args) -> int:
+    from .live.build import FPS_RANGE
+
+    check_range("--target-fps", args.target_fps, *FPS_RANGE)
     target = float(args.target_fps)
     device = args.device
     masked = not args.unmasked

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     live_cli.add_arguments(sub.add_parser("demo", help="the bundled demo style on the synthetic source"), demo=True)
     sub.add_parser("doctor", help="check camera, virtual camera, GPU, CPU and segmentation; print fixes")
     cal = sub.add_parser("calibrate", help="measure this machine; choose preset, resolution, render scale and precision")
-    cal.add_argument("--target-fps", type=float, default=30.0)
+    cal.add_argument("--target-fps", type=float, default=30.0, help="stylized frames per second to reach, 1-240")
     cal.add_argument("--device", default="auto")
     cal.add_argument("--unmasked", action="store_true", help="calibrate for full-frame stylization")
     return p
@@ -37,6 +37,7 @@ def quiet_native_logs() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
     os.environ.setdefault("OPENCV_VIDEOIO_PRIORITY_OBSENSOR", "0")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET: "moov atom not found" and the like
     import cv2
 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -46,6 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         quiet_native_logs()
         args = _parser().parse_args(argv)
+    except LivestyleError as e:
+        print(f"livestyle: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("livestyle: interrupted", file=sys.stderr)
+        return 130
+    if args.command is None:  # the TUI owns the terminal
+        return _run(args)
+    from .quiet import native_chatter_filtered
+
+    with native_chatter_filtered():  # libpng's, FFmpeg's lines never print before or instead of ours
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         if args.command == "train":
             from . import train_cli
 

@@ -10,7 +10,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import LivestyleError
+from .errors import check_positive, check_range
 from .guides.carry import CARRY_LIVE
 from .guides.denoise import STEADY
 from .live.build import check_live_options, live_defaults
@@ -100,21 +100,21 @@ def _demo_outputs() -> str:
 
 
 def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
-    if a.max_frames is not None and a.max_frames <= 0:
-        raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
-    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
+    check_range("--max-frames", a.max_frames, 1, None, integer=True)
+    check_positive("--seconds", a.seconds)
+    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every, a.width, a.height, a.fps)
     d = live_defaults(a.device, a.width)  # this machine's calibration, else the built-in defaults
     return LiveConfig(
         style=str(DEMO_STYLE) if demo else a.style,
         source="synthetic" if demo else a.source,
         outputs=(a.output or _demo_outputs()) if demo else a.output,
-        width=a.width or d["width"], height=a.height or d["height"], fps=a.fps, masked=a.masked,
+        width=d["width"] if a.width is None else a.width, height=d["height"] if a.height is None else a.height, fps=a.fps, masked=a.masked,
         background=a.background, guides=not a.no_guides, denoise=not a.no_denoise,
         steady=d["steady"] if a.steady is None else a.steady, carry=d["carry"] if a.carry is None else a.carry,
         phases=d["phases"] if a.phases is None else a.phases,
         train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model,
-        render_scale=a.render_scale or d["render_scale"], preset=a.preset or d["preset"], device=a.device,
+        render_scale=d["render_scale"] if a.render_scale is None else a.render_scale, preset=a.preset or d["preset"], device=a.device,
         precision=a.precision or d["precision"], mirror=a.mirror, side_by_side=a.side_by_side,
         max_frames=a.max_frames,
         vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format,
@@ -126,7 +126,7 @@ def run(a: argparse.Namespace, demo: bool = False) -> int:
     max_frames, seconds = cfg.max_frames, a.seconds
     if demo and max_frames is None and seconds is None and "record:" in cfg.outputs and "vcam" not in cfg.outputs:
         max_frames = 300  # no camera, no screen: record ten seconds and stop
-    session = LiveSession(cfg)
+    session = LiveSession(cfg, require_output=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     t0 = time.perf_counter()
     interrupted = False

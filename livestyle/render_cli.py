@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import LivestyleError
+from .errors import LivestyleError, check_range
 from .guides.carry import CARRY
 from .guides.denoise import STEADY
 from .infer import PHASES
 from .live.composite import BACKGROUNDS
 from .render import render
 
+MAX_BATCH = 64  # a sanity bound: frames per network call beyond a few only cost memory
 LIVE_ONLY = ("masked", "background", "render_scale", "segment_every", "segment_model")
 
 
@@ -26,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", default=None, help="auto | fp32 | bf16 | fp16 (default: auto; with --live, "
                    "as live: calibrated, else auto)")
-    p.add_argument("--batch", type=int, default=4, help="frames per network call (not with --live)")
+    p.add_argument("--batch", type=int, default=4, help=f"frames per network call, 1-{MAX_BATCH} (not with --live)")
     p.add_argument("--denoise", action=argparse.BooleanOptionalAction, default=None,
                    help="temporal bilateral denoising along optical flow (default: as trained; with --live the "
                         "causal live denoiser, on)")
@@ -51,10 +52,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(a: argparse.Namespace) -> int:
+    from .live.build import check_live_options
     from .safepaths import check_output_not_in_input
 
-    if a.max_frames is not None and a.max_frames <= 0:
-        raise LivestyleError(f"--max-frames must be positive, got {a.max_frames}")
+    check_range("--max-frames", a.max_frames, 1, None, integer=True)
+    check_range("--batch", a.batch, 1, MAX_BATCH, integer=True)
+    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
     check_output_not_in_input(a.input, a.output)  # both paths: never write over what is being read
     if a.live:
         n = _run_live(a)
@@ -70,11 +73,9 @@ def run(a: argparse.Namespace) -> int:
 
 
 def _run_live(a: argparse.Namespace) -> int:
-    from .live.build import check_live_options, live_defaults
+    from .live.build import live_defaults
     from .live.config import LiveConfig
     from .live.replay import render_live
-
-    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
     from .video import clip_size
 
     d = live_defaults(a.device, clip_size(a.input)[0])
@@ -83,8 +84,8 @@ def _run_live(a: argparse.Namespace) -> int:
                      steady=d["steady"] if a.steady is None else a.steady,
                      carry=d["carry"] if a.carry is None else a.carry,
                      phases=d["phases"] if a.phases is None else a.phases,
-                     render_scale=a.render_scale or d["render_scale"],
-                     segment_every=a.segment_every or 2, segment_model=a.segment_model,
+                     render_scale=d["render_scale"] if a.render_scale is None else a.render_scale,
+                     segment_every=2 if a.segment_every is None else a.segment_every, segment_model=a.segment_model,
                      device=a.device, precision=a.precision or d["precision"])
     print(f"livestyle: live path: steady {cfg.steady:g}, carry {cfg.carry:g}, phases {cfg.phases}, render scale "
           f"{cfg.render_scale:g}{', masked' if cfg.masked else ''}, denoise {'on' if cfg.denoise else 'off'}",

@@ -73,9 +73,20 @@ class StyleFolder:
         return self
 
     def check_exists(self) -> None:
+        self.check_usable()
         if not self.path.is_dir():
             raise StyleError(f"{self.path}: no such style folder; create it with keys/ and styled/ "
                              "subfolders (or snapshot a keyframe in `livestyle live`)")
+
+    def check_usable(self) -> None:
+        """``StyleError`` (one line) when the folder cannot exist where it is named: the path or a folder
+        on the way is a regular file. A folder not made yet passes (live creates it on the first snapshot)."""
+        for p in (self.path, *self.path.parents):
+            if p.exists() and not p.is_dir():
+                where = "is a file" if p == self.path else f"is inside {p}, which is a file"
+                raise StyleError(f"{self.path}: not a style folder ({where}); name a folder")
+            if p.is_dir():
+                return
 
     def key_names(self) -> list[str]:
         return sorted(_images(self.keys_dir))

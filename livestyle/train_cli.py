@@ -7,7 +7,7 @@ import sys
 
 from . import checkpoint
 from .checkpoint import ModelInfo
-from .errors import LivestyleError
+from .errors import LivestyleError, check_positive, check_range
 from .model import DEFAULT_PRESET, PRESETS
 from .progress import Progress
 from .style import StyleFolder
@@ -32,14 +32,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(a: argparse.Namespace) -> TrainConfig:
-    from .errors import LivestyleError
-
     l1, perc, adv = TrainConfig.l1, TrainConfig.perceptual, TrainConfig.adversarial  # the defaults
     if a.loss:
         try:
             l1, perc, adv = (float(v) for v in a.loss.split(","))
         except ValueError:
             raise LivestyleError(f"--loss {a.loss!r}: give three numbers L1,PERC,ADV such as 4,6,0.5") from None
+        for name, w in (("L1", l1), ("PERC", perc), ("ADV", adv)):
+            check_range(f"--loss weight {name}", w, 0, 1000)
+        if l1 + perc + adv == 0:
+            raise LivestyleError(f"--loss {a.loss!r}: all three weights are 0, nothing would be learned; "
+                                 "give at least one above 0, such as 4,6,0.5")
+    check_positive("--seconds", a.seconds)
+    check_range("--iterations", a.iterations, 1, None, integer=True)
+    check_range("--seed", a.seed, 0, 2**32 - 1, integer=True)
     return TrainConfig(preset=a.preset, seconds=a.seconds, iterations=a.iterations, device=a.device,
                        precision=a.precision, guides=() if a.no_guides else ("blobs",), seed=a.seed,
                        l1=l1, perceptual=perc, adversarial=adv, init=a.init)

@@ -122,7 +122,7 @@ def test_render_carry_option(tiny_style, tiny_clip, tmp_path, capsys):
     assert interior(b, painting, m=8) < 0.3 * interior(a, painting, m=8)
     capsys.readouterr()
     assert_one_line_error(capsys, ["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o"), "--carry", "2"],
-                          "--carry must be between 0 (off) and 1")
+                          "--carry must be between 0 and 1")
 
 
 def test_render_carry_says_when_no_key_is_a_frame_index(tiny_style, tiny_clip, tmp_path, capsys):

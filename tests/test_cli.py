@@ -129,7 +129,7 @@ def test_render_steady_option(tiny_style, tiny_clip, tmp_path, capsys):
     assert any(not np.array_equal(x, y) for x, y in zip(a[1:], b[1:], strict=True))
     capsys.readouterr()
     assert_one_line_error(capsys, ["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o"), "--steady", "-1"],
-                          "--steady must be between 0 (off) and 0.95")
+                          "--steady must be between 0 and 0.95")
 
 
 def test_render_phases_option(tiny_style, tiny_clip, tmp_path, capsys):

@@ -191,8 +191,8 @@ def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
     (["--width", "16", "--height", "16"], "smaller"),
     (["--max-frames", "0"], "--max-frames"),
     (["--render-scale", "2"], "--render-scale must be between 0.25 and 1"),
-    (["--steady", "1.5"], "--steady must be between 0 (off) and 0.95"),
-    (["--carry", "-0.5"], "--carry must be between 0 (off) and 1"),
+    (["--steady", "1.5"], "--steady must be between 0 and 0.95"),
+    (["--carry", "-0.5"], "--carry must be between 0 and 1"),
     (["--phases", "3"], "--phases must be one of 1, 2, 4"),
 ])
 def test_live_bad_input_is_one_line(tmp_path, capsys, args, needle):

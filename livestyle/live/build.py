@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ..capture import Frame
-from ..errors import LivestyleError
+from ..errors import LivestyleError, check_range
 from ..outputs import OutFrame
 from ..slot import LatestSlot
 from .config import LiveConfig
@@ -65,21 +65,38 @@ def _is_cuda(device: str) -> bool:
         return False
 
 
+# Allowed ranges of the live options, shared by the flags, ``calibration.toml`` and ``settings.toml``.
+WIDTH_RANGE = (32, 7680)  # below 32 px nothing is left to stylize; 7680 = 8K
+HEIGHT_RANGE = (32, 4320)
+FPS_RANGE = (1.0, 240.0)
+STEADY_RANGE = (0.0, 0.95)  # 1 would freeze the picture
+CARRY_RANGE = (0.0, 1.0)
+RENDER_SCALE_RANGE = (0.25, 1.0)
+SEGMENT_EVERY_RANGE = (1, 1000)
+
+
 def check_live_options(steady: float | None = None, carry: float | None = None, phases: int | None = None,
-                       render_scale: float | None = None, segment_every: int | None = None) -> None:
-    """Raise ``LivestyleError`` (one line, with the allowed range) for a live option out of range; None = not given."""
+                       render_scale: float | None = None, segment_every: int | None = None,
+                       width: int | None = None, height: int | None = None, fps: float | None = None,
+                       prefix: str = "--") -> None:
+    """Raise ``LivestyleError`` (one line, with the allowed range) for a live option out of range; None = not given.
+
+    ``prefix`` names the options in the message: ``"--"`` for flags (``--steady``), or e.g. ``"FILE: key "``
+    for a config file's keys (``FILE: key steady``); underscores become dashes only for flags."""
     from ..infer import PHASE_CHOICES
 
-    if segment_every is not None and segment_every < 1:
-        raise LivestyleError(f"--segment-every must be at least 1, got {segment_every}")
-    if steady is not None and not 0.0 <= steady <= 0.95:
-        raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {steady:g}")
-    if carry is not None and not 0.0 <= carry <= 1.0:
-        raise LivestyleError(f"--carry must be between 0 (off) and 1, got {carry:g}")
-    if phases is not None and phases not in PHASE_CHOICES:
-        raise LivestyleError(f"--phases must be one of {', '.join(map(str, PHASE_CHOICES))}, got {phases}")
-    if render_scale is not None and not 0.25 <= render_scale <= 1.0:
-        raise LivestyleError(f"--render-scale must be between 0.25 and 1, got {render_scale:g}")
+    def name(key: str) -> str:
+        return prefix + (key.replace("_", "-") if prefix == "--" else key)
+
+    check_range(name("width"), width, *WIDTH_RANGE, integer=True)
+    check_range(name("height"), height, *HEIGHT_RANGE, integer=True)
+    check_range(name("fps"), fps, *FPS_RANGE)
+    check_range(name("segment_every"), segment_every, *SEGMENT_EVERY_RANGE, integer=True)
+    check_range(name("steady"), steady, *STEADY_RANGE)
+    check_range(name("carry"), carry, *CARRY_RANGE)
+    if phases is not None and (isinstance(phases, bool) or phases not in PHASE_CHOICES):
+        raise LivestyleError(f"{name('phases')} must be one of {', '.join(map(str, PHASE_CHOICES))}, got {phases!r}")
+    check_range(name("render_scale"), render_scale, *RENDER_SCALE_RANGE)
 
 
 def stage_settings(cfg: LiveConfig) -> StageSettings:

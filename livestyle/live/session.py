@@ -40,7 +40,9 @@ RECORD_FINISH_S = 30.0
 
 
 class LiveSession:
-    def __init__(self, cfg: LiveConfig):
+    def __init__(self, cfg: LiveConfig, require_output: bool = False):
+        """``require_output``: ``start`` raises ``SinkError`` when no output opens (``livestyle live``: sending
+        nowhere is a failure); the TUI keeps running, showing each failed output, so the user can add another."""
         if cfg.background not in BACKGROUNDS:
             raise LivestyleError(f"unknown background {cfg.background!r}; use one of {', '.join(BACKGROUNDS)}")
         if cfg.preset not in PRESETS:
@@ -50,6 +52,9 @@ class LiveSession:
         self.source = make_source(cfg.source, cfg.width, cfg.height, cfg.fps)
         self.compute = pick(cfg.device, cfg.precision)
         self.style = StyleFolder(cfg.style) if cfg.style else None
+        if self.style is not None:
+            self.style.check_usable()  # a --style under a regular file: one line now, not "no keyframes yet"
+        self.require_output = require_output
         self.events: deque[Event] = deque(maxlen=200)
         self._event_lock = threading.Lock()
         self._stop = threading.Event()
@@ -93,6 +98,12 @@ class LiveSession:
         self.source.open()  # a bad source is a one-line SourceError here, before any thread starts
         w, h, fps = self.source.width, self.source.height, self.source.fps
         sinks = self._open_sinks(w, h, cfg.fps)
+        if self.require_output and not any(s.is_on for s in sinks):
+            self.source.close()
+            for sink in sinks:
+                sink.close()
+            reasons = "; ".join(s.state.removeprefix("error: ") for s in sinks)
+            raise SinkError(f"no output could be opened ({reasons}); fix the --output list or add null to run anyway")
         self._segmenter = self._make_segmenter() if cfg.masked else None
         self.stage = make_stage(cfg, self.settings, self._segmenter, self.in_slot, self.out_slot, self._stop,
                                 on_error=lambda m: self.notify(m, "error"), threads=self._net_threads())
@@ -209,6 +220,10 @@ class LiveSession:
                 if [g["name"] for g in info.guides] == list(self._guide_names()):
                     self.stage.set_model(Stylizer(model, self.compute, self.cfg.phases), self._keyed())
                     self.notify(f"loaded {self.style.model_path} ({info.preset}, {info.train.get('iterations', '?')} it)")
+                    if info.preset != self.cfg.preset:  # say so rather than ignore the preset asked for
+                        self.notify(f"{self.style.model_path} was trained with preset {info.preset!r}, not "
+                                    f"{self.cfg.preset!r}; using it as it is (to switch, run `livestyle train "
+                                    f"{self.style.path} --preset {self.cfg.preset}`)", "warning")
                 else:
                     self.notify(f"{self.style.model_path}: trained with other guides; retraining", "warning")
             except LivestyleError as e:

@@ -110,7 +110,24 @@ def load(path: Path | None = None) -> Settings:
         default = known[key].default
         assert default is not MISSING
         values[key] = _check_type(path, key, value, default)
-    return replace(Settings(), **values)
+    out = replace(Settings(), **values)
+    check(out, f"{path}: key ")
+    return out
+
+
+def check(s: Settings, prefix: str = "settings: key ") -> None:
+    """``LivestyleError`` (one line: ``prefix`` + the key, the allowed values, the value) for a value out of range."""
+    from ..live.build import check_live_options
+    from ..live.composite import BACKGROUNDS
+
+    fix = "; fix or delete that line"
+    try:
+        check_live_options(width=s.width, height=s.height, fps=s.fps, prefix=prefix)
+    except LivestyleError as e:
+        raise LivestyleError(f"{e}{fix}") from None
+    for key, value, allowed in (("background", s.background, BACKGROUNDS), ("preview", s.preview, PREVIEW_MODES)):
+        if value not in allowed:
+            raise LivestyleError(f"{prefix}{key} must be one of {', '.join(allowed)}, got {value!r}{fix}")
 
 
 def _toml_value(value: object) -> str:

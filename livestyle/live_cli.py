@@ -99,10 +99,33 @@ def _demo_outputs() -> str:
     return ",".join(outs) if outs else "record:livestyle-demo.mp4"
 
 
+def check_can_write(path: str | Path) -> None:
+    """``WriteError`` (one line, as a failed write would say) when a file ``path`` clearly cannot be written:
+    it is a folder, a folder on the way is a regular file, or the nearest existing folder is read-only.
+    Checked before the session starts, so that the run is not lost at its end."""
+    import errno
+    import os
+
+    from .safepaths import write_error
+
+    p = Path(path)
+    if p.is_dir():
+        raise write_error(p, OSError(errno.EISDIR, "Is a directory"))
+    for parent in p.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise write_error(p, OSError(errno.ENOTDIR, "Not a directory"))
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise write_error(p, OSError(errno.EACCES, "Permission denied"))
+            return
+
+
 def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
     check_positive("--seconds", a.seconds)
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every, a.width, a.height, a.fps)
+    if a.stats_json:
+        check_can_write(a.stats_json)
     d = live_defaults(a.device, a.width)  # this machine's calibration, else the built-in defaults
     return LiveConfig(
         style=str(DEMO_STYLE) if demo else a.style,

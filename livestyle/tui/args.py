@@ -53,4 +53,8 @@ def apply(s: Settings, args: argparse.Namespace | None) -> Settings:
         value = getattr(args, flag, None)
         if value is not None:
             changes[key] = value
+    if getattr(args, "style", None):
+        from ..style import StyleFolder
+
+        StyleFolder(args.style).check_usable()  # a --style under a regular file: one line before the TUI opens
     return replace(s, **changes)

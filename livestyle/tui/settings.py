@@ -86,7 +86,7 @@ def _check_type(path: Path, key: str, value: object, default: object) -> object:
     else:
         ok = isinstance(value, str)
     if not ok:
-        raise LivestyleError(f"{path}: key {key!r} must be a {type(default).__name__}, got {value!r}; "
+        raise LivestyleError(f"{path}: key {key!r} must be {'an' if type(default) is int else 'a'} {type(default).__name__}, got {value!r}; "
                              "fix or delete that line")
     return value
 

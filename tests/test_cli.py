@@ -70,7 +70,7 @@ def test_image_smaller_than_a_patch(tiny_style, capsys):
 
 @pytest.mark.parametrize("seconds", ["0", "-1"])
 def test_nonpositive_seconds(tiny_style, capsys, seconds):
-    assert_one_line_error(capsys, ["train", str(tiny_style), "--seconds", seconds], "positive")
+    assert_one_line_error(capsys, ["train", str(tiny_style), "--seconds", seconds], "must be a number above 0")
 
 
 def test_grayscale_and_rgba_images_are_accepted(tiny_style):

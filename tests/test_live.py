@@ -188,7 +188,7 @@ def test_ctrl_c_ends_live_cleanly(trained_style, tmp_path):
 @pytest.mark.parametrize("args, needle", [
     (["--source", "nonsense-source"], "unknown source"),
     (["--output", "bogus"], "valid outputs"),
-    (["--width", "16", "--height", "16"], "smaller"),
+    (["--width", "16", "--height", "16"], "--width must be a whole number between 32"),
     (["--max-frames", "0"], "--max-frames"),
     (["--render-scale", "2"], "--render-scale must be between 0.25 and 1"),
     (["--steady", "1.5"], "--steady must be between 0 and 0.95"),

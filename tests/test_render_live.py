@@ -100,7 +100,7 @@ def test_live_only_flags_and_bad_values_are_one_line_errors(trained, tiny_clip, 
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--phases", "3"],
                           "--phases must be one of")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--max-frames", "0"],
-                          "--max-frames must be positive")
+                          "--max-frames must be a whole number of at least 1")
     assert not (tmp_path / "o").exists()
 
 

@@ -102,6 +102,10 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
                                lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("ultrafast", 1.0))),
     "carry s4i12 +flow": ({"carry": 1.0}, (("medium-s4i12", 1.0), 1), _FAST_FLOW),
     "carry v2 +flow": ({"carry": 1.0}, (("medium-v2", 1.0), 1), _FAST_FLOW),
+    "v12 e1": ({}, (("medium-r2", 1.0), 1), None),
+    "v12 e2": ({}, (("medium-r2", 1.0), 2), None),
+    "v12 0.75 e1": ({}, (("medium-r2", 0.75), 1), None),
+    "v12 0.75 e2": ({}, (("medium-r2", 0.75), 2), None),
     "all of render's": ({"carry": 1.0, "phases": 4, "denoise": False}, (("medium", 1.0), 1),
                         lambda r, g: setattr(r.stage, "_trackers", [_Replayed(s) for s in g])),
 }

@@ -53,9 +53,8 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")
     p.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     p.add_argument("--render-scale", type=float, default=None,
-                   help="run the network, guides and flows on the frame resized by this (0.25-1); the style's change "
-                        "is upsampled onto the full-size frame (default: calibrated, else what makes the frame 640 px "
-                        "wide: 0.5 at 1280x720, 1 at 640x360)")
+                   help="run the network on the frame resized by this (0.25-1; e.g. 0.5 for 720p on a laptop "
+                        "CPU); the style's change is upsampled onto the full-size frame (default: calibrated, else 1)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")
@@ -126,7 +125,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every, a.width, a.height, a.fps)
     if a.stats_json:
         check_can_write(a.stats_json)
-    d = live_defaults(a.device, a.width)  # this machine's calibration, else the built-in defaults
+    d = live_defaults(a.device)  # this machine's calibration, else the built-in defaults
     return LiveConfig(
         style=str(DEMO_STYLE) if demo else a.style,
         source="synthetic" if demo else a.source,

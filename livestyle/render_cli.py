@@ -44,8 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     live.add_argument("--masked", action="store_true", help="stylize only the person (mediapipe segmentation)")
     live.add_argument("--background", choices=BACKGROUNDS, default=None, help="background in masked mode")
     live.add_argument("--render-scale", type=float, default=None,
-                      help="run the network, guides and flows on the frame resized by this (0.25-1; default as live: "
-                           "640 px wide, 0.5 for 1280x720)")
+                      help="run the network on the frame resized by this (0.25-1; default as live)")
     live.add_argument("--segment-every", type=int, default=None, help="segmentation network every N frames (default 2)")
     live.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     p.add_argument("--max-frames", type=int)
@@ -76,9 +75,8 @@ def _run_live(a: argparse.Namespace) -> int:
     from .live.build import live_defaults
     from .live.config import LiveConfig
     from .live.replay import render_live
-    from .video import clip_size
 
-    d = live_defaults(a.device, clip_size(a.input)[0])
+    d = live_defaults(a.device)
     cfg = LiveConfig(masked=a.masked, background=a.background or "keep",
                      denoise=True if a.denoise is None else a.denoise,
                      steady=d["steady"] if a.steady is None else a.steady,

@@ -52,13 +52,6 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
     return frames, [f"{i:0{digits}d}" for i in range(len(frames))], float(fps if 0 < fps < 1000 else 30.0)
 
 
-def clip_size(path: str | Path) -> tuple[int, int]:
-    """``(width, height)`` of a clip's frames without decoding it all (a bad clip: ``LivestyleError``)."""
-    frames, _, _ = read_clip(path, max_frames=1)
-    h, w = frames[0].shape[:2]
-    return w, h
-
-
 class ClipWriter:
     """Writes frames to a PNG folder (named like the input) or a video file (by extension), so that
     nothing the user had is lost.

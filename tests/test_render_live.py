@@ -10,7 +10,7 @@ import torch
 
 from livestyle.calibrate import calibration_path
 from livestyle.cli import main
-from livestyle.live.build import GPU_PHASES, auto_render_scale, live_defaults
+from livestyle.live.build import GPU_PHASES, live_defaults
 from livestyle.live.config import LiveConfig
 from livestyle.live.stage import StyleStage
 
@@ -109,13 +109,3 @@ def test_render_live_never_writes_into_its_input(trained, tiny_clip, capsys):
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tiny_clip), "--live"], "the output is the input")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tiny_clip / "out"), "--live"], "input")
     assert {p.name: p.read_bytes() for p in tiny_clip.iterdir()} == before
-
-
-def test_frames_wider_than_640_px_are_stylized_at_640_by_default(tmp_path):
-    assert auto_render_scale(640) == 1.0 and auto_render_scale(320) == 1.0
-    assert auto_render_scale(1280) == 0.5 and auto_render_scale(1920) == pytest.approx(1 / 3, abs=1e-3)
-    assert live_defaults("cpu", 1280)["render_scale"] == 0.5
-    assert live_defaults("cpu", 640)["render_scale"] == 1.0
-    calibration_path().parent.mkdir(parents=True, exist_ok=True)
-    calibration_path().write_text("[live]\nrender_scale = 1.0\n")  # a calibrated choice wins
-    assert live_defaults("cpu", 1280)["render_scale"] == 1.0

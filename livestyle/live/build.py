@@ -19,25 +19,10 @@ from .stage import StageSettings, StyleStage
 GPU_PHASES = 4  # on a GPU 4 shifted passes cost ~8 ms more per 640x360 frame (H200: stylize 4.0 -> 12.0 ms, gpu_check.sh)
 
 
-WORK_WIDTH = 640  # without a calibration, wider frames are stylized at this width (``auto_render_scale``)
-
-
-def auto_render_scale(width: int) -> float:
-    """The render scale that brings a frame ``width`` px wide down to ``WORK_WIDTH`` (1 for narrower frames).
-
-    The keyframe carry's and the denoiser's optical flow run at the work size on the CPU, GPU or not: at
-    1280x720 they alone took ~130 ms per frame on the H200 machine's 16-core host (gpu_check.sh), and on a
-    2-core CPU the network alone ~40-80 ms. At the work size the style's change is upsampled onto the full
-    frame, whose own detail stays sharp (``StyleStage``).
-    """
-    return 1.0 if width <= WORK_WIDTH else max(0.25, round(WORK_WIDTH / width, 3))
-
-
-def live_defaults(device: str = "auto", width: int | None = None) -> dict:
+def live_defaults(device: str = "auto") -> dict:
     """What ``livestyle live`` uses for every option the user did not give: the choice
     ``livestyle calibrate`` saved on this machine, else the built-in ``LiveConfig`` defaults, except
-    that on a GPU (``device`` resolving to CUDA) the network averages ``GPU_PHASES`` phases, and frames
-    wider than ``WORK_WIDTH`` (``width``: the frame's, else the default width) get ``auto_render_scale``.
+    that on a GPU (``device`` resolving to CUDA) the network averages ``GPU_PHASES`` phases.
 
     Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``preset``,
     ``precision``. An absent or unreadable calibration file gives the built-in values.
@@ -47,8 +32,6 @@ def live_defaults(device: str = "auto", width: int | None = None) -> dict:
     base, cal = LiveConfig(), load_calibration()
     if _is_cuda(device):
         base = replace(base, phases=GPU_PHASES)
-    w = width or int(cal.get("width", base.width))
-    base = replace(base, render_scale=auto_render_scale(w))
     return {"width": int(cal.get("width", base.width)), "height": int(cal.get("height", base.height)),
             "steady": float(cal.get("steady", base.steady)), "carry": float(cal.get("carry", base.carry)),
             "phases": int(cal.get("phases", base.phases)),

@@ -65,7 +65,7 @@ def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
     """
     from ..live.build import live_defaults
 
-    d = live_defaults(str(overrides.get("device", "auto")), int(overrides.get("width", s.width)))
+    d = live_defaults(str(overrides.get("device", "auto")))
     tuned: dict[str, Any] = {k: d[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases")}
     return LiveConfig(style=s.style or None, source=s.source, outputs=s.outputs or "null", width=s.width,
                       height=s.height, fps=s.fps, masked=s.masked, background=s.background,

@@ -41,10 +41,10 @@ from common import machine_line, markdown_table, median, parse_size, percentile,
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from livestyle import checkpoint, prior, runtime  # noqa: E402
-from livestyle.device import pick  # noqa: E402
-from livestyle.infer import Stylizer, fold_batch_norm  # noqa: E402
-from livestyle.model import pad_to_stride  # noqa: E402
+from livestyle.engine import checkpoint, prior, runtime  # noqa: E402
+from livestyle.engine.device import pick  # noqa: E402
+from livestyle.engine.infer import Stylizer, fold_batch_norm  # noqa: E402
+from livestyle.engine.model import pad_to_stride  # noqa: E402
 
 AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "OV_CPU_MAX_ISA": "AVX2"}
 Fn = Callable[[], torch.Tensor]

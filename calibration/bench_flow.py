@@ -19,9 +19,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import load_average, machine_line, markdown_table, parse_size  # noqa: E402, I001
 
-from livestyle.guides import FlowEstimator  # noqa: E402
-from livestyle.guides.flow import to_gray  # noqa: E402
-from livestyle.synthclip import homography_clip, load_photo  # noqa: E402
+from livestyle.temporal import FlowEstimator  # noqa: E402
+from livestyle.temporal.flow import to_gray  # noqa: E402
+from livestyle.capture.synthclip import homography_clip, load_photo  # noqa: E402
 
 CASES = [("ultrafast", 0.5), ("ultrafast", 1.0), ("fast", 0.5), ("fast", 1.0), ("medium", 0.5), ("medium", 1.0)]
 

@@ -1,6 +1,6 @@
 """Inference speed: ms per frame of the generator per preset, precision, memory format, size, batch, inputs.
 
-Mirrors ``livestyle.infer.Stylizer.run``: batch norm folded into the convs,
+Mirrors ``livestyle.engine.infer.Stylizer.run``: batch norm folded into the convs,
 pad to the network's stride, then the model under ``torch.inference_mode()``
 and the precision's autocast.
 Variants: fp32 with channels_last (what livestyle uses), fp32 contiguous
@@ -30,9 +30,9 @@ from common import (machine_line, markdown_table, median, parse_list, parse_size
 
 import torch  # noqa: E402
 
-from livestyle.device import Compute, cpu_has_fast_bf16, pick  # noqa: E402
-from livestyle.infer import fold_batch_norm  # noqa: E402
-from livestyle.model import PRESETS, build, count_parameters, pad_to_stride  # noqa: E402
+from livestyle.engine.device import Compute, cpu_has_fast_bf16, pick  # noqa: E402
+from livestyle.engine.infer import fold_batch_norm  # noqa: E402
+from livestyle.engine.model import PRESETS, build, count_parameters, pad_to_stride  # noqa: E402
 
 VARIANTS = ("fp32-cl", "fp32-nchw", "bf16-cl", "fp16-cl")
 

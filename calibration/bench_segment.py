@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
+from livestyle.capture.synthclip import SyntheticScene
 from livestyle.paths import ASSETS
 from livestyle.segment import Segmenter
-from livestyle.synthclip import SyntheticScene
 
 MODELS = ("selfie_segmentation", "selfie_segmentation_landscape")
 SIZES = ((640, 360), (1280, 720))

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import MIXES, machine_line, markdown_table, median, parse_list, setup_torch  # noqa: E402, I001
 
 
-from livestyle.device import cpu_has_fast_bf16  # noqa: E402
-from livestyle.model import PRESETS, count_parameters  # noqa: E402
+from livestyle.engine.device import cpu_has_fast_bf16  # noqa: E402
+from livestyle.engine.model import PRESETS, count_parameters  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
-from livestyle.synthclip import load_photo  # noqa: E402
-from livestyle.train import TrainConfig, Trainer  # noqa: E402
+from livestyle.capture.synthclip import load_photo  # noqa: E402
+from livestyle.engine.train import TrainConfig, Trainer  # noqa: E402
 
 
 

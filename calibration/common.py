@@ -87,7 +87,7 @@ def load_average() -> float:
 
 def machine_line(device: str = "cpu") -> str:
     """One line naming the machine: CPU model, cores, SIMD flags, torch threads and version, GPU."""
-    from livestyle.device import cpu_has_fast_bf16
+    from livestyle.engine.device import cpu_has_fast_bf16
 
     parts = [f"CPU: {cpu_model()}", f"{os.cpu_count()} cores", "flags: " + (" ".join(cpu_flags()) or "none listed"),
              f"torch {torch.__version__} ({torch.get_num_threads()} threads)",

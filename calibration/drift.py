@@ -30,8 +30,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import get_photo  # noqa: E402
 
-from livestyle.guides import BlobGuide, CausalDenoiser  # noqa: E402
-from livestyle.synthclip import SyntheticScene, homography_clip, load_photo, map_points  # noqa: E402
+from livestyle.capture.synthclip import SyntheticScene, homography_clip, load_photo, map_points  # noqa: E402
+from livestyle.guides import BlobGuide  # noqa: E402
+from livestyle.temporal import CausalDenoiser  # noqa: E402
 
 
 class PhotoClip:

@@ -70,7 +70,7 @@ import cv2, sys
 from pathlib import Path
 sys.path.insert(0, "calibration")
 from gt_styles import LOCAL_STYLES
-from livestyle.synthclip import homography_clip, load_photo
+from livestyle.capture.synthclip import homography_clip, load_photo
 clip = homography_clip(load_photo("astronaut"), 120, (640, 360), 0, "mixed")
 d = Path("/tmp/gpuclip"); d.mkdir(exist_ok=True)
 vw = cv2.VideoWriter("/tmp/gpuclip.avi", cv2.VideoWriter.fourcc(*"MJPG"), 30, (640, 360))

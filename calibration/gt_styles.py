@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from livestyle.synthclip import Clip, warp_photo
+from livestyle.capture.synthclip import Clip, warp_photo
 
 
 def _posterize(f: np.ndarray) -> np.ndarray:

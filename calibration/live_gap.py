@@ -30,16 +30,16 @@ from quality import PHOTOS, Scene, make_scene  # noqa: E402, I001
 from gt_styles import STYLES  # noqa: E402, I001
 from occluder import Occluder  # noqa: E402, I001
 
-import livestyle.guides.carry as carry_mod  # noqa: E402
-import livestyle.guides.flow as flow_mod  # noqa: E402
-from livestyle.guides import FlowEstimator  # noqa: E402
-from livestyle.infer import Stylizer  # noqa: E402
+import livestyle.temporal.carry as carry_mod  # noqa: E402
+import livestyle.temporal.flow as flow_mod  # noqa: E402
+from livestyle.temporal import FlowEstimator  # noqa: E402
+from livestyle.engine.infer import Stylizer  # noqa: E402
 from livestyle.live.config import LiveConfig  # noqa: E402
 from livestyle.live.replay import LiveReplay  # noqa: E402
-from livestyle.model import Generator  # noqa: E402
+from livestyle.engine.model import Generator  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
-from livestyle.synthclip import homography_clip, load_photo  # noqa: E402
-from livestyle.train import TrainConfig, Trainer  # noqa: E402
+from livestyle.capture.synthclip import homography_clip, load_photo  # noqa: E402
+from livestyle.engine.train import TrainConfig, Trainer  # noqa: E402
 
 
 class _Replayed:
@@ -65,7 +65,7 @@ def patched(obj, name: str, value) -> Iterator[None]:
 
 
 Setup = Callable[[LiveReplay, list], None]
-# DIS settings tried for the carry beside the named ones (livestyle.guides.flow.PRESETS)
+# DIS settings tried for the carry beside the named ones (livestyle.temporal.flow.PRESETS)
 flow_mod.PRESETS.setdefault("medium-s4i12", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                                              {"PatchStride": 4, "GradientDescentIterations": 12}))
 flow_mod.PRESETS.setdefault("medium-v2", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2}))

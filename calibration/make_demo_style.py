@@ -7,11 +7,11 @@ import argparse
 import shutil
 
 from livestyle.autostyle import autostyle
+from livestyle.capture.synthclip import SyntheticScene
 from livestyle.cli import main as cli_main
-from livestyle.guides import CausalDenoiser
 from livestyle.paths import ASSETS
 from livestyle.style import StyleFolder
-from livestyle.synthclip import SyntheticScene
+from livestyle.temporal import CausalDenoiser
 
 
 def main() -> None:

@@ -40,12 +40,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livestyle import checkpoint  # noqa: E402
-from livestyle.checkpoint import ModelInfo  # noqa: E402
-from livestyle.model import Generator  # noqa: E402
+from livestyle.engine import checkpoint  # noqa: E402
+from livestyle.engine.checkpoint import ModelInfo  # noqa: E402
+from livestyle.engine.model import Generator  # noqa: E402
+from livestyle.engine.train import TrainConfig, Trainer  # noqa: E402
 from livestyle.paths import ASSETS  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
-from livestyle.train import TrainConfig, Trainer  # noqa: E402
 
 HELD_OUT = ("astronaut", "chelsea", "coffee")  # calibration/quality.py's photos: never seen here
 IMAGES = ("rocket.jpg", "motorcycle_left.png", "motorcycle_right.png", "retina.jpg", "ihc.png",

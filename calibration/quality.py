@@ -1,6 +1,6 @@
 """Quality benchmark: few-shot training against exact ground truth, beside two classical baselines.
 
-Offline material: real photos moved by known homographies (``livestyle.synthclip``),
+Offline material: real photos moved by known homographies (``livestyle.capture.synthclip``),
 so later frames reveal content the keyframe never showed. Ground-truth styles:
 local filters applied per frame (``stylize``, ``oil``, ``posterize``, ``pencil``)
 and ``texture``, a stroke texture attached to the photo and moved with it (what
@@ -32,15 +32,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (MIXES, get_photo, Pair, backward_warp, dis_flow, load_average, machine_line,  # noqa: E402, I001
                     make_pair, parse_list, parse_size, setup_torch, warp_error)
 
-from livestyle.infer import PHASES, Stylizer  # noqa: E402
-import livestyle.guides.carry as carry_mod  # noqa: E402
+from livestyle.engine.infer import PHASES, Stylizer  # noqa: E402
+import livestyle.temporal.carry as carry_mod  # noqa: E402
 from livestyle.live.config import LiveConfig  # noqa: E402
 from livestyle.live.replay import LiveReplay  # noqa: E402
-from livestyle.guides import CARRY, STEADY, STEADY_FLOW_RENDER, CarryKey, FlowEstimator, KeyCarry, OutputStabilizer  # noqa: E402
-from livestyle.model import PRESETS, Generator  # noqa: E402
+from livestyle.temporal import (
+    CARRY,
+    STEADY,
+    STEADY_FLOW_RENDER,
+    CarryKey,
+    FlowEstimator,
+    KeyCarry,
+    OutputStabilizer,
+)  # noqa: E402
+from livestyle.engine.model import PRESETS, Generator  # noqa: E402
 from livestyle.style import Keyframe  # noqa: E402
-from livestyle.synthclip import MOTIONS, Clip, homography_clip, load_photo  # noqa: E402
-from livestyle.train import TrainConfig, Trainer  # noqa: E402
+from livestyle.capture.synthclip import MOTIONS, Clip, homography_clip, load_photo  # noqa: E402
+from livestyle.engine.train import TrainConfig, Trainer  # noqa: E402
 
 from gt_styles import ATTACHED_TEXTURES, LOCAL_STYLES, STYLES, style_clip  # noqa: E402, I001
 from occluder import Occluder  # noqa: E402, I001

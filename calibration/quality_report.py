@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from common import markdown_table, mix_name
 from gt_styles import ATTACHED_STYLES, LOCAL_STYLES  # noqa: I001
 
-from livestyle.guides import CARRY, STEADY
-from livestyle.infer import PHASES
+from livestyle.engine.infer import PHASES
+from livestyle.engine.prior import prior_path
+from livestyle.engine.train import TrainConfig
 from livestyle.live.config import LiveConfig
-from livestyle.prior import prior_path
-from livestyle.train import TrainConfig
+from livestyle.temporal import CARRY, STEADY
 
 
 @dataclass

@@ -29,8 +29,8 @@ from common import warp_error  # noqa: E402, I001
 from occluder import Occluder  # noqa: E402, I001
 from quality import make_scene  # noqa: E402, I001
 
-from livestyle.guides import STEADY, STEADY_FLOW_RENDER, FlowEstimator, OutputStabilizer  # noqa: E402
-from livestyle.synthclip import homography_clip, load_photo  # noqa: E402
+from livestyle.temporal import STEADY, STEADY_FLOW_RENDER, FlowEstimator, OutputStabilizer  # noqa: E402
+from livestyle.capture.synthclip import homography_clip, load_photo  # noqa: E402
 
 CASES = (("chelsea", "coffee", "stylize"), ("chelsea", "coffee", "brush"),
          ("astronaut", "chelsea", "stylize"), ("coffee", "astronaut", "brush"))

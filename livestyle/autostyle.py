@@ -10,7 +10,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from .errors import LivestyleError
+from livestyle.errors import LivestyleError
 
 
 def watercolor(img: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from .errors import LivestyleError
+from livestyle.errors import LivestyleError
 
 ASSETS = Path(str(files("livestyle") / "assets"))
 """Folder holding ``demo/`` (the demo photo), ``models/`` (segmentation models), ``priors/``

@@ -21,19 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LivestyleError, StyleError
-from .guides import STEADY, STEADY_FLOW_RENDER, FlowEstimator, OutputStabilizer
-from .guides.carry import CARRY, CarryKey, KeyCarry, nearest_keys
-from .infer import PHASE_CHOICES, PHASES, Stylizer
-from .progress import Progress
-from .style import StyleFolder
-from .train import make_guides
-from .video import ClipWriter, read_clip
+from livestyle.engine.infer import PHASE_CHOICES, PHASES, Stylizer
+from livestyle.engine.train import make_guides
+from livestyle.errors import LivestyleError, StyleError
+from livestyle.files.video import ClipWriter, read_clip
+from livestyle.progress import Progress
+from livestyle.style import StyleFolder
+from livestyle.temporal import STEADY, STEADY_FLOW_RENDER, FlowEstimator, OutputStabilizer
+from livestyle.temporal.carry import CARRY, CarryKey, KeyCarry, nearest_keys
 
 
 def key_indices(style: StyleFolder, n_frames: int) -> dict[int, np.ndarray | None]:
     """Map frame index -> keyframe mask (None = whole frame) from the style folder's key names."""
-    from .imageio import read_mask
+    from livestyle.files.imageio import read_mask
 
     out: dict[int, np.ndarray | None] = {}
     for name in style.key_names():
@@ -55,7 +55,7 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
            progress: Callable[[int, int], None] | None = None, quiet: bool = False,
            steady: float = STEADY, carry: float = CARRY, phases: int = PHASES) -> int:
     """Render ``input_path`` to ``output_path``; returns the number of frames written."""
-    from .safepaths import check_output_not_in_input
+    from livestyle.files.safepaths import check_output_not_in_input
 
     check_output_not_in_input(input_path, output_path)  # before any work: never write over the frames being read
     if not 0.0 <= steady <= 0.95:
@@ -75,7 +75,7 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
                          "index (000.png); none found")
     bar = None if quiet else Progress(len(frames), "render", "frames")
     if denoise if denoise is not None else info.denoise:
-        from .guides import denoise_sequence
+        from livestyle.temporal import denoise_sequence
 
         frames = denoise_sequence(frames)
     per_guide = [g.sequence(frames, keys) for g in guides]  # each: list of (H, W, 3) uint8

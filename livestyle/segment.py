@@ -31,10 +31,10 @@ import numpy as np
 from mediapipe.tasks.python import vision
 from mediapipe.tasks.python.core.base_options import BaseOptions
 
-from .errors import ModelError
-from .guides.flow import pixel_grid
-from .paths import ASSETS, asset
-from .quiet import native_stderr_silenced
+from livestyle.errors import ModelError
+from livestyle.paths import ASSETS, asset
+from livestyle.quiet import native_stderr_silenced
+from livestyle.temporal.flow import pixel_grid
 
 DEFAULT_MODEL = ASSETS / "models" / "selfie_segmentation.tflite"
 LANDSCAPE_MODEL = ASSETS / "models" / "selfie_segmentation_landscape.tflite"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ImageError, StyleError
-from .imageio import IMAGE_EXTS, read_image, read_mask, write_image
+from livestyle.errors import ImageError, StyleError
+from livestyle.files.imageio import IMAGE_EXTS, read_image, read_mask, write_image
 
 MODEL_FILE = "model.safetensors"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from livestyle.cli import main
-from livestyle.live_cli import DEMO_STYLE
+from livestyle.cli.live import DEMO_STYLE
 from livestyle.paths import config_dir
 
 # (command line, text the one error line must hold). Placeholders: {style} an unpainted-but-complete style
@@ -205,7 +205,7 @@ def test_a_bad_settings_value_stops_the_tui_before_it_opens(entry, needle, tmp_p
 
 def test_a_good_calibration_still_sets_the_live_defaults(capsys):
     """The checks refuse only what is wrong: the values `livestyle calibrate` writes are read back."""
-    from livestyle.calibrate import load_calibration
+    from livestyle.live.build import load_calibration
 
     cal = config_dir() / "calibration.toml"
     cal.parent.mkdir(parents=True, exist_ok=True)
@@ -219,7 +219,7 @@ def test_live_width_and_height_given_are_used_not_replaced_by_defaults():
     """`a.width or default` once turned --width 0 into 640; a given value is used exactly (0 is refused above)."""
     import argparse
 
-    from livestyle.live_cli import add_arguments, config_from_args
+    from livestyle.cli.live import add_arguments, config_from_args
 
     p = argparse.ArgumentParser()
     add_arguments(p)

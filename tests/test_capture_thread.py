@@ -14,7 +14,7 @@ import numpy as np
 
 from livestyle.capture import CaptureThread, Frame, Source, SyntheticSource
 from livestyle.errors import SourceError
-from livestyle.slot import LatestSlot
+from livestyle.live.slot import LatestSlot
 
 W, H = 96, 64
 

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from livestyle.capture.synthclip import homography_clip, load_photo
 from livestyle.cli import main
-from livestyle.guides import CARRY_EVERY_LIVE, CarryKey, KeyCarry, nearest_keys
-from livestyle.synthclip import homography_clip, load_photo
+from livestyle.temporal import CARRY_EVERY_LIVE, CarryKey, KeyCarry, nearest_keys
 
 from .conftest import paint
 from .test_cli import assert_one_line_error
@@ -158,7 +158,7 @@ def test_temporal_check_trusts_a_painting_that_moves_with_the_frames_only(moving
 
 
 def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
-    from livestyle.synthclip import homography_flow
+    from livestyle.capture.synthclip import homography_flow
 
     clip = homography_clip(load_photo("coffee"), 48, (160, 120), seed=1, motion="mixed")
     frames, hs = clip.frames[::4], clip.homographies[::4]  # ~1 px per frame; hs: frame 0 -> frame t

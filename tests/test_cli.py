@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle import checkpoint
 from livestyle.cli import main
+from livestyle.engine import checkpoint
 
 from .conftest import astronaut
 

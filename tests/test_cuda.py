@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from livestyle.device import pick
-from livestyle.infer import Stylizer
+from livestyle.engine.device import pick
+from livestyle.engine.infer import Stylizer
+from livestyle.engine.model import build
+from livestyle.engine.train import TrainConfig, Trainer
 from livestyle.live.config import LiveConfig
 from livestyle.live.replay import LiveReplay
-from livestyle.model import build
 from livestyle.style import Keyframe
-from livestyle.train import TrainConfig, Trainer
 
 from .conftest import astronaut, paint
 

@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
+from livestyle.capture.synthclip import Clip, homography_clip, load_photo, map_points
 from livestyle.guides import BlobGuide, Guide, GuideTracker, poisson_disk, render_blobs
 from livestyle.guides.tracker import seed_reliability, smooth_residuals
-from livestyle.synthclip import Clip, homography_clip, load_photo, map_points
 
 
 @pytest.fixture(scope="module")

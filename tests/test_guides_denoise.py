@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.guides.denoise import CausalDenoiser, OutputStabilizer, denoise_sequence
-from livestyle.synthclip import homography_clip, load_photo
+from livestyle.capture.synthclip import homography_clip, load_photo
+from livestyle.temporal.denoise import CausalDenoiser, OutputStabilizer, denoise_sequence
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from livestyle.guides.flow import FlowEstimator, forward_backward_consistency, sample_at, warp
-from livestyle.synthclip import homography_clip, load_photo
+from livestyle.capture.synthclip import homography_clip, load_photo
+from livestyle.temporal.flow import FlowEstimator, forward_backward_consistency, sample_at, warp
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from livestyle.infer import batch_to_frames, frames_to_batch
+from livestyle.engine.infer import batch_to_frames, frames_to_batch
 
 
 def _reference_batch(frames, guides, stride):
@@ -59,7 +59,7 @@ def test_batch_to_frames_matches_the_reference(layout):
 
 
 def _fast_model(zero: bool) -> torch.nn.Module:
-    from livestyle.model import build
+    from livestyle.engine.model import build
 
     torch.manual_seed(0)
     net = build("fast", 6)
@@ -73,8 +73,8 @@ def _fast_model(zero: bool) -> torch.nn.Module:
 def test_phases_keep_the_picture_in_place(phases):
     """Shifted copies are shifted back before averaging: a network that returns its input returns it
     pixel for pixel, at a size that is not a multiple of the stride."""
-    from livestyle.device import pick
-    from livestyle.infer import Stylizer
+    from livestyle.engine.device import pick
+    from livestyle.engine.infer import Stylizer
 
     rng = np.random.default_rng(1)
     frames = [rng.integers(0, 256, (37, 50, 3), dtype=np.uint8) for _ in range(2)]
@@ -91,8 +91,8 @@ def test_phases_keep_the_picture_in_place(phases):
 def test_phases_make_the_output_follow_a_shifted_input():
     """The fast preset paints 4x4 cells, so a 1 px shift of the input changes its output by more than a
     shift; averaging 4 phases (half-cell shifts) cuts that by well over half."""
-    from livestyle.device import pick
-    from livestyle.infer import Stylizer
+    from livestyle.engine.device import pick
+    from livestyle.engine.infer import Stylizer
 
     rng = np.random.default_rng(2)
     big = cv2.GaussianBlur(rng.integers(0, 256, (100, 140, 3), dtype=np.uint8), (0, 0), 2.0)
@@ -109,8 +109,8 @@ def test_phases_make_the_output_follow_a_shifted_input():
 
 
 def test_phases_must_be_1_2_or_4():
-    from livestyle.device import pick
-    from livestyle.infer import Stylizer
+    from livestyle.engine.device import pick
+    from livestyle.engine.infer import Stylizer
 
     with pytest.raises(ValueError, match="phases must be one of 1, 2, 4"):
         Stylizer(_fast_model(zero=True), pick("cpu", "fp32"), 3)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.doctor import SHIPPED_FILES
+from livestyle.cli.doctor import SHIPPED_FILES
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = [f"livestyle/assets/{rel}" for rel in SHIPPED_FILES] + [

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from livestyle.autostyle import STYLES, autostyle
+from livestyle.engine.train import TrainConfig
 from livestyle.errors import LivestyleError
 from livestyle.live.composite import background, blend, person_box
-from livestyle.train import TrainConfig
 
 from .conftest import astronaut
 
@@ -56,10 +56,11 @@ def test_training_defaults_follow_the_preset():
 
 
 def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
-    from livestyle import calibrate
+    from livestyle.cli import calibrate
+    from livestyle.live.build import load_calibration
 
     monkeypatch.setenv("LIVESTYLE_CONFIG_DIR", str(tmp_path))
-    assert calibrate.load_calibration() == {}
+    assert load_calibration() == {}
     fps = calibrate.measure_candidate("fast", 160, 96, "fp32", "cpu", 30.0, masked=True, render_scale=0.5,
                                       warmup=0.5, seconds=1.0)
     assert fps > 0  # the real pipeline stylized frames
@@ -71,11 +72,11 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     assert order.index(("fast", 1280, 720, 0.5)) < order.index(("fast", 640, 360, 1.0)) < order.index(("fast", 960, 540, 0.5))
     (tmp_path / "calibration.toml").write_text(
         '[live]\npreset = "fast"\nwidth = 480\nheight = 270\nrender_scale = 0.5\nsteady = 0.0\ncarry = 1.0\nphases = 2\n')
-    assert calibrate.load_calibration() == {"preset": "fast", "width": 480, "height": 270, "render_scale": 0.5,
+    assert load_calibration() == {"preset": "fast", "width": 480, "height": 270, "render_scale": 0.5,
                                             "steady": 0.0, "carry": 1.0, "phases": 2}
     import argparse
 
-    from livestyle.live_cli import add_arguments, config_from_args
+    from livestyle.cli.live import add_arguments, config_from_args
     ap = argparse.ArgumentParser()
     add_arguments(ap)
     cfg = config_from_args(ap.parse_args(["--style", str(tmp_path / "s")]))
@@ -112,11 +113,11 @@ def _stage(scale: float, change: float):
 
     import torch
 
-    from livestyle.device import pick
-    from livestyle.infer import Stylizer
+    from livestyle.engine.device import pick
+    from livestyle.engine.infer import Stylizer
+    from livestyle.engine.model import build
+    from livestyle.live.slot import LatestSlot
     from livestyle.live.stage import StageSettings, StyleStage
-    from livestyle.model import build
-    from livestyle.slot import LatestSlot
 
     net = build("fast", 3).eval()
     with torch.no_grad():
@@ -170,8 +171,8 @@ def test_style_stage_steadies_its_output_and_can_turn_it_off():
 
 
 def test_style_stage_carries_the_painting_where_the_frame_shows_the_key():
-    from livestyle.guides import CarryKey, KeyCarry
     from livestyle.live.keyed import Keyed
+    from livestyle.temporal import CarryKey, KeyCarry
 
     from .conftest import paint
 

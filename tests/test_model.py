@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from livestyle.model import PRESETS, GeneratorConfig, build, count_parameters, pad_to_stride
+from livestyle.engine.model import PRESETS, GeneratorConfig, build, count_parameters, pad_to_stride
 
 
 def test_paper_preset_reproduces_reference_generator_parameter_count():
@@ -62,7 +62,7 @@ def test_config_round_trip_and_unknown_keys():
 
 @pytest.mark.parametrize("preset", ["quality", "paper"])  # the presets with batch norm
 def test_batch_norm_folding_is_exact_and_removes_the_norms_after_convs(preset):
-    from livestyle.infer import fold_batch_norm
+    from livestyle.engine.infer import fold_batch_norm
 
     torch.manual_seed(0)
     m = build(preset, 6).eval()
@@ -100,7 +100,7 @@ def test_refine_starts_as_no_correction():
 
 
 def test_refine_inference_path_equals_the_training_path(monkeypatch):
-    import livestyle.model as model_mod
+    import livestyle.engine.model as model_mod
 
     m = _refined()
     x = torch.rand(2, 6, 48, 64) * 2 - 1

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from livestyle.live.slot import LatestSlot
 from livestyle.outputs import NullSink, OutFrame, Sender, Sink
-from livestyle.slot import LatestSlot
 
 
 def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> bool:

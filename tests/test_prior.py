@@ -1,4 +1,4 @@
-"""The shipped starting weights (``livestyle.prior``): loading, fitting to the guides, and that they help."""
+"""The shipped starting weights (``livestyle.engine.prior``): loading, fitting to the guides, and that they help."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import cv2
 import pytest
 import torch
 
-from livestyle import checkpoint, prior
-from livestyle.checkpoint import ModelInfo
+from livestyle.engine import checkpoint, prior
+from livestyle.engine.checkpoint import ModelInfo
+from livestyle.engine.model import DEFAULT_PRESET, PRESETS, Generator
+from livestyle.engine.train import TrainConfig, Trainer
 from livestyle.errors import LivestyleError, ModelError
-from livestyle.model import DEFAULT_PRESET, PRESETS, Generator
 from livestyle.paths import MissingAssetError
 from livestyle.style import Keyframe
-from livestyle.train import TrainConfig, Trainer
 
 from .conftest import astronaut
 

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from livestyle.calibrate import calibration_path
 from livestyle.cli import main
-from livestyle.live.build import GPU_PHASES, live_defaults
+from livestyle.live.build import GPU_PHASES, calibration_path, live_defaults
 from livestyle.live.config import LiveConfig
 from livestyle.live.stage import StyleStage
 

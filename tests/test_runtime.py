@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from livestyle import runtime
-from livestyle.device import pick
-from livestyle.infer import Stylizer
-from livestyle.model import build
+from livestyle.engine import runtime
+from livestyle.engine.device import pick
+from livestyle.engine.infer import Stylizer
+from livestyle.engine.model import build
 
 needs_openvino = pytest.mark.skipif(not runtime.openvino_available(),
                                     reason="openvino not installed (pip install 'livestyle[fast-cpu]')")

@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle import videowrite
 from livestyle.cli import main
 from livestyle.errors import WriteError
-from livestyle.video import ClipWriter
+from livestyle.files import videowrite
+from livestyle.files.video import ClipWriter
 
 from .conftest import astronaut
 
@@ -137,7 +137,7 @@ def test_without_pyav_mp4_falls_back_to_mpeg4_part2_with_a_note(tmp_path, monkey
 def test_a_full_disk_is_a_write_error_naming_the_path_and_the_old_file_stays(tmp_path):
     out = tmp_path / "out.mp4"
     out.write_bytes(OLD)
-    code = (f"import resource, numpy as np\nfrom livestyle.video import ClipWriter\n"
+    code = (f"import resource, numpy as np\nfrom livestyle.files.video import ClipWriter\n"
             f"resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
             f"w = ClipWriter({str(out)!r}, 30)\n"
             f"try:\n"
@@ -254,7 +254,7 @@ def test_a_recording_that_cannot_be_finished_is_an_error_and_live_exits_non_zero
 
 
 def test_write_error_names_the_cause():
-    from livestyle.safepaths import write_error
+    from livestyle.files.safepaths import write_error
 
     assert str(write_error("/x/y.mp4", OSError(28, "No space left on device"))) == (
         "/x/y.mp4: cannot write (the disk is full); nothing there was changed")

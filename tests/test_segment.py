@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from livestyle.capture.synthclip import SyntheticScene
 from livestyle.errors import ModelError
-from livestyle.imageio import read_image
+from livestyle.files.imageio import read_image
 from livestyle.paths import ASSETS
 from livestyle.segment import Segmenter, default_model, feather_mask
-from livestyle.synthclip import SyntheticScene
 
 
 @pytest.fixture(scope="module")

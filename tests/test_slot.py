@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from livestyle.slot import LatestSlot, RateMeter
+from livestyle.live.slot import LatestSlot, RateMeter
 
 
 def test_get_returns_newest_and_counts_replaced_items_as_drops() -> None:

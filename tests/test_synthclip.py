@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.synthclip import SyntheticScene, homography_clip, load_photo, map_points
+from livestyle.capture.synthclip import SyntheticScene, homography_clip, load_photo, map_points
 
 
 @pytest.fixture(scope="module")

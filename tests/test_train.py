@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from livestyle import checkpoint
-from livestyle.checkpoint import ModelInfo
+from livestyle.engine import checkpoint
+from livestyle.engine.checkpoint import ModelInfo
+from livestyle.engine.sampler import PatchSampler, valid_centres
+from livestyle.engine.train import TrainConfig, Trainer
 from livestyle.errors import ImageError, LivestyleError, ModelError
-from livestyle.sampler import PatchSampler, valid_centres
 from livestyle.style import Keyframe, StyleFolder
-from livestyle.train import TrainConfig, Trainer
 
 from .conftest import astronaut, paint
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import SourceError
-from ..imageio import IMAGE_EXTS
-from .base import MIN_SIZE, Frame, Pacer, Source
-from .files import VIDEO_EXTS, FolderSource, VideoFileSource
-from .synthetic import SyntheticSource
-from .thread import CaptureStats, CaptureThread
-from .webcam import WebcamSource, find_camera_by_name, list_linux_cameras
+from livestyle.capture.base import MIN_SIZE, Frame, Pacer, Source
+from livestyle.capture.files import VIDEO_EXTS, FolderSource, VideoFileSource
+from livestyle.capture.synthetic import SyntheticSource
+from livestyle.capture.thread import CaptureStats, CaptureThread
+from livestyle.capture.webcam import WebcamSource, find_camera_by_name, list_linux_cameras
+from livestyle.errors import SourceError
+from livestyle.files.imageio import IMAGE_EXTS
 
 __all__ = [
     "MIN_SIZE", "CaptureStats", "CaptureThread", "FolderSource", "Frame", "Pacer", "Source",

@@ -16,7 +16,7 @@ from types import TracebackType
 
 import numpy as np
 
-from ..errors import SourceError
+from livestyle.errors import SourceError
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ImageError, SourceError
-from ..imageio import IMAGE_EXTS, read_image
-from .base import Pacer, Source, check_fps, check_size
+from livestyle.capture.base import Pacer, Source, check_fps, check_size
+from livestyle.errors import ImageError, SourceError
+from livestyle.files.imageio import IMAGE_EXTS, read_image
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..synthclip import SyntheticScene
-from .base import Pacer, Source, check_fps, check_size
+from livestyle.capture.base import Pacer, Source, check_fps, check_size
+from livestyle.capture.synthclip import SyntheticScene
 
 DEFAULT_SIZE = (640, 360)
 DEFAULT_FPS = 30.0

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..slot import LatestSlot, RateMeter
-from .base import Frame, Source
+from livestyle.capture.base import Frame, Source
+from livestyle.live.slot import LatestSlot, RateMeter
 
 log = logging.getLogger(__name__)
 

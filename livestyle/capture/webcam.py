@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import SourceError
-from .base import Source, check_fps, check_size
+from livestyle.capture.base import Source, check_fps, check_size
+from livestyle.errors import SourceError
 
 SYSFS_V4L = Path("/sys/class/video4linux")
 READ_TIMEOUT_MS = 2000

@@ -2,8 +2,8 @@
 
 The network stylizes each frame independently from its colours; a guide
 adds channels computed from the keyframe and carried to the current frame
-(e.g. ``BlobGuide``: a smooth random colour field glued to the person by
-optical flow), so texture on flat, ambiguous regions stays put.
+(``BlobGuide``: a smooth random colour field glued to the person by
+optical flow), so texture on flat regions stays put.
 
 Guides are a list of objects. The trainer, the offline renderer and the live
 pipeline loop over ``guides: list[Guide]`` and concatenate, in list order,
@@ -14,12 +14,9 @@ the frame's 3 channels with each guide's ``channels`` channels:
 * live:      ``tr = g.tracker([(key_bgr, mask), ...])`` then
   ``tr.update(frame_bgr, mask)`` per frame.
 
-The temporal denoiser (``CausalDenoiser``, ``denoise_sequence``) is a frame
-filter, not a guide: run it before the guides and the network, and train on
-the filtered keyframe. ``OutputStabilizer`` is its counterpart on the
-network's output (along the same flow). ``KeyCarry`` is not a guide either: it
-blends the painted keyframe, carried by flow, into the network's output where
-the frame shows what the keyframe showed.
+``field.py`` draws the colour field, ``blobs.py`` is the guide, ``tracker.py``
+carries it live. The filters that run along the same flow (denoiser, output
+stabiliser, keyframe carry) are not guides: they live in ``livestyle.temporal``.
 """
 
 from __future__ import annotations
@@ -29,27 +26,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .blobs import BlobGuide, KeyInput, poisson_disk, render_blobs
-from .carry import (
-    CARRY,
-    CARRY_EVERY_LIVE,
-    CARRY_FLOW,
-    CARRY_FLOW_LIVE,
-    CARRY_LIVE,
-    CarryKey,
-    KeyCarry,
-    nearest_keys,
-)
-from .denoise import (
-    STEADY,
-    STEADY_FLOW,
-    STEADY_FLOW_RENDER,
-    CausalDenoiser,
-    OutputStabilizer,
-    denoise_sequence,
-)
-from .flow import FlowEstimator, forward_backward_consistency, points_consistent, sample_at, warp
-from .tracker import BlobTracker
+from livestyle.guides.blobs import BlobGuide
+from livestyle.guides.field import KeyInput, poisson_disk, render_blobs
+from livestyle.guides.tracker import BlobTracker
 
 
 @runtime_checkable
@@ -82,8 +61,4 @@ class Guide(Protocol):
         ...
 
 
-__all__ = [
-    "BlobGuide", "BlobTracker", "CARRY", "CARRY_EVERY_LIVE", "CARRY_FLOW", "CARRY_FLOW_LIVE", "CARRY_LIVE", "CarryKey", "KeyCarry", "nearest_keys", "CausalDenoiser", "FlowEstimator", "Guide", "GuideTracker", "KeyInput", "OutputStabilizer",
-    "denoise_sequence", "forward_backward_consistency", "points_consistent", "poisson_disk",
-    "render_blobs", "sample_at", "warp", "STEADY", "STEADY_FLOW", "STEADY_FLOW_RENDER",
-]
+__all__ = ["BlobGuide", "BlobTracker", "Guide", "GuideTracker", "KeyInput", "poisson_disk", "render_blobs"]

@@ -30,18 +30,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from .blobs import KeyInput, render_blobs
-from .flow import FlowEstimator, points_consistent, sample_at, to_gray
+from livestyle.guides.field import KeyInput, Seeds, render_blobs
+from livestyle.keymatch import most_similar, thumbnail
+from livestyle.temporal.flow import FlowEstimator, points_consistent, sample_at, to_gray
 
-if TYPE_CHECKING:
-    from .blobs import BlobGuide
-
-_THUMB = (32, 18)
 _TEXTURE_HALF = 1e-4  # structure-tensor min eigenvalue (intensity 0..1, per px²) at which a seed is half reliable
 _FIT_POINTS = 600  # at most this many reliable seeds go into the per-frame homography fit
 
@@ -96,20 +92,6 @@ def smooth_residuals(points: np.ndarray, values: np.ndarray, weights: np.ndarray
     return at[:, :2] / (at[:, 2:3] + eps)
 
 
-def thumbnail(img: np.ndarray) -> np.ndarray:
-    """``(18, 32) float32``: a normalised grey thumbnail of ``img`` (BGR or grey uint8), for choosing keys."""
-    t = cv2.resize(to_gray(img), _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-    return (t - t.mean()) / (t.std() + 1e-3)
-
-
-def most_similar(thumbs: Sequence[np.ndarray], th: np.ndarray, active: int) -> int:
-    """The index of the key thumbnail most like ``th``; ``active`` stays unless another is clearly
-    closer (by 15%), so that the choice does not flip between two similar keys."""
-    dist = [float(np.abs(t - th).mean()) for t in thumbs]
-    best = int(np.argmin(dist))
-    return best if best != active and dist[best] < 0.85 * dist[active] else active
-
-
 @dataclass
 class _Key:
     gray: np.ndarray  # (H, W) uint8
@@ -134,7 +116,7 @@ class BlobTracker:
     (key -> frame flow), ``fb_tol`` (px, forward-backward tolerance).
     """
 
-    def __init__(self, guide: BlobGuide, keys: Sequence[KeyInput], anchor_every: int = 8,
+    def __init__(self, guide: Seeds, keys: Sequence[KeyInput], anchor_every: int = 8,
                  track_preset: str = "ultrafast", track_scale: float = 0.5,
                  anchor_preset: str = "ultrafast", anchor_scale: float = 1.0, fb_tol: float = 1.0,
                  regularize: bool = True) -> None:

@@ -1,4 +1,5 @@
-"""How a live style stage is put together from a ``LiveConfig``: shared by ``LiveSession`` and
+"""How a live style stage is put together from a ``LiveConfig`` and this machine's live defaults
+(``calibration.toml``, else built-ins): shared by ``LiveSession`` and
 ``livestyle render --live`` (``live.replay``), so the offline preview of the live look runs the very
 same objects the camera does.
 """
@@ -6,15 +7,18 @@ same objects the camera does.
 from __future__ import annotations
 
 import threading
+import tomllib
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
-from ..capture import Frame
-from ..errors import LivestyleError, check_range
-from ..outputs import OutFrame
-from ..slot import LatestSlot
-from .config import LiveConfig
-from .stage import StageSettings, StyleStage
+from livestyle.capture import Frame
+from livestyle.errors import LivestyleError, check_range
+from livestyle.live.config import LiveConfig
+from livestyle.live.slot import LatestSlot
+from livestyle.live.stage import StageSettings, StyleStage
+from livestyle.outputs import OutFrame
+from livestyle.paths import config_dir
 
 GPU_PHASES = 4  # on a GPU 4 shifted passes cost ~8 ms more per 640x360 frame (H200: stylize 4.0 -> 12.0 ms, gpu_check.sh)
 
@@ -27,8 +31,6 @@ def live_defaults(device: str = "auto") -> dict:
     Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``preset``,
     ``precision``. An absent or unreadable calibration file gives the built-in values.
     """
-    from ..calibrate import load_calibration
-
     base, cal = LiveConfig(), load_calibration()
     if _is_cuda(device):
         base = replace(base, phases=GPU_PHASES)
@@ -40,7 +42,7 @@ def live_defaults(device: str = "auto") -> dict:
 
 
 def _is_cuda(device: str) -> bool:
-    from ..device import pick
+    from livestyle.engine.device import pick
 
     try:
         return pick(device).device.type == "cuda"
@@ -66,7 +68,7 @@ def check_live_options(steady: float | None = None, carry: float | None = None, 
 
     ``prefix`` names the options in the message: ``"--"`` for flags (``--steady``), or e.g. ``"FILE: key "``
     for a config file's keys (``FILE: key steady``); underscores become dashes only for flags."""
-    from ..infer import PHASE_CHOICES
+    from livestyle.engine.infer import PHASE_CHOICES
 
     def name(key: str) -> str:
         return prefix + (key.replace("_", "-") if prefix == "--" else key)
@@ -89,7 +91,7 @@ def stage_settings(cfg: LiveConfig) -> StageSettings:
 
 def make_segmenter(cfg: LiveConfig, work_size: tuple[int, int]):
     """The person segmenter for frames of ``work_size`` ``(w, h)`` (mediapipe; loads its model)."""
-    from ..segment import Segmenter, default_model
+    from livestyle.segment import Segmenter, default_model
 
     model = cfg.segment_model or default_model(*work_size)
     return Segmenter(model_path=model, every=cfg.segment_every)
@@ -106,9 +108,76 @@ def make_stage(cfg: LiveConfig, settings: StageSettings, segmenter=None,
     """
     denoiser = None
     if cfg.denoise:
-        from ..guides import STEADY_FLOW, CausalDenoiser
+        from livestyle.temporal import STEADY_FLOW, CausalDenoiser
 
         denoiser = CausalDenoiser(preset=STEADY_FLOW[0], scale=STEADY_FLOW[1])
     return StyleStage(inp if inp is not None else LatestSlot(), out if out is not None else LatestSlot(),
                       stop if stop is not None else threading.Event(), settings, denoiser, segmenter,
                       on_error=on_error, threads=threads, scale=cfg.render_scale)
+
+
+def calibration_path() -> Path:
+    """``calibration.toml`` in the config folder: ``livestyle calibrate`` writes it, ``live_defaults`` reads it."""
+    return config_dir() / "calibration.toml"
+
+
+# The keys of ``calibration.toml``'s ``[live]`` table and their types (``run`` writes them all).
+CALIBRATION_KEYS: dict[str, type] = {"preset": str, "width": int, "height": int, "render_scale": float,
+                                     "precision": str, "steady": float, "carry": float, "phases": int,
+                                     "measured_fps": float, "target_fps": float}
+
+
+def load_calibration() -> dict:
+    """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``,
+    ``phases``, ``measured_fps``, ``target_fps``), or {} if there is none.
+
+    A file that is not valid TOML, has an unknown table or key, or a value of the wrong type or out of range
+    is a ``LivestyleError`` naming the file and the key (not ignored: these values choose what ``live``, the
+    TUI and ``render --live`` do, so a silent fallback would change the picture without a word; the file is
+    written by ``livestyle calibrate``, which can always write it again)."""
+    p = calibration_path()
+    if not p.is_file():
+        return {}
+    fix = "run `livestyle calibrate` again or delete the file"
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise LivestyleError(f"{p}: cannot read the calibration ({e}); {fix}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise LivestyleError(f"{p}: not valid TOML ({e}); {fix}") from None
+    for table in data:
+        if table != "live":
+            raise LivestyleError(f"{p}: unknown table or key {table!r} (only [live] is read); {fix}")
+    live = data.get("live", {})
+    if not isinstance(live, dict):
+        raise LivestyleError(f"{p}: 'live' must be a table ([live]); {fix}")
+    out: dict = {}
+    for key, value in live.items():
+        want = CALIBRATION_KEYS.get(key)
+        if want is None:
+            raise LivestyleError(f"{p}: unknown key {key!r} in [live]; valid keys: {', '.join(CALIBRATION_KEYS)}")
+        ok = (isinstance(value, (int, float)) if want is float else isinstance(value, want)) and not isinstance(value, bool)
+        if not ok:
+            raise LivestyleError(f"{p}: key {key!r} must be a{'n' if want is int else ''} {want.__name__}, "
+                                 f"got {value!r}; {fix}")
+        out[key] = float(value) if want is float else value
+    _check_calibration(p, out, fix)
+    return out
+
+
+def _check_calibration(p: Path, cal: dict, fix: str) -> None:
+    from livestyle.engine.device import PRECISIONS
+    from livestyle.engine.model import PRESETS
+
+    try:
+        check_live_options(cal.get("steady"), cal.get("carry"), cal.get("phases"), cal.get("render_scale"),
+                           width=cal.get("width"), height=cal.get("height"), prefix=f"{p}: key ")
+        check_range(f"{p}: key target_fps", cal.get("target_fps"), *FPS_RANGE)
+        check_range(f"{p}: key measured_fps", cal.get("measured_fps"), 0, None)
+    except LivestyleError as e:
+        raise LivestyleError(f"{e}; {fix}") from None
+    if "preset" in cal and cal["preset"] not in PRESETS:
+        raise LivestyleError(f"{p}: key 'preset' must be one of {', '.join(PRESETS)}, got {cal['preset']!r}; {fix}")
+    if "precision" in cal and cal["precision"] not in PRECISIONS:
+        raise LivestyleError(f"{p}: key 'precision' must be one of {', '.join(PRECISIONS)}, "
+                             f"got {cal['precision']!r}; {fix}")

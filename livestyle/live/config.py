@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..guides.carry import CARRY_LIVE
-from ..guides.denoise import STEADY
-from ..model import DEFAULT_PRESET
+from livestyle.engine.model import DEFAULT_PRESET
+from livestyle.temporal.carry import CARRY_LIVE
+from livestyle.temporal.denoise import STEADY
 
 
 @dataclass(frozen=True)

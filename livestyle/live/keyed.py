@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import cv2
 
-from ..errors import LivestyleError
-from ..guides import CarryKey, KeyCarry
-from ..style import Keyframe, StyleFolder
-from ..train import make_guides
+from livestyle.engine.train import make_guides
+from livestyle.errors import LivestyleError
+from livestyle.style import Keyframe, StyleFolder
+from livestyle.temporal import CarryKey, KeyCarry
 
 
 @dataclass

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import checkpoint
-from ..device import pick
-from ..errors import LivestyleError
-from ..infer import Stylizer
-from ..model import Generator
-from ..style import Keyframe, StyleFolder
-from .build import make_segmenter, make_stage, stage_settings
-from .config import LiveConfig
-from .keyed import keyed_from
-from .stage import StyleStage
+from livestyle.engine import checkpoint
+from livestyle.engine.device import pick
+from livestyle.engine.infer import Stylizer
+from livestyle.engine.model import Generator
+from livestyle.errors import LivestyleError
+from livestyle.live.build import make_segmenter, make_stage, stage_settings
+from livestyle.live.config import LiveConfig
+from livestyle.live.keyed import keyed_from
+from livestyle.live.stage import StyleStage
+from livestyle.style import Keyframe, StyleFolder
 
 
 class LiveReplay:
@@ -88,8 +88,8 @@ def render_live(style: str | Path, input_path: str | Path, output_path: str | Pa
                 max_frames: int | None = None, quiet: bool = False,
                 progress: Callable[[int, int], None] | None = None) -> int:
     """Render ``input_path`` through the live path to ``output_path``; returns the frames written."""
-    from ..progress import Progress
-    from ..video import ClipWriter, read_clip
+    from livestyle.files.video import ClipWriter, read_clip
+    from livestyle.progress import Progress
 
     StyleFolder(style).check_exists()
     frames, names, fps = read_clip(input_path, max_frames)

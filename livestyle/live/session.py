@@ -16,24 +16,25 @@ from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
-from ..autostyle import autostyle
-from ..capture import CaptureThread, Frame, make_source
-from ..device import pick
-from ..errors import LivestyleError, SinkError, StyleError
-from ..infer import Stylizer
-from ..model import PRESETS, Generator
-from ..outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
-from ..slot import LatestSlot
-from ..style import StyleFolder
-from ..train import TrainConfig
-from .build import make_segmenter, make_stage, stage_settings
-from .composite import BACKGROUNDS
-from .config import Event, LiveConfig, SessionStats
-from .keyed import Keyed, keyed
-from .memory import release_free_memory
-from .stage import StyleStage
-from .stats import LatencyLog
-from .trainer_proc import BackgroundTrainer, TrainerEvent
+from livestyle.autostyle import autostyle
+from livestyle.capture import CaptureThread, Frame, make_source
+from livestyle.engine.device import pick
+from livestyle.engine.infer import Stylizer
+from livestyle.engine.model import PRESETS, Generator
+from livestyle.engine.train import TrainConfig
+from livestyle.errors import LivestyleError, SinkError, StyleError
+from livestyle.live.build import make_segmenter, make_stage, stage_settings
+from livestyle.live.composite import BACKGROUNDS
+from livestyle.live.config import Event, LiveConfig, SessionStats
+from livestyle.live.keyed import Keyed, keyed
+from livestyle.live.memory import release_free_memory
+from livestyle.live.sinks import SessionSinks
+from livestyle.live.slot import LatestSlot
+from livestyle.live.stage import StyleStage
+from livestyle.live.stats import LatencyLog
+from livestyle.live.trainer_proc import BackgroundTrainer, TrainerEvent
+from livestyle.outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
+from livestyle.style import StyleFolder
 
 RECORD_FINISH_S = 30.0
 """How long ``close`` waits for recordings to be finished (encoder flush, index, rename) after 1 s."""
@@ -71,8 +72,7 @@ class LiveSession:
         self._sig: tuple = ()
         self.state = "created"
         self._segmenter = None
-        self.failed_recordings: list[str] = []
-        """One line per ``record:`` output that could not be opened or finished (``live`` exits non-zero)."""
+        self.outputs = SessionSinks(cfg, self.notify)
 
     # -- events ---------------------------------------------------------------
     def notify(self, message: str, severity: str = "information") -> None:
@@ -97,7 +97,7 @@ class LiveSession:
         cfg = self.cfg
         self.source.open()  # a bad source is a one-line SourceError here, before any thread starts
         w, h, fps = self.source.width, self.source.height, self.source.fps
-        sinks = self._open_sinks(w, h, cfg.fps)
+        sinks = self.outputs.open_all(self.sink_specs, w, h, cfg.fps)
         if self.require_output and not any(s.is_on for s in sinks):
             self.source.close()
             for sink in sinks:
@@ -108,7 +108,7 @@ class LiveSession:
         self.stage = make_stage(cfg, self.settings, self._segmenter, self.in_slot, self.out_slot, self._stop,
                                 on_error=lambda m: self.notify(m, "error"), threads=self._net_threads())
         self.capture = CaptureThread(self.source, self.in_slot, self._stop)
-        self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop, on_error=self._sink_failed)
+        self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop, on_error=self.outputs.failed)
         if self.style is not None:
             self._load_style_model()
         self.capture.start()
@@ -166,36 +166,13 @@ class LiveSession:
         w, h, r = self.source.width, self.source.height, self.cfg.render_scale
         return (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
 
+    @property
+    def failed_recordings(self) -> list[str]:
+        """One line per ``record:`` output that could not be opened or finished (``live`` exits non-zero)."""
+        return self.outputs.failed_recordings
+
     def _make_segmenter(self):
         return make_segmenter(self.cfg, self.work_size)
-
-    def _create_sink(self, spec) -> Sink:
-        return spec.create(mirror=self.cfg.mirror, side_by_side=self.cfg.side_by_side,
-                           vcam_backend=self.cfg.vcam_backend, vcam_fmt=self.cfg.vcam_fmt)
-
-    def _open_sinks(self, w: int, h: int, fps: float) -> list[Sink]:
-        sinks = []
-        for spec in self.sink_specs:
-            sink = self._create_sink(spec)
-            try:
-                sink.open(w, h, fps)
-            except SinkError as e:
-                sink.mark_error(str(e))
-                self.notify(str(e), "error")
-                if isinstance(sink, RecordSink):
-                    self.failed_recordings.append(str(e))
-            sinks.append(sink)
-        if not any(s.is_on for s in sinks):
-            self.notify("no output is working; frames are still processed (see the errors above)", "warning")
-        return sinks
-
-    def _sink_failed(self, sink: Sink, reason: str) -> None:
-        """The sender's report of an output that failed while running or closing: an error event at
-        once; a recording that could not be finished is also kept for ``live``'s exit code."""
-        message = f"{sink.name}: {reason.removeprefix('SinkError: ')}"
-        self.notify(message, "error")
-        if isinstance(sink, RecordSink):
-            self.failed_recordings.append(message)
 
     def _guide_names(self) -> tuple[str, ...]:
         return ("blobs",) if self.cfg.guides else ()
@@ -210,7 +187,7 @@ class LiveSession:
 
     def _load_style_model(self) -> None:
         """Use the style's saved model if it fits the live settings; train if paintings exist."""
-        from .. import checkpoint
+        from livestyle.engine import checkpoint
 
         assert self.style is not None
         assert self.stage is not None  # called from start() and later commands
@@ -309,7 +286,7 @@ class LiveSession:
         """Fill the painting of keyframe ``name`` with a classical stylization."""
         if self.style is None:
             raise StyleError("no style folder chosen")
-        from ..imageio import read_image
+        from livestyle.files.imageio import read_image
 
         keys = {p.stem: p for p in self.style.keys_dir.glob("*")}
         if name not in keys:
@@ -366,7 +343,7 @@ class LiveSession:
     def add_sink(self, spec: str) -> Sink:
         """Open another output (e.g. ``record:take1.mp4`` or ``vcam``) while running."""
         assert self.sender is not None  # commands run on a started session
-        sink = self._create_sink(parse_sinks(spec)[0])
+        sink = self.outputs.create(parse_sinks(spec)[0])
         sink.open(self.source.width, self.source.height, self.cfg.fps)
         self.sender.add_sink(sink)
         return sink

@@ -28,15 +28,22 @@ import cv2
 import numpy as np
 import torch
 
-from ..capture import Frame
-from ..guides import CARRY_LIVE, STEADY, STEADY_FLOW, FlowEstimator, KeyCarry, OutputStabilizer
-from ..guides.flow import to_gray
-from ..infer import Stylizer, batch_to_frames, frames_to_batch
-from ..outputs import OutFrame
-from ..slot import LatestSlot
-from .composite import background, blend, person_box
-from .keyed import Keyed
-from .stats import StageTimer
+from livestyle.capture import Frame
+from livestyle.engine.infer import Stylizer, batch_to_frames, frames_to_batch
+from livestyle.live.composite import background, blend, person_box
+from livestyle.live.keyed import Keyed
+from livestyle.live.slot import LatestSlot
+from livestyle.live.stats import StageTimer
+from livestyle.outputs import OutFrame
+from livestyle.temporal import (
+    CARRY_LIVE,
+    STEADY,
+    STEADY_FLOW,
+    FlowEstimator,
+    KeyCarry,
+    OutputStabilizer,
+)
+from livestyle.temporal.flow import to_gray
 
 
 @dataclass

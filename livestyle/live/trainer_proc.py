@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from ..train import TrainConfig, TrainStats
+from livestyle.engine.train import TrainConfig, TrainStats
 
 PUBLISH_EVERY = 1.5  # seconds between weight snapshots sent to the pipeline
 
@@ -28,11 +28,11 @@ PUBLISH_EVERY = 1.5  # seconds between weight snapshots sent to the pipeline
 def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice: int, threads: int) -> None:
     import torch
 
-    from .. import checkpoint
-    from ..checkpoint import ModelInfo
-    from ..errors import LivestyleError
-    from ..style import StyleFolder
-    from ..train import Trainer
+    from livestyle.engine import checkpoint
+    from livestyle.engine.checkpoint import ModelInfo
+    from livestyle.engine.train import Trainer
+    from livestyle.errors import LivestyleError
+    from livestyle.style import StyleFolder
 
     try:
         os.nice(nice)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .base import OutFrame, Sink, check_frame
-from .null import NullSink
-from .preview import PreviewSink, has_display
-from .record import RecordSink, fourcc_for
-from .sender import Sender, SenderStats
-from .spec import SinkSpec, parse_sinks
-from .vcam import VirtualCameraSink, driver_fix, to_camera_format
+from livestyle.outputs.base import OutFrame, Sink, check_frame
+from livestyle.outputs.null import NullSink
+from livestyle.outputs.preview import PreviewSink, has_display
+from livestyle.outputs.record import RecordSink, fourcc_for
+from livestyle.outputs.sender import Sender, SenderStats
+from livestyle.outputs.spec import SinkSpec, parse_sinks
+from livestyle.outputs.vcam import VirtualCameraSink, driver_fix, to_camera_format
 
 __all__ = [
     "NullSink", "OutFrame", "PreviewSink", "RecordSink", "Sender", "SenderStats", "Sink",

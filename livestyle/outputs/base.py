@@ -16,7 +16,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from ..errors import SinkError
+from livestyle.errors import SinkError
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Sink
+from livestyle.outputs.base import Sink
 
 
 class NullSink(Sink):

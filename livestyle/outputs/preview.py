@@ -15,8 +15,8 @@ import platform
 import cv2
 import numpy as np
 
-from ..errors import SinkError
-from .base import Sink
+from livestyle.errors import SinkError
+from livestyle.outputs.base import Sink
 
 ESC = 27
 

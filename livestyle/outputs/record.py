@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SinkError, WriteError
-from ..videowrite import VideoFileWriter, codec_for
-from .base import Sink
+from livestyle.errors import SinkError, WriteError
+from livestyle.files.videowrite import VideoFileWriter, codec_for
+from livestyle.outputs.base import Sink
 
 RECORD_EXTS = (".mp4", ".mov", ".mkv", ".avi")
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..slot import LatestSlot, RateMeter
-from .base import OutFrame, Sink
+from livestyle.live.slot import LatestSlot, RateMeter
+from livestyle.outputs.base import OutFrame, Sink
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import SinkError
-from .base import Sink
-from .null import NullSink
-from .preview import PreviewSink
-from .record import RecordSink, fourcc_for
-from .vcam import VirtualCameraSink
+from livestyle.errors import SinkError
+from livestyle.outputs.base import Sink
+from livestyle.outputs.null import NullSink
+from livestyle.outputs.preview import PreviewSink
+from livestyle.outputs.record import RecordSink, fourcc_for
+from livestyle.outputs.vcam import VirtualCameraSink
 
 VALID = "vcam, vcam:DEVICE (e.g. vcam:/dev/video4), preview, record:FILE (.mp4, .avi, .mkv, .mov), null"
 

@@ -17,8 +17,8 @@ import numpy as np
 import pyvirtualcam
 from pyvirtualcam import PixelFormat
 
-from ..errors import SinkError
-from .base import Sink
+from livestyle.errors import SinkError
+from livestyle.outputs.base import Sink
 
 FORMATS = {"I420": PixelFormat.I420, "BGR": PixelFormat.BGR, "RGB": PixelFormat.RGB}
 
@@ -133,3 +133,20 @@ class VirtualCameraSink(Sink):
         if self._camera is not None:
             camera, self._camera = self._camera, None
             camera.close()
+
+
+def vcam_available(backend: str | None = None) -> str | None:
+    """None when a virtual camera opens here, else why not (one line).
+
+    ``backend``: a pyvirtualcam backend name (one registered with
+    ``pyvirtualcam.register_backend`` included); None tries them all.
+    """
+    if not pyvirtualcam.camera.BACKENDS:
+        return "no virtual camera backend on this system"
+    if backend is not None and backend not in pyvirtualcam.camera.BACKENDS:
+        return f"virtual camera backend {backend!r} does not exist; available: {', '.join(pyvirtualcam.camera.BACKENDS)}"
+    try:
+        with pyvirtualcam.Camera(width=64, height=64, fps=30, backend=backend):
+            return None
+    except Exception as e:  # pyvirtualcam raises RuntimeError/ValueError/OSError by backend
+        return str(e).splitlines()[0] if str(e) else type(e).__name__

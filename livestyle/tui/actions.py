@@ -13,15 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..guides.carry import CARRY
-from ..live.session import LiveConfig
-from .painter import open_in_painter
-from .screens.help import HelpScreen
-from .screens.main import MainScreen
-from .screens.pick_source import SourcePicker
-from .screens.pick_style import AskPath, AutoStylePicker
-from .settings import Settings
-from .widgets.sinks import VCAM_HINT
+from livestyle.live.session import LiveConfig
+from livestyle.temporal.carry import CARRY
+from livestyle.tui.painter import open_in_painter
+from livestyle.tui.screens.help import HelpScreen
+from livestyle.tui.screens.main import MainScreen
+from livestyle.tui.screens.pick_source import SourcePicker
+from livestyle.tui.screens.pick_style import AskPath, AutoStylePicker
+from livestyle.tui.settings import Settings
+from livestyle.tui.widgets.sinks import VCAM_HINT
 
 TRAINING_STATES = ("starting", "preparing", "training")
 

@@ -24,16 +24,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from ..errors import LivestyleError
-from ..live.session import LiveConfig, LiveSession
-from . import settings as settings_mod
-from .actions import Actions
-from .args import add_arguments, apply, settings_path
-from .imaging import resolve_preview
-from .screens.main import MainScreen
-from .settings import Settings
-from .vcam import probe_vcam
-from .widgets.sinks import VCAM_CHECKING, VCAM_HINT
+from livestyle.errors import LivestyleError
+from livestyle.live.session import LiveConfig, LiveSession
+from livestyle.tui import settings as settings_mod
+from livestyle.tui.actions import Actions
+from livestyle.tui.args import add_arguments, apply, settings_path
+from livestyle.tui.imaging import resolve_preview
+from livestyle.tui.screens.main import MainScreen
+from livestyle.tui.settings import Settings
+from livestyle.tui.vcam import probe_vcam
+from livestyle.tui.widgets.sinks import VCAM_CHECKING, VCAM_HINT
 
 __all__ = ["LivestyleApp", "add_arguments", "config_from_settings", "run"]
 
@@ -63,7 +63,7 @@ def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
     uses where it is not told (``live.build.live_defaults``: ``livestyle calibrate``'s saved choice, else
     the built-in defaults, with 4 phases on a GPU).
     """
-    from ..live.build import live_defaults
+    from livestyle.live.build import live_defaults
 
     d = live_defaults(str(overrides.get("device", "auto")))
     tuned: dict[str, Any] = {k: d[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases")}

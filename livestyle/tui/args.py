@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import LivestyleError
-from . import settings as settings_mod
-from .settings import PREVIEW_MODES, Settings
+from livestyle.errors import LivestyleError
+from livestyle.tui import settings as settings_mod
+from livestyle.tui.settings import PREVIEW_MODES, Settings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,7 +54,7 @@ def apply(s: Settings, args: argparse.Namespace | None) -> Settings:
         if value is not None:
             changes[key] = value
     if getattr(args, "style", None):
-        from ..style import StyleFolder
+        from livestyle.style import StyleFolder
 
         StyleFolder(args.style).check_usable()  # a --style under a regular file: one line before the TUI opens
     return replace(s, **changes)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import LivestyleError
-from .settings import PREVIEW_MODES
+from livestyle.errors import LivestyleError
+from livestyle.tui.settings import PREVIEW_MODES
 
 
 def resolve_preview(mode: str) -> str:

@@ -8,7 +8,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from ..errors import LivestyleError
+from livestyle.errors import LivestyleError
 
 
 def painter_argv(command: str, path: Path, system: str | None = None) -> list[str] | None:

@@ -16,9 +16,9 @@ from typing import Any
 
 import platformdirs
 
-from .. import paths
-from ..errors import LivestyleError
-from ..imageio import write_atomic
+from livestyle import paths
+from livestyle.errors import LivestyleError
+from livestyle.files.imageio import write_atomic
 
 FILE_NAME = "settings.toml"
 PREVIEW_MODES = ("auto", "kitty", "sixel", "blocks")
@@ -117,8 +117,8 @@ def load(path: Path | None = None) -> Settings:
 
 def check(s: Settings, prefix: str = "settings: key ") -> None:
     """``LivestyleError`` (one line: ``prefix`` + the key, the allowed values, the value) for a value out of range."""
-    from ..live.build import check_live_options
-    from ..live.composite import BACKGROUNDS
+    from livestyle.live.build import check_live_options
+    from livestyle.live.composite import BACKGROUNDS
 
     fix = "; fix or delete that line"
     try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..live_cli import vcam_available
-from ..outputs import driver_fix
+from livestyle.outputs import driver_fix
+from livestyle.outputs.vcam import vcam_available
 
 
 def short_reason(why: str) -> str:

@@ -17,13 +17,13 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList
 
-from ..widgets.keyframes import KeyframeList
-from ..widgets.messages import MessageLog
-from ..widgets.preview import Preview
-from ..widgets.sinks import SinksPanel
-from ..widgets.stats import StatsPanel, update_if_changed
-from ..widgets.thumbs import KeyframeThumbs
-from ..widgets.training import TrainingPanel
+from livestyle.tui.widgets.keyframes import KeyframeList
+from livestyle.tui.widgets.messages import MessageLog
+from livestyle.tui.widgets.preview import Preview
+from livestyle.tui.widgets.sinks import SinksPanel
+from livestyle.tui.widgets.stats import StatsPanel, update_if_changed
+from livestyle.tui.widgets.thumbs import KeyframeThumbs
+from livestyle.tui.widgets.training import TrainingPanel
 
 
 def _titled(widget, title: str, id: str):  # type: ignore[no-untyped-def]

@@ -11,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from ...capture import list_linux_cameras
-from ...capture.files import VIDEO_EXTS
+from livestyle.capture import list_linux_cameras
+from livestyle.capture.files import VIDEO_EXTS
 
 
 def source_choices(folder: Path | None = None, max_files: int = 12) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from ...autostyle import STYLES
+from livestyle.autostyle import STYLES
 
 
 class AutoStylePicker(ModalScreen[str | None]):

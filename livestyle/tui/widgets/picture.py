@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ..imaging import cell_pixels, letterbox
+from livestyle.tui.imaging import cell_pixels, letterbox
 
 HALF = "▀"
 

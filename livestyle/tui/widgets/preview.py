@@ -17,8 +17,8 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.widget import Widget
 
-from ...outputs.preview import compose_preview
-from .picture import BlockPicture, ImagePicture, make_picture
+from livestyle.outputs.preview import compose_preview
+from livestyle.tui.widgets.picture import BlockPicture, ImagePicture, make_picture
 
 BUDGET = 0.04
 """Share of one CPU core the preview's encoding may use (the UI as a whole stays under 5%)."""

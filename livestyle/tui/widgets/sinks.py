@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from .stats import update_if_changed
+from livestyle.tui.widgets.stats import update_if_changed
 
 STATE_STYLE = {"on": "green", "off": "dim"}
 

@@ -15,8 +15,8 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.widget import Widget
 
-from ..imaging import cell_pixels, pair, pair_layout
-from .picture import BlockPicture, ImagePicture, make_picture
+from livestyle.tui.imaging import cell_pixels, pair, pair_layout
+from livestyle.tui.widgets.picture import BlockPicture, ImagePicture, make_picture
 
 THUMB_WIDTH = 320
 """Pixels: wide enough for an image-protocol thumbnail in a large terminal."""

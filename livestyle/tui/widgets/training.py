@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar, Sparkline
 
-from .stats import update_if_changed
+from livestyle.tui.widgets.stats import update_if_changed
 
 
 def _fmt(x: object) -> str:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .errors import ImageError, LivestyleError
-from .imageio import read_image
-from .paths import asset
+from livestyle.errors import ImageError, LivestyleError
+from livestyle.files.imageio import read_image
+from livestyle.paths import asset
 
 MOTIONS = ("shake", "zoom", "rotate", "pan", "mixed")
 

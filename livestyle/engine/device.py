@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import LivestyleError
+from livestyle.errors import LivestyleError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 

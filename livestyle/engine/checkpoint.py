@@ -15,9 +15,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .errors import ModelError
-from .imageio import write_atomic
-from .model import Generator, GeneratorConfig
+from livestyle.engine.model import Generator, GeneratorConfig
+from livestyle.errors import ModelError
+from livestyle.files.imageio import write_atomic
 
 FORMAT = "livestyle-model/1"
 

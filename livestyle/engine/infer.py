@@ -33,10 +33,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from . import checkpoint
-from . import runtime as _runtime
-from .device import Compute, pick
-from .model import Generator, pad_to_stride
+from livestyle.engine import checkpoint
+from livestyle.engine import runtime as _runtime
+from livestyle.engine.device import Compute, pick
+from livestyle.engine.model import Generator, pad_to_stride
 
 
 def trailing_pad(h: int, w: int, stride: int, lead: int = 0) -> tuple[int, int]:

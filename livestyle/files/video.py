@@ -9,10 +9,10 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from .errors import ImageError, LivestyleError
-from .imageio import IMAGE_EXTS, read_image, write_image
-from .safepaths import make_folder
-from .videowrite import VIDEO_EXTS, VideoFileWriter
+from livestyle.errors import ImageError, LivestyleError
+from livestyle.files.imageio import IMAGE_EXTS, read_image, write_image
+from livestyle.files.safepaths import make_folder
+from livestyle.files.videowrite import VIDEO_EXTS, VideoFileWriter
 
 
 def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.ndarray], list[str], float]:

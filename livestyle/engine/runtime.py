@@ -40,8 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import model as model_mod
-from .device import Compute
+from livestyle.engine import model as model_mod
+from livestyle.engine.device import Compute
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from .flow import FlowEstimator, forward_backward_consistency, pixel_grid, to_gray
+from livestyle.temporal.flow import FlowEstimator, forward_backward_consistency, pixel_grid, to_gray
 
 FlowFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _FAR = -1.0e4  # colour given to out-of-frame samples: far from any real colour -> weight 0

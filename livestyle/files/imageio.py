@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from .errors import ImageError
+from livestyle.errors import ImageError
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -57,7 +57,7 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     """Write bytes to ``path`` atomically (temp file in the same folder + rename): ``path`` holds the
     old content or the new, never a part. A failure (disk full, no permission, a folder on the way
     that is a file) is a one-line ``WriteError`` naming ``path`` and the cause, the old file kept."""
-    from .safepaths import make_folder, partial_name, write_error
+    from livestyle.files.safepaths import make_folder, partial_name, write_error
 
     path = Path(path)
     make_folder(path.parent, for_file=path)

@@ -10,14 +10,14 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import check_positive, check_range
-from .guides.carry import CARRY_LIVE
-from .guides.denoise import STEADY
-from .live.build import check_live_options, live_defaults
-from .live.composite import BACKGROUNDS
-from .live.session import LiveConfig, LiveSession
-from .model import PRESETS
-from .paths import ASSETS
+from livestyle.engine.model import PRESETS
+from livestyle.errors import check_positive, check_range
+from livestyle.live.build import check_live_options, live_defaults
+from livestyle.live.composite import BACKGROUNDS
+from livestyle.live.session import LiveConfig, LiveSession
+from livestyle.paths import ASSETS
+from livestyle.temporal.carry import CARRY_LIVE
+from livestyle.temporal.denoise import STEADY
 
 DEMO_STYLE = ASSETS / "styles" / "demo"
 
@@ -68,27 +68,9 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--stats-json", help="write final stats to this JSON file")
 
 
-def vcam_available(backend: str | None = None) -> str | None:
-    """None when a virtual camera opens here, else why not (one line).
-
-    ``backend``: a pyvirtualcam backend name (one registered with
-    ``pyvirtualcam.register_backend`` included); None tries them all.
-    """
-    import pyvirtualcam
-
-    if not pyvirtualcam.camera.BACKENDS:
-        return "no virtual camera backend on this system"
-    if backend is not None and backend not in pyvirtualcam.camera.BACKENDS:
-        return f"virtual camera backend {backend!r} does not exist; available: {', '.join(pyvirtualcam.camera.BACKENDS)}"
-    try:
-        with pyvirtualcam.Camera(width=64, height=64, fps=30, backend=backend):
-            return None
-    except Exception as e:  # pyvirtualcam raises RuntimeError/ValueError/OSError by backend
-        return str(e).splitlines()[0] if str(e) else type(e).__name__
-
-
 def _demo_outputs() -> str:
-    from .outputs import has_display
+    from livestyle.outputs import has_display
+    from livestyle.outputs.vcam import vcam_available
 
     outs = []
     if vcam_available() is None:
@@ -105,7 +87,7 @@ def check_can_write(path: str | Path) -> None:
     import errno
     import os
 
-    from .safepaths import write_error
+    from livestyle.files.safepaths import write_error
 
     p = Path(path)
     if p.is_dir():
@@ -182,7 +164,7 @@ def run(a: argparse.Namespace, demo: bool = False) -> int:
         print(f"livestyle: {ev.severity}: {ev.message}" if ev.severity != "information"
               else f"livestyle: {ev.message}", file=sys.stderr)
     if a.stats_json:
-        from .imageio import write_atomic
+        from livestyle.files.imageio import write_atomic
 
         write_atomic(a.stats_json, json.dumps(asdict(final), indent=2).encode())
     print(f"livestyle: done: {final.frames_out} frames out, stylized {final.stylized} "

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import torch
 
-from .errors import ImageError
+from livestyle.errors import ImageError
 
 
 def valid_centres(mask: np.ndarray | None, shape: tuple[int, int], patch: int, erode: int = 7) -> np.ndarray:

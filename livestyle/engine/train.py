@@ -18,14 +18,21 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
-from . import device as devmod
-from .errors import LivestyleError
-from .imageio import bgr_to_tensor
-from .losses import PatchDiscriminator, PerceptualFeatures, lsgan, perceptual_loss
-from .model import PRESETS, TRAIN_DEFAULTS, Generator, GeneratorConfig, TrainDefaults, pad_to_stride
-from .prior import prior_state
-from .sampler import PatchSampler
-from .style import Keyframe
+from livestyle.engine import device as devmod
+from livestyle.engine.losses import PatchDiscriminator, PerceptualFeatures, lsgan, perceptual_loss
+from livestyle.engine.model import (
+    PRESETS,
+    TRAIN_DEFAULTS,
+    Generator,
+    GeneratorConfig,
+    TrainDefaults,
+    pad_to_stride,
+)
+from livestyle.engine.prior import prior_state
+from livestyle.engine.sampler import PatchSampler
+from livestyle.errors import LivestyleError
+from livestyle.files.imageio import bgr_to_tensor
+from livestyle.style import Keyframe
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class TrainConfig:
     guide_dropout: float = 0.25  # share of patches trained with part of their guide missing (PatchSampler)
     diverged: float = 1.5  # eval loss above this x the best so far: restore the best weights (Trainer.run)
     clip: float = 4.0  # clip the gradient norm at this many times its running mean (0 = off); see Trainer.step
-    init: str = "prior"  # "prior": the preset's shipped meta-learned starting weights (livestyle.prior), if it
+    init: str = "prior"  # "prior": the preset's shipped meta-learned starting weights (livestyle.engine.prior), if it
     # has any; "scratch": random weights, as the paper
     seed: int = 0
     device: str = "auto"
@@ -109,7 +116,7 @@ def make_guides(names: tuple[str, ...] | list[str]) -> list:
     """Guide objects by name. Guides turn a frame (+ mask) into extra input channels."""
     if not names:
         return []
-    from .guides import BlobGuide
+    from livestyle.guides import BlobGuide
 
     known = {"blobs": BlobGuide}
     out = []

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import sys
 import time
-import tomllib
-from pathlib import Path
 
 import torch
 
-from .device import cpu_has_fast_bf16, pick
-from .errors import LivestyleError, check_range
-from .guides.carry import CARRY as DEFAULT_CARRY
-from .guides.denoise import STEADY as DEFAULT_STEADY
-from .imageio import write_atomic
-from .infer import PHASES as DEFAULT_PHASES
-from .paths import config_dir
+from livestyle.engine.device import cpu_has_fast_bf16, pick
+from livestyle.engine.infer import PHASES as DEFAULT_PHASES
+from livestyle.errors import check_range
+from livestyle.files.imageio import write_atomic
+from livestyle.live.build import calibration_path
+from livestyle.temporal.carry import CARRY as DEFAULT_CARRY
+from livestyle.temporal.denoise import STEADY as DEFAULT_STEADY
 
 SIZES = ((1280, 720), (960, 540), (640, 360), (480, 270))
 SCALES = (1.0, 0.5)
@@ -54,73 +52,6 @@ def _post_options() -> list[tuple[float, float, int]]:
             + [(s, 0.0, 1) for s in STEADY[1:]])
 
 
-def calibration_path() -> Path:
-    return config_dir() / "calibration.toml"
-
-
-# The keys of ``calibration.toml``'s ``[live]`` table and their types (``run`` writes them all).
-CALIBRATION_KEYS: dict[str, type] = {"preset": str, "width": int, "height": int, "render_scale": float,
-                                     "precision": str, "steady": float, "carry": float, "phases": int,
-                                     "measured_fps": float, "target_fps": float}
-
-
-def load_calibration() -> dict:
-    """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``,
-    ``phases``, ``measured_fps``, ``target_fps``), or {} if there is none.
-
-    A file that is not valid TOML, has an unknown table or key, or a value of the wrong type or out of range
-    is a ``LivestyleError`` naming the file and the key (not ignored: these values choose what ``live``, the
-    TUI and ``render --live`` do, so a silent fallback would change the picture without a word; the file is
-    written by ``livestyle calibrate``, which can always write it again)."""
-    p = calibration_path()
-    if not p.is_file():
-        return {}
-    fix = "run `livestyle calibrate` again or delete the file"
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise LivestyleError(f"{p}: cannot read the calibration ({e}); {fix}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise LivestyleError(f"{p}: not valid TOML ({e}); {fix}") from None
-    for table in data:
-        if table != "live":
-            raise LivestyleError(f"{p}: unknown table or key {table!r} (only [live] is read); {fix}")
-    live = data.get("live", {})
-    if not isinstance(live, dict):
-        raise LivestyleError(f"{p}: 'live' must be a table ([live]); {fix}")
-    out: dict = {}
-    for key, value in live.items():
-        want = CALIBRATION_KEYS.get(key)
-        if want is None:
-            raise LivestyleError(f"{p}: unknown key {key!r} in [live]; valid keys: {', '.join(CALIBRATION_KEYS)}")
-        ok = (isinstance(value, (int, float)) if want is float else isinstance(value, want)) and not isinstance(value, bool)
-        if not ok:
-            raise LivestyleError(f"{p}: key {key!r} must be a{'n' if want is int else ''} {want.__name__}, "
-                                 f"got {value!r}; {fix}")
-        out[key] = float(value) if want is float else value
-    _check_calibration(p, out, fix)
-    return out
-
-
-def _check_calibration(p: Path, cal: dict, fix: str) -> None:
-    from .device import PRECISIONS
-    from .live.build import FPS_RANGE, check_live_options
-    from .model import PRESETS
-
-    try:
-        check_live_options(cal.get("steady"), cal.get("carry"), cal.get("phases"), cal.get("render_scale"),
-                           width=cal.get("width"), height=cal.get("height"), prefix=f"{p}: key ")
-        check_range(f"{p}: key target_fps", cal.get("target_fps"), *FPS_RANGE)
-        check_range(f"{p}: key measured_fps", cal.get("measured_fps"), 0, None)
-    except LivestyleError as e:
-        raise LivestyleError(f"{e}; {fix}") from None
-    if "preset" in cal and cal["preset"] not in PRESETS:
-        raise LivestyleError(f"{p}: key 'preset' must be one of {', '.join(PRESETS)}, got {cal['preset']!r}; {fix}")
-    if "precision" in cal and cal["precision"] not in PRECISIONS:
-        raise LivestyleError(f"{p}: key 'precision' must be one of {', '.join(PRECISIONS)}, "
-                             f"got {cal['precision']!r}; {fix}")
-
-
 def _precisions(device: str) -> list[str]:
     if pick(device).device.type == "cuda":
         return ["fp16", "bf16"] if torch.cuda.is_bf16_supported() else ["fp16"]
@@ -131,12 +62,13 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
                       seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0, phases: int = 1) -> float:
     """Stylized frames per second of the live pipeline for one configuration (camera at ``target_fps``)."""
-    from .guides import BlobGuide, CarryKey, KeyCarry
-    from .infer import Stylizer
-    from .live.config import LiveConfig
-    from .live.keyed import Keyed
-    from .live.session import LiveSession
-    from .model import build
+    from livestyle.engine.infer import Stylizer
+    from livestyle.engine.model import build
+    from livestyle.guides import BlobGuide
+    from livestyle.live.config import LiveConfig
+    from livestyle.live.keyed import Keyed
+    from livestyle.live.session import LiveSession
+    from livestyle.temporal import CarryKey, KeyCarry
 
     cfg = LiveConfig(style=None, source="synthetic", outputs="null", width=w, height=h, fps=target_fps,
                      masked=masked, train=False, preset=preset, device=device, precision=precision,
@@ -144,7 +76,7 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
     with LiveSession(cfg) as s:
         assert s.stage is not None
         ww, hh = s.work_size
-        from .synthclip import SyntheticScene
+        from livestyle.capture.synthclip import SyntheticScene
 
         key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's and carry's cost do not depend on it
         s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute, phases),
@@ -164,7 +96,7 @@ def candidates(device_type: str = "cpu") -> list[tuple[str, int, int, float]]:
 
 
 def run(args) -> int:
-    from .live.build import FPS_RANGE
+    from livestyle.live.build import FPS_RANGE
 
     check_range("--target-fps", args.target_fps, *FPS_RANGE)
     target = float(args.target_fps)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import LivestyleError
+from livestyle.errors import LivestyleError
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import live_cli, render_cli, train_cli
+    from livestyle.cli import live as live_cli
+    from livestyle.cli import render as render_cli
+    from livestyle.cli import train as train_cli
 
     p = argparse.ArgumentParser(prog="livestyle", description="Live few-shot video stylization "
                                 "(Texler et al. 2020). With no command, opens the terminal UI.")
-    from .tui.args import add_arguments as tui_arguments  # no Textual import: flags only
+    from livestyle.tui.args import add_arguments as tui_arguments  # no Textual import: flags only
 
     tui_arguments(p)
     sub = p.add_subparsers(dest="command")
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     if args.command is None:  # the TUI owns the terminal
         return _run(args)
-    from .quiet import native_chatter_filtered
+    from livestyle.quiet import native_chatter_filtered
 
     with native_chatter_filtered():  # libpng's, FFmpeg's lines never print before or instead of ours
         return _run(args)
@@ -64,26 +66,26 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "train":
-            from . import train_cli
+            from livestyle.cli import train as train_cli
 
             return train_cli.run(args)
         if args.command == "render":
-            from . import render_cli
+            from livestyle.cli import render as render_cli
 
             return render_cli.run(args)
         if args.command in ("live", "demo"):
-            from . import live_cli
+            from livestyle.cli import live as live_cli
 
             return live_cli.run(args, demo=args.command == "demo")
         if args.command == "calibrate":
-            from . import calibrate
+            from livestyle.cli import calibrate
 
             return calibrate.run(args)
         if args.command == "doctor":
-            from . import doctor
+            from livestyle.cli import doctor
 
             return doctor.run(args)
-        from .tui.app import run as run_tui
+        from livestyle.tui.app import run as run_tui
 
         return run_tui(args)
     except LivestyleError as e:

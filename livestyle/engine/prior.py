@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from .errors import ModelError
-from .model import GeneratorConfig
-from .paths import ASSETS, MissingAssetError
+from livestyle.engine.model import GeneratorConfig
+from livestyle.errors import ModelError
+from livestyle.paths import ASSETS, MissingAssetError
 
 PRIORS = ASSETS / "priors"
 SHIPPED = ("fast",)
@@ -36,7 +36,7 @@ def prior_state(preset: str, cfg: GeneratorConfig) -> dict[str, torch.Tensor] | 
     Input channels the prior lacks (more guides than it saw) start at zero weight; channels it has
     and ``cfg`` lacks (training without the guide) are dropped.
     """
-    from . import checkpoint
+    from livestyle.engine import checkpoint
 
     path = prior_path(preset)
     if not path.is_file():

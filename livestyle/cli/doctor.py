@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LivestyleError
+from livestyle.errors import LivestyleError
 
 
 def _camera() -> tuple[bool, str]:
@@ -34,8 +34,8 @@ def _camera() -> tuple[bool, str]:
 
 
 def _vcam() -> tuple[bool, str]:
-    from .live_cli import vcam_available
-    from .outputs import driver_fix
+    from livestyle.outputs import driver_fix
+    from livestyle.outputs.vcam import vcam_available
 
     why = vcam_available()
     if why is None:
@@ -57,7 +57,7 @@ def _gpu() -> tuple[bool, str]:
 def _cpu() -> tuple[bool, str]:
     import torch
 
-    from .device import cpu_has_fast_bf16
+    from livestyle.engine.device import cpu_has_fast_bf16
 
     cap = torch.backends.cpu.get_cpu_capability()
     if cpu_has_fast_bf16():
@@ -73,8 +73,8 @@ SHIPPED_FILES = (
 
 
 def _install() -> tuple[bool, str]:
-    from . import __file__ as package_file
-    from .paths import ASSETS
+    from livestyle import __file__ as package_file
+    from livestyle.paths import ASSETS
 
     missing = [rel for rel in SHIPPED_FILES if not (ASSETS / rel).is_file()]
     if missing:
@@ -85,7 +85,7 @@ def _install() -> tuple[bool, str]:
 
 
 def _segmenter() -> tuple[bool, str]:
-    from .segment import Segmenter
+    from livestyle.segment import Segmenter
 
     seg = Segmenter()
     try:
@@ -98,9 +98,9 @@ def _segmenter() -> tuple[bool, str]:
 
 
 def _prior() -> tuple[bool, str]:
-    from .model import DEFAULT_PRESET, PRESETS
-    from .prior import prior_path, prior_state
-    from .train import TrainConfig
+    from livestyle.engine.model import DEFAULT_PRESET, PRESETS
+    from livestyle.engine.prior import prior_path, prior_state
+    from livestyle.engine.train import TrainConfig
 
     path = prior_path(DEFAULT_PRESET)
     if not path.is_file():
@@ -112,7 +112,7 @@ def _prior() -> tuple[bool, str]:
 
 
 def _display() -> tuple[bool, str]:
-    from .outputs import has_display
+    from livestyle.outputs import has_display
 
     if has_display():
         return True, "display available for --output preview"

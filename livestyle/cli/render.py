@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import LivestyleError, check_range
-from .guides.carry import CARRY
-from .guides.denoise import STEADY
-from .infer import PHASES
-from .live.composite import BACKGROUNDS
-from .render import render
+from livestyle.engine.infer import PHASES
+from livestyle.errors import LivestyleError, check_range
+from livestyle.live.composite import BACKGROUNDS
+from livestyle.render import render
+from livestyle.temporal.carry import CARRY
+from livestyle.temporal.denoise import STEADY
 
 MAX_BATCH = 64  # a sanity bound: frames per network call beyond a few only cost memory
 LIVE_ONLY = ("masked", "background", "render_scale", "segment_every", "segment_model")
@@ -51,8 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(a: argparse.Namespace) -> int:
-    from .live.build import check_live_options
-    from .safepaths import check_output_not_in_input
+    from livestyle.files.safepaths import check_output_not_in_input
+    from livestyle.live.build import check_live_options
 
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
     check_range("--batch", a.batch, 1, MAX_BATCH, integer=True)
@@ -72,9 +72,9 @@ def run(a: argparse.Namespace) -> int:
 
 
 def _run_live(a: argparse.Namespace) -> int:
-    from .live.build import live_defaults
-    from .live.config import LiveConfig
-    from .live.replay import render_live
+    from livestyle.live.build import live_defaults
+    from livestyle.live.config import LiveConfig
+    from livestyle.live.replay import render_live
 
     d = live_defaults(a.device)
     cfg = LiveConfig(masked=a.masked, background=a.background or "keep",

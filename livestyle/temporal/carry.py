@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .flow import FlowEstimator, pixel_grid, warp
-from .tracker import most_similar, thumbnail
+from livestyle.keymatch import most_similar, thumbnail
+from livestyle.temporal.flow import FlowEstimator, pixel_grid, warp
 
 CARRY = 1.0  # default strength (render and live); 0 = off
 # Live it is on: without it the live output scored 2.0-6.0 dB below render on the same snapshot, with it
@@ -123,7 +123,7 @@ class KeyCarry:
         self._moved = 0
 
     def choose(self, frame: np.ndarray) -> int:
-        """The key most like ``frame``, chosen as the blob tracker chooses (``tracker.most_similar``)."""
+        """The key most like ``frame``, chosen as the blob tracker chooses (``keymatch.most_similar``)."""
         if len(self.keys) == 1:
             return 0
         if self._thumbs is None:

@@ -27,8 +27,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .errors import WriteError
-from .safepaths import finish_file, make_folder, partial_name, write_error
+from livestyle.errors import WriteError
+from livestyle.files.safepaths import finish_file, make_folder, partial_name, write_error
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import checkpoint
-from .checkpoint import ModelInfo
-from .errors import LivestyleError, check_positive, check_range
-from .model import DEFAULT_PRESET, PRESETS
-from .progress import Progress
-from .style import StyleFolder
-from .train import TrainConfig, Trainer, TrainStats
+from livestyle.engine import checkpoint
+from livestyle.engine.checkpoint import ModelInfo
+from livestyle.engine.model import DEFAULT_PRESET, PRESETS
+from livestyle.engine.train import TrainConfig, Trainer, TrainStats
+from livestyle.errors import LivestyleError, check_positive, check_range
+from livestyle.progress import Progress
+from livestyle.style import StyleFolder
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

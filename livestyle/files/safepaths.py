@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import LivestyleError, WriteError
+from livestyle.errors import LivestyleError, WriteError
 
 _CAUSES = {
     errno.ENOSPC: "the disk is full",

@@ -104,6 +104,8 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "carry v2 +flow": ({"carry": 1.0}, (("medium-v2", 1.0), 1), _FAST_FLOW),
     "v12 e1": ({}, (("medium-r2", 1.0), 1), None),
     "v12 e2": ({}, (("medium-r2", 1.0), 2), None),
+    "v12 e1 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 1), None),
+    "v12 e2 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 2), None),
     "v12 0.75 e1": ({}, (("medium-r2", 0.75), 1), None),
     "v12 0.75 e2": ({}, (("medium-r2", 0.75), 2), None),
     "all of render's": ({"carry": 1.0, "phases": 4, "denoise": False}, (("medium", 1.0), 1),
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--motion", default="mixed", help="synthclip motion, or static")
     ap.add_argument("--occluder", choices=[p for p in PHOTOS if not p.endswith("-flat")])
     ap.add_argument("--budget", type=float, default=15.0, help="seconds of training step time")
+    ap.add_argument("--steps", type=int, help="train this many steps instead of --budget seconds (results that "
+                    "do not depend on the machine's load; 15 s is ~1,150 steps on the 2-core dev CPU)")
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--size", type=parse_size, default=(320, 240))
     ap.add_argument("--stride", type=int, default=6)
@@ -158,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_torch(2)
     print(f"# live path vs render, same snapshot\n\n{machine_line('cpu')}\n\nclips: {a.frames} frames "
           f"{a.size[0]}x{a.size[1]}, motion {a.motion}{'' if a.occluder is None else f', occluder {a.occluder}'}; "
-          f"{a.budget:g} s of training per scene\n", flush=True)
+          + (f"{a.steps} training steps per scene\n" if a.steps else f"{a.budget:g} s of training per scene\n"), flush=True)
     occ = None if a.occluder is None else Occluder.make(load_photo(a.occluder), a.size, a.frames, a.seed)
     rows, deltas = [], {v: [] for v in a.variants}
     for photo_name in a.photos:
@@ -170,11 +174,12 @@ def main(argv: list[str] | None = None) -> int:
             scene = make_scene(photo_name, style, clip, photo, 0, a.stride, pairs, occ)
             keys = [Keyframe("000", scene.frames[0], scene.gt[0], None)]
             trainer = Trainer(keys, TrainConfig(device="cpu"))
-            spent = 0.0
-            while spent < a.budget:
+            spent, steps = 0.0, 0
+            while (steps < a.steps) if a.steps else (spent < a.budget):
                 t0 = time.perf_counter()
                 trainer.step()
                 spent += time.perf_counter() - t0
+                steps += 1
             model = Generator(trainer.gen_cfg)
             model.load_state_dict(trainer.state_dict())
             guide_seqs = [g.sequence(scene.frames, {0: None}) for g in trainer.guides]

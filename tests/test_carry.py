@@ -183,8 +183,8 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
     assert len(calls) == 7
     with pytest.raises(ValueError, match="every"):
         KeyCarry([CarryKey(frames[0], truth[0])], every=0)
-    live = KeyCarry.live([CarryKey(frames[0], truth[0])])  # live: every frame, at full size (the carry's own thread)
-    assert (live.every, live.scale, live.flow.preset) == (CARRY_EVERY_LIVE, 1.0, "medium-r2")
+    live = KeyCarry.live([CarryKey(frames[0], truth[0])])  # live: afresh on each call, at full size
+    assert (live.every, live.scale, live.flow.preset) == (1, 1.0, "medium-r2")  # live.carrying picks the frames
     assert CARRY_EVERY_LIVE == (1 if (os.cpu_count() or 2) >= 4 else 2)
 
 

@@ -183,8 +183,10 @@ def test_style_stage_carries_the_painting_where_the_frame_shows_the_key():
     stage = _stage(1.0, 0.0)  # a network that returns its input
     stage.settings.steady, stage.settings.carry = 0.0, 1.0
     stage.set_keyed(Keyed([], KeyCarry.live([CarryKey(key, painting)])))
+    stage.offline = True  # the carry on a fixed schedule (live.carrying): on 2-3 cores it lands a frame late
     c = (slice(16, -16), slice(16, -16))
     err = lambda out: float(np.abs(out[c].astype(np.float32) - truth[c]).mean())  # noqa: E731
+    stage.process(frame)
     carried = stage.process(frame)
     assert err(carried) < 0.5 * err(frame)  # at half size a sub-pixel shift blurs the photo check a little
     assert "carry" in stage.timer.snapshot()

@@ -3,8 +3,8 @@
     prepare (thread "style-prep"):  latest camera frame -> causal denoise ->
         segmentation -> blob guide -> network input (the person's box in masked mode)
     finish (thread "style-net"):    U-Net (meanwhile, on thread "style-carry", the keyframe
-        carry's flow frame -> key and its checks) -> keyframe carry blend -> output
-        stabiliser -> composite -> latest output slot
+        carry's flow frame -> key and its checks, never waited for: ``live.carrying``) ->
+        keyframe carry blend -> output stabiliser -> composite -> latest output slot
 
 While the network works on frame t, the next frame is already being prepared:
 on two cores the stylized rate is set by the slower half, not by the sum.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -30,6 +29,7 @@ import torch
 
 from livestyle.capture import Frame
 from livestyle.engine.infer import Stylizer, batch_to_frames, frames_to_batch
+from livestyle.live.carrying import CarryRunner
 from livestyle.live.composite import background, blend, person_box
 from livestyle.live.keyed import Keyed
 from livestyle.live.slot import LatestSlot
@@ -143,10 +143,7 @@ class StyleStage(threading.Thread):
         self._stabilizer: OutputStabilizer | None = None  # made in finish() for settings.steady
         self._own_flow: FlowEstimator | None = None  # flow for the stabiliser when there is no denoiser
         self._prev_gray: np.ndarray | None = None
-        # The keyframe carry (a full-size flow frame -> key and its checks) runs on its own thread, in frame
-        # order, while the network works on the same frame: on 2 cores the prep, network and carry threads
-        # then share both cores instead of the carry lengthening the prep thread's frame.
-        self._carry_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="style-carry")
+        self._carry = CarryRunner(self.timer)  # the keyframe carry's flow, on its own thread (live.carrying)
         self.offline = False  # True: wait for the network's runtime to be ready (render --live: output independent of timing)
 
     # -- control (any thread) ------------------------------------------------
@@ -311,20 +308,20 @@ class StyleStage(threading.Thread):
         if job.ready is not None:
             if self._stabilizer is not None:
                 self._stabilizer.reset()  # nothing stylized in this frame: the next one starts afresh
-            if job.reset_carrier is not None:  # on the carry's own thread, after its last frame
-                self._carry_pool.submit(job.reset_carrier.reset)
+            if job.reset_carrier is not None:
+                self._carry.reset(job.reset_carrier)
             return job.ready
         assert job.stylizer is not None and job.batch is not None
-        carried = None
         if job.carrier is not None:  # the keyframe carry's flow and checks run beside the network
-            carried = self._carry_pool.submit(self._carry, job.carrier, job.img, job.flow)
+            self._carry.before(job.carrier, job.img, job.flow, self.offline)
         t3 = time.perf_counter()
         h, w = job.size
         styled = batch_to_frames(job.stylizer.run(job.batch, block=self.offline)[..., :h, :w])[0]
         t4 = time.perf_counter()
         self.timer.add("stylize", 1000 * (t4 - t3))
+        carried = self._carry.after(self.offline) if job.carrier is not None else None
         if carried is not None:
-            painting, trust = carried.result()
+            painting, trust = carried
             t4 = time.perf_counter()
             if job.box is not None:
                 y0, y1, x0, x1 = job.box
@@ -349,13 +346,6 @@ class StyleStage(threading.Thread):
             y0, y1, x0, x1 = box
             out[y0:y1, x0:x1] = blend(styled, out[y0:y1, x0:x1], mask[y0:y1, x0:x1])
         self.timer.add("composite", 1000 * (time.perf_counter() - t4))
-        return out
-
-    def _carry(self, carrier: KeyCarry, img: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """``KeyCarry.confidence`` of ``img``, timed (thread "style-carry", while the network runs)."""
-        t0 = time.perf_counter()
-        out = carrier.confidence(img, flow_to_prev=flow)
-        self.timer.add("carry", 1000 * (time.perf_counter() - t0))
         return out
 
     def _to_full_size(self, job: Job, styled: np.ndarray

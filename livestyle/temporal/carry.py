@@ -51,12 +51,15 @@ CARRY_RISE = 0.5
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
 # Live: the frame -> key flow at full size with medium's finest scale. At half size, or with the fast
 # preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB lower
-# (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own (live.stage): on every
-# frame where the machine has a core for it (4 or more), on every other frame on 2-3 cores (the frames
-# between move the last carried painting along the frame-to-frame flow: ~0.3 dB lower, 12 against 19 ms
-# per 640x360 frame on average on one core of the AMD EPYC dev CPU).
+# (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own that the network never
+# waits for (live.carrying): afresh on every frame where the machine has a core for it (4 or more), on
+# every other frame on 2-3 cores (the frames between move the last carried painting along the
+# frame-to-frame flow: ~0.3 dB lower, 12 against 19 ms per 640x360 frame on average on one core of the
+# AMD EPYC dev CPU). CARRY_LAG_LIVE is how many frames late a fresh result lands in the offline replay of
+# live (render --live, quality.py): on 2-3 cores the network's output of a frame is ready before its carry.
 CARRY_FLOW_LIVE = ("medium-r2", 1.0)
 CARRY_EVERY_LIVE = 1 if (os.cpu_count() or 2) >= 4 else 2
+CARRY_LAG_LIVE = 0 if (os.cpu_count() or 2) >= 4 else 1
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 
 
@@ -114,8 +117,9 @@ class KeyCarry:
 
     @classmethod
     def live(cls, keys: Sequence[CarryKey], strength: float = CARRY) -> KeyCarry:
-        """The live pipeline's carry: key flow ``CARRY_FLOW_LIVE`` every ``CARRY_EVERY_LIVE`` frames."""
-        return cls(keys, strength, flow=CARRY_FLOW_LIVE, every=CARRY_EVERY_LIVE)
+        """The live pipeline's carry: key flow ``CARRY_FLOW_LIVE``, afresh on each call (``live.carrying``
+        chooses the frames and moves the results between them)."""
+        return cls(keys, strength, flow=CARRY_FLOW_LIVE)
 
     def reset(self) -> None:
         """Forget the previous frame (the stream jumped): the next one gets no temporal check."""
@@ -178,7 +182,7 @@ class KeyCarry:
         conf *= inside
         prev = self._prev
         if flow_to_prev is not None and self._chain is not None and self._chain.shape == flow_to_prev.shape:
-            flow_to_prev = _compose(flow_to_prev, self._chain)  # back to the last fresh frame
+            flow_to_prev = compose(flow_to_prev, self._chain)  # back to the last fresh frame
         self._chain = None
         to_prev = None
         if flow_to_prev is not None and prev is not None and prev[0] == i and prev[1].shape == carried_s.shape:
@@ -211,13 +215,10 @@ class KeyCarry:
               flow_to_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``every`` > 1, between fresh frames: the last carried painting and trust, moved along the
         frame-to-frame flow (two remaps instead of the key flow and its checks)."""
-        m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(*flow_to_prev.shape[:2]), flow_to_prev), None,
-                                 cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
-        carried = cv2.remap(last[1], m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        conf = cv2.remap(last[2], m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        carried, conf = move_carried(last[1], last[2], flow_to_prev)
         # The next fresh frame's temporal check compares with the last fresh one (a moved painting is
         # resampled once more, and softer), so keep the flow from here back to it.
-        self._chain = _compose(flow_to_prev, self._chain)
+        self._chain = compose(flow_to_prev, self._chain)
         self._last, self._moved = (i, carried, conf), self._moved + 1
         return carried, conf
 
@@ -246,9 +247,20 @@ class KeyCarry:
         return cv2.blendLinear(carried, styled, w1, 1.0 - w1)  # per-pixel weights, uint8 out: ~1 ms at 640x360
 
 
-def _compose(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+def compose(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """The flow ``a`` then ``b``: ``a(x) + b(x + a(x))`` (``b`` None: ``a``), ``(H, W, 2) float32``."""
     return a if b is None else cv2.add(a, warp(b, a, border="replicate"))
+
+
+def move_carried(carried: np.ndarray, conf: np.ndarray, flow_to_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A carried painting ``(H, W, 3) uint8`` and its trust ``(H, W) float32`` moved from the previous
+    frame onto the current one along ``flow_to_prev`` (current -> previous): two fixed-point remaps;
+    trust is 0 where the content comes from outside the previous frame."""
+    m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(*flow_to_prev.shape[:2]), flow_to_prev), None,
+                             cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
+    carried = cv2.remap(carried, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    conf = cv2.remap(conf, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return carried, conf
 
 
 def nearest_keys(n_frames: int, key_indices: Sequence[int]) -> list[int]:

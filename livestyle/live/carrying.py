@@ -1,0 +1,106 @@
+"""The keyframe carry in the live pipeline: its key flow on a thread of its own, never waited for.
+
+A fresh carry (``KeyCarry.confidence``: the frame -> key flow and its checks, ~19 ms per 640x360
+frame on one core of the 2-core AMD EPYC dev CPU) runs on thread "style-carry" while the network
+works. The network thread does not wait for it: each frame uses the newest finished result, moved
+onto the frame along the frame-to-frame flow (two remaps, ~1 ms), and the next fresh one starts
+once the last is done and ``every`` frames have passed. Where a core is free the result for frame
+t is done before the network's output for t and is used at once; on 2 cores it often lands a
+frame later and is moved by one flow. Either way the carry never lengthens a frame.
+
+``offline`` (``render --live``, the quality benchmark): a fixed schedule instead of readiness, so
+the output does not depend on timing: a fresh result on every ``every``-th frame, used from
+``lag`` frames after its own (waiting for it there).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from livestyle.live.stats import StageTimer
+from livestyle.temporal import carry as carry_mod
+from livestyle.temporal.carry import KeyCarry, compose, move_carried
+
+Carried = tuple[np.ndarray, np.ndarray]  # (painting (H, W, 3) uint8, trust (H, W) float32 in [0, 1])
+
+
+class CarryRunner:
+    """Runs one stream's ``KeyCarry`` beside the network. Call ``before`` then ``after`` per frame,
+    in frame order, from one thread (the network's); ``reset`` when a frame is not stylized."""
+
+    def __init__(self, timer: StageTimer, every: int | None = None, lag: int | None = None) -> None:
+        self.timer = timer
+        self.every = carry_mod.CARRY_EVERY_LIVE if every is None else every
+        self.lag = carry_mod.CARRY_LAG_LIVE if lag is None else lag
+        if self.every < 1 or self.lag < 0:
+            raise ValueError(f"carry every must be >= 1 and lag >= 0, got {self.every}, {self.lag}")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="style-carry")
+        self._carrier: KeyCarry | None = None
+        self._state: Carried | None = None  # the newest result, moved onto the last frame
+        self._pending: Future[Carried] | None = None
+        self._since: np.ndarray | None = None  # flow from the current frame back to the last submitted one
+        self._chain_ok = False  # _since is known (no frame without a flow since the submission)
+        self._n = 0  # frames since the carrier was set or reset
+        self._submitted = -1  # frame number of the last submission
+
+    def reset(self, carrier: KeyCarry | None = None) -> None:
+        """Forget the stream (nothing stylized in this frame, or a new carrier): the next frame starts afresh."""
+        self._state, self._pending, self._since, self._chain_ok = None, None, None, False
+        self._n, self._submitted = 0, -1
+        target = carrier or self._carrier
+        if target is not None:  # on the carry's own thread, after any job still running
+            self._pool.submit(target.reset)
+
+    def before(self, carrier: KeyCarry, img: np.ndarray, flow: np.ndarray | None, offline: bool) -> None:
+        """Frame ``img`` is about to go through the network: move the last result onto it and
+        start a fresh one when it is due. ``flow``: ``img`` -> the previous frame, or None."""
+        if carrier is not self._carrier:
+            self.reset(self._carrier)
+            self._carrier = carrier
+        elif flow is None or (self._state is not None and self._state[0].shape[:2] != img.shape[:2]):
+            self.reset()  # no way to move the past onto this frame
+        else:
+            if self._state is not None:
+                self._state = move_carried(*self._state, flow)
+            if self._pending is not None or self._chain_ok:
+                self._since = compose(flow, self._since)
+        n = self._n
+        due = self._submitted < 0 or n - self._submitted >= self.every
+        if due and (offline or self._pending is None or self._pending.done()):
+            if self._pending is not None:  # offline: its frame's result is about to be superseded
+                self._collect(wait=True)
+            chain = self._since if self._chain_ok else None  # back to the last fresh frame: the temporal check
+            self._pending = self._pool.submit(self._fresh, carrier, img, chain)
+            self._since, self._chain_ok, self._submitted = None, True, n
+
+    def after(self, offline: bool) -> Carried | None:
+        """The carry for the frame given to ``before`` (after the network ran), or None if none is ready."""
+        if self._pending is not None:
+            if offline:
+                if self._n - self._submitted >= self.lag:
+                    self._collect(wait=True)
+            elif self._pending.done():
+                self._collect(wait=False)
+        self._n += 1
+        return self._state
+
+    def _collect(self, wait: bool) -> None:
+        assert self._pending is not None
+        result = self._pending.result() if wait else self._pending.result(timeout=0)
+        self._pending = None
+        painting, trust = result
+        if self._since is not None:  # frames went by since its own: move it onto the current one
+            painting, trust = move_carried(painting, trust, self._since)
+        self._state = (painting, trust)
+
+    def _fresh(self, carrier: KeyCarry, img: np.ndarray, chain: np.ndarray | None) -> Carried:
+        t0 = time.perf_counter()
+        out = carrier.confidence(img, flow_to_prev=chain)
+        self.timer.add("carry", 1000 * (time.perf_counter() - t0))
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

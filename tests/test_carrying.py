@@ -1,0 +1,109 @@
+"""The live keyframe carry's runner: the network thread never waits for it, and offline it keeps a fixed schedule."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from livestyle.capture.synthclip import homography_clip, homography_flow, load_photo
+from livestyle.live.carrying import CarryRunner
+from livestyle.live.stats import StageTimer
+from livestyle.temporal import CarryKey, KeyCarry
+
+from .conftest import paint
+
+
+@pytest.fixture(scope="module")
+def clip():
+    c = homography_clip(load_photo("coffee"), 48, (160, 120), seed=1, motion="mixed")
+    frames, hs = c.frames[::4], c.homographies[::4]  # ~1 px per frame; hs: frame 0 -> frame t
+    flows = [None] + [homography_flow(hs[t - 1] @ np.linalg.inv(hs[t]), (160, 120)) for t in range(1, len(frames))]
+    return frames, flows, [paint(f) for f in frames]
+
+
+def interior(a: np.ndarray, b: np.ndarray, m: int = 16) -> float:
+    return float(np.abs(a[m:-m, m:-m].astype(np.float32) - b[m:-m, m:-m]).mean())
+
+
+def run(runner: CarryRunner, carrier: KeyCarry, frames, flows, offline: bool = True):
+    out = []
+    for img, flow in zip(frames, flows, strict=True):
+        runner.before(carrier, img, flow, offline)
+        out.append(runner.after(offline))
+    return out
+
+
+def test_every_1_lag_0_is_the_carry_computed_on_each_frame(clip):
+    frames, flows, truth = clip
+    got = run(CarryRunner(StageTimer(), every=1, lag=0), KeyCarry([CarryKey(frames[0], truth[0])]), frames, flows)
+    ref = KeyCarry([CarryKey(frames[0], truth[0])])
+    for t, g in enumerate(got):
+        assert g is not None
+        painting, trust = ref.confidence(frames[t], flow_to_prev=flows[t])
+        assert np.array_equal(g[0], painting) and np.allclose(g[1], trust)
+
+
+def test_a_late_result_is_moved_onto_the_frame_it_is_used_on(clip):
+    frames, flows, truth = clip
+    runner = CarryRunner(StageTimer(), every=2, lag=1)
+    carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+    got = run(runner, carrier, frames, flows)
+    assert got[0] is None  # lag 1: frame 0's result lands on frame 1
+    for t in range(1, len(frames)):
+        g = got[t]
+        assert g is not None
+        # the painting lands where the truth is, far closer than the unpainted frame
+        assert interior(g[0], truth[t]) < 0.7 * interior(frames[t], truth[t]), t
+    assert runner.timer.snapshot()["carry"] > 0
+
+
+def test_offline_schedule_does_not_depend_on_timing(clip):
+    frames, flows, truth = clip
+    a = run(CarryRunner(StageTimer(), every=2, lag=1), KeyCarry([CarryKey(frames[0], truth[0])]), frames, flows)
+    b = run(CarryRunner(StageTimer(), every=2, lag=1), KeyCarry([CarryKey(frames[0], truth[0])]), frames, flows)
+    assert all((x is None and y is None) or np.array_equal(x[0], y[0]) for x, y in zip(a, b, strict=True))
+
+
+class _Held(KeyCarry):
+    """A real carry whose fresh computation waits for the test to let it go (a slow core)."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.go = threading.Event()
+
+    def confidence(self, *a, **k):
+        assert self.go.wait(10)
+        return super().confidence(*a, **k)
+
+
+def test_live_never_waits_for_the_carry_and_uses_it_once_done(clip):
+    frames, flows, truth = clip
+    runner = CarryRunner(StageTimer(), every=1, lag=0)
+    carrier = _Held([CarryKey(frames[0], truth[0])])
+    runner.before(carrier, frames[0], None, offline=False)
+    assert runner.after(offline=False) is None  # still computing: the frame goes out without it
+    runner.before(carrier, frames[1], flows[1], offline=False)
+    assert runner.after(offline=False) is None  # one fresh result at a time: nothing new was started
+    carrier.go.set()
+    runner._pending.result(timeout=10)  # type: ignore[union-attr]  # the carry thread finishes frame 0
+    runner.before(carrier, frames[2], flows[2], offline=False)
+    g = runner.after(offline=False)
+    assert g is not None  # frame 0's result, moved over two flows onto frame 2
+    assert interior(g[0], truth[2]) < 0.7 * interior(frames[2], truth[2])
+    runner.close()
+
+
+def test_a_frame_without_flow_or_a_new_carry_starts_afresh(clip):
+    frames, flows, truth = clip
+    runner = CarryRunner(StageTimer(), every=2, lag=1)
+    carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+    run(runner, carrier, frames[:3], flows[:3])
+    runner.before(carrier, frames[3], None, offline=True)  # the stream jumped: nothing to move
+    assert runner.after(offline=True) is None
+    other = KeyCarry([CarryKey(frames[0], truth[0])])
+    runner.before(other, frames[4], flows[4], offline=True)  # new keyframes
+    assert runner.after(offline=True) is None
+    with pytest.raises(ValueError, match="every"):
+        CarryRunner(StageTimer(), every=0)

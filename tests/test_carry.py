@@ -125,13 +125,15 @@ def test_render_carry_option(tiny_style, tiny_clip, tmp_path, capsys):
                           "--carry must be between 0 and 1")
 
 
-def test_render_carry_says_when_no_key_is_a_frame_index(tiny_style, tiny_clip, tmp_path, capsys):
+def test_render_carries_a_key_not_named_by_a_frame_index_from_its_most_similar_frame(tiny_style, tiny_clip,
+                                                                                      tmp_path, capsys):
     for sub in ("keys", "styled"):
         (tiny_style / sub / "000.png").rename(tiny_style / sub / "snap.png")
     assert main(["train", str(tiny_style), "--iterations", "2", "--no-guides"]) == 0
     capsys.readouterr()
     assert main(["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o")]) == 0
-    assert "--carry is off for this clip" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "key snap placed on frame" in err and "--carry is off" not in err
 
 
 def test_temporal_check_trusts_a_painting_that_moves_with_the_frames_only(moving):

@@ -86,7 +86,8 @@ def check_live_options(steady: float | None = None, carry: float | None = None, 
 
 def stage_settings(cfg: LiveConfig) -> StageSettings:
     """The per-frame settings a session starts with (the UI may change them later)."""
-    return StageSettings(masked=cfg.masked, background=cfg.background, steady=cfg.steady, carry=cfg.carry)
+    return StageSettings(masked=cfg.masked, background=cfg.background, steady=cfg.steady, carry=cfg.carry,
+                         strength=cfg.strength, transition=cfg.transition)
 
 
 def make_segmenter(cfg: LiveConfig, work_size: tuple[int, int]):

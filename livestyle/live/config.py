@@ -13,7 +13,8 @@ from livestyle.temporal.denoise import STEADY
 class LiveConfig:
     """Everything a live session starts from; each field has a CLI flag and a TOML key."""
 
-    style: str | None = None  # style folder; None = pass-through until one is chosen
+    style: str | None = None  # style folder (or a folder of style folders); None = pass-through until one is chosen
+    styles: tuple[str, ...] = ()  # more style folders, loaded at start and kept warm (live.styles)
     source: str = "synthetic"
     outputs: str = "null"  # comma-separated sink specs: vcam, preview, record:FILE, null
     width: int = 640
@@ -38,6 +39,12 @@ class LiveConfig:
     max_frames: int | None = None
     vcam_backend: str | None = None  # pyvirtualcam backend name (None = the OS default)
     vcam_fmt: str = "I420"  # pixel format sent to the virtual camera
+    strength: float = 1.0  # blend of the camera frame (0) and the stylized frame (1)
+    transition: float = 0.5  # crossfade seconds of a style switch (0 = cut)
+    osc: str | None = None  # OSC control: "PORT" (127.0.0.1) or "HOST:PORT" (control.osc); None = off
+    midi: str | None = None  # MIDI control: an input port name, "" = the first one (control.midi); None = off
+    midi_map: str | None = None  # the MIDI mapping TOML file (None: the built-in default mapping)
+    record_dir: str = "."  # where `record` control messages put their files
 
 
 @dataclass
@@ -67,5 +74,8 @@ class SessionStats:
     masked: bool = False
     background: str = "keep"
     carry: float = 0.0  # keyframe carry strength in use (0 = off)
+    strength: float = 1.0  # blend of the camera frame (0) and the stylized frame (1)
+    styles: list = field(default_factory=list)  # the style set's names, in order
+    style_index: int = 0  # 1-based index of the active style in ``styles`` (0 = none)
     phases: int = 1  # network passes averaged per frame
     device: str = ""

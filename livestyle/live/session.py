@@ -18,21 +18,19 @@ from pathlib import Path
 
 from livestyle.autostyle import autostyle
 from livestyle.capture import CaptureThread, Frame, make_source
+from livestyle.control.surfaces import open_surfaces
 from livestyle.engine.device import pick
-from livestyle.engine.infer import Stylizer
-from livestyle.engine.model import PRESETS, Generator
-from livestyle.engine.train import TrainConfig
+from livestyle.engine.model import PRESETS
 from livestyle.errors import LivestyleError, SinkError, StyleError
 from livestyle.live.build import make_segmenter, make_stage, stage_settings
 from livestyle.live.composite import BACKGROUNDS
 from livestyle.live.config import Event, LiveConfig, SessionStats
-from livestyle.live.keyed import Keyed, keyed
 from livestyle.live.memory import release_free_memory
 from livestyle.live.sinks import SessionSinks
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stage import StyleStage
 from livestyle.live.stats import LatencyLog
-from livestyle.live.trainer_proc import BackgroundTrainer, TrainerEvent
+from livestyle.live.styles import StyleSet
 from livestyle.outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
 from livestyle.style import StyleFolder
 
@@ -52,9 +50,7 @@ class LiveSession:
         self.sink_specs = parse_sinks(cfg.outputs)
         self.source = make_source(cfg.source, cfg.width, cfg.height, cfg.fps)
         self.compute = pick(cfg.device, cfg.precision)
-        self.style = StyleFolder(cfg.style) if cfg.style else None
-        if self.style is not None:
-            self.style.check_usable()  # a --style under a regular file: one line now, not "no keyframes yet"
+        self.styles = StyleSet(self, [p for p in (cfg.style, *cfg.styles) if p])  # checks each folder
         self.require_output = require_output
         self.events: deque[Event] = deque(maxlen=200)
         self._event_lock = threading.Lock()
@@ -63,13 +59,10 @@ class LiveSession:
         self.out_slot: LatestSlot[OutFrame] = LatestSlot()
         self.settings = stage_settings(cfg)
         self.latency = LatencyLog()
-        self.train_stats: dict = {"state": "idle"}
-        self.trainer: BackgroundTrainer | None = None
         self.capture: CaptureThread | None = None
         self.stage: StyleStage | None = None
         self.sender: Sender | None = None
         self._watch: threading.Thread | None = None
-        self._sig: tuple = ()
         self.state = "created"
         self._segmenter = None
         self.outputs = SessionSinks(cfg, self.notify)
@@ -109,8 +102,8 @@ class LiveSession:
                                 on_error=lambda m: self.notify(m, "error"), threads=self._net_threads())
         self.capture = CaptureThread(self.source, self.in_slot, self._stop)
         self.sender = Sender(self.out_slot, sinks, cfg.fps, self._stop, on_error=self.outputs.failed)
-        if self.style is not None:
-            self._load_style_model()
+        self.styles.load_all()
+        self.surfaces = open_surfaces(self)  # --osc, --midi: one line each if they cannot open; the show goes on
         self.capture.start()
         self.stage.start()
         self.sender.start()
@@ -123,8 +116,9 @@ class LiveSession:
     def close(self) -> None:
         """Stop every thread and release every device (well within 2 s)."""
         self._stop.set()
-        if self.trainer is not None:
-            self.trainer.close()
+        for surface in getattr(self, "surfaces", []):
+            surface.close()
+        self.styles.close()
         for th in (self.capture, self.stage, self.sender, self._watch):
             if th is not None and th.is_alive():
                 th.join(1.0)
@@ -174,97 +168,15 @@ class LiveSession:
     def _make_segmenter(self):
         return make_segmenter(self.cfg, self.work_size)
 
-    def _guide_names(self) -> tuple[str, ...]:
-        return ("blobs",) if self.cfg.guides else ()
-
-    def _train_config(self) -> TrainConfig:
-        return TrainConfig(preset=self.cfg.preset, guides=self._guide_names(), device="cpu"
-                           if self.compute.device.type == "cpu" else self.cfg.device)
-
-    def _keyed(self) -> Keyed:
-        """Guide trackers and the keyframe carry over every painted keyframe, at the work size."""
-        return keyed(self.style, self._guide_names(), self.work_size)
-
-    def _load_style_model(self) -> None:
-        """Use the style's saved model if it fits the live settings; train if paintings exist."""
-        from livestyle.engine import checkpoint
-
-        assert self.style is not None
-        assert self.stage is not None  # called from start() and later commands
-        if self.style.path.is_dir() and self.style.model_path.exists():
-            try:
-                model, info = checkpoint.load(self.style.model_path)
-                if [g["name"] for g in info.guides] == list(self._guide_names()):
-                    self.stage.set_model(Stylizer(model, self.compute, self.cfg.phases), self._keyed())
-                    self.notify(f"loaded {self.style.model_path} ({info.preset}, {info.train.get('iterations', '?')} it)")
-                    if info.preset != self.cfg.preset:  # say so rather than ignore the preset asked for
-                        self.notify(f"{self.style.model_path} was trained with preset {info.preset!r}, not "
-                                    f"{self.cfg.preset!r}; using it as it is (to switch, run `livestyle train "
-                                    f"{self.style.path} --preset {self.cfg.preset}`)", "warning")
-                else:
-                    self.notify(f"{self.style.model_path}: trained with other guides; retraining", "warning")
-            except LivestyleError as e:
-                self.notify(str(e), "error")
-        status = self.style.status() if self.style.path.is_dir() else {}
-        if not status:
-            self.notify(f"{self.style.path}: no keyframes yet; press snapshot, then paint or auto-style it", "warning")
-        self._sig = self.style.paint_signature() if self.style.path.is_dir() else ()
-        fresh = self.stage.stylizer is None
-        if self.cfg.train and "painted" in status.values() and fresh:
-            self._start_trainer()
-
-    def _start_trainer(self) -> None:
-        if self.style is None:
-            return
-        if self.trainer is not None and self.trainer.alive:
-            self.trainer.send("reload")
-            return
-        self.trainer = BackgroundTrainer(self.style.path, self._train_config(), self._on_trainer)
-        self.trainer.start()
-        self.train_stats = {"state": "starting"}
-        self.notify("training started")
-
-    def _on_trainer(self, ev: TrainerEvent) -> None:
-        if ev.stats is not None:
-            self.train_stats = ev.stats
-        if ev.kind == "weights":
-            state = ev.payload
-            assert isinstance(state, dict)  # a weights event carries a state dict
-            stage = self.stage
-            st = stage.stylizer if stage else None
-            want = PRESETS[self.cfg.preset].with_inputs(state["stem.0.weight"].shape[1])
-            if st is None or st.model.cfg != want:  # first weights, or the saved model was built differently
-                gen = Generator(want)
-                gen.load_state_dict(state)
-                assert stage is not None  # the trainer starts on a started session
-                stage.set_model(Stylizer(gen, self.compute, self.cfg.phases), self._keyed())
-            else:
-                st.swap(state)
-        elif ev.kind == "error":
-            self.notify(str(ev.payload), "error")
-        elif ev.kind == "saved":
-            self.notify(f"model saved to {ev.payload}")
-
     def _watch_loop(self) -> None:
-        """Poll the style folder; a new or changed painting (re)starts training. Every 30 s, hand
-        freed heap memory back to the OS (frames and crops of changing sizes fragment it)."""
+        """Poll the active style's folder (``StyleSet.watch``). Every 30 s, hand freed heap memory back
+        to the OS (frames and crops of changing sizes fragment it)."""
         trim_at = time.monotonic() + 30.0
         while not self._stop.wait(0.5):
             if time.monotonic() >= trim_at:
                 trim_at = time.monotonic() + 30.0
                 release_free_memory()
-            if self.style is None or not self.style.path.is_dir():
-                continue
-            try:
-                sig = self.style.paint_signature()
-            except (OSError, LivestyleError):
-                continue
-            if sig != self._sig:
-                self._sig = sig
-                if self.stage is not None:
-                    self.stage.set_keyed(self._keyed())
-                if self.cfg.train and "painted" in self.style.status().values():
-                    self._start_trainer()
+            self.styles.watch()
             self._drain_latencies()
 
     # -- commands (from the UI or CLI; any thread) ------------------------------
@@ -317,28 +229,41 @@ class LiveSession:
         self.settings.carry = strength
 
     def pause_training(self) -> None:
-        if self.trainer is not None:
-            self.trainer.send("pause")
-            self.train_stats = {**self.train_stats, "state": "paused"}
+        self.styles.pause()
 
     def resume_training(self) -> None:
-        if self.trainer is None or not self.trainer.alive:
-            self._start_trainer()
-        else:
-            self.trainer.send("resume")
+        self.styles.resume()
 
     def set_style(self, path: str | Path) -> None:
-        """Switch to another style folder (created if missing); the old trainer stops."""
-        if self.trainer is not None:
-            self.trainer.close()
-            self.trainer = None
-        self.style = StyleFolder(path)
-        self.style.create()
+        """Switch to the style folder ``path`` (created if missing; added to the set if new); the old trainer stops."""
+        self.styles.add(path)
         self.cfg = replace(self.cfg, style=str(path))
-        assert self.stage is not None  # commands run on a started session
-        self.stage.set_model(None)
-        self.train_stats = {"state": "idle"}
-        self._load_style_model()
+
+    @property
+    def style(self) -> StyleFolder | None:
+        """The active style's folder (snapshots, paintings and training go there)."""
+        return self.styles.folder
+
+    @property
+    def train_stats(self) -> dict:
+        return self.styles.train_stats
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def recording(self) -> bool:
+        return any(isinstance(s, RecordSink) and s.is_on for s in (self.sender.sinks if self.sender else []))
+
+    def set_recording(self, what: bool | str) -> None:
+        """Stop (False) or start a recording (True: named by the time; a bare file name) in ``cfg.record_dir``."""
+        self.remove_sink("record")
+        if what is not False:
+            folder = Path(self.cfg.record_dir).expanduser()
+            name = what if isinstance(what, str) else f"livestyle-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            folder.mkdir(parents=True, exist_ok=True)
+            self.add_sink(f"record:{folder / name}")
 
     def add_sink(self, spec: str) -> Sink:
         """Open another output (e.g. ``record:take1.mp4`` or ``vcam``) while running."""
@@ -383,6 +308,9 @@ class LiveSession:
             masked=self.settings.masked,
             background=self.settings.background,
             carry=self.settings.carry,
+            strength=self.settings.strength,
+            styles=self.styles.names(),
+            style_index=self.styles.active + 1 if self.styles.entries else 0,
             phases=self.cfg.phases,
             device=self.compute.describe(),
         )

@@ -32,6 +32,7 @@ from livestyle.engine.infer import Stylizer, batch_to_frames, frames_to_batch
 from livestyle.live.carrying import CarryRunner
 from livestyle.live.composite import background, blend, person_box
 from livestyle.live.keyed import Keyed
+from livestyle.live.mix import Crossfade, apply_strength
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stats import StageTimer
 from livestyle.outputs import OutFrame
@@ -55,6 +56,8 @@ class StageSettings:
     enabled: bool = True  # False: pass frames through unstylized
     steady: float = STEADY  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
     carry: float = CARRY_LIVE  # keyframe carry strength (guides.KeyCarry; 0 = off)
+    strength: float = 1.0  # blend of the camera frame (0: exactly it) and the stylized frame (1) (live.mix)
+    transition: float = 0.5  # crossfade seconds when the model changes to another style's (0 = cut)
 
 
 @dataclass
@@ -144,12 +147,15 @@ class StyleStage(threading.Thread):
         self._own_flow: FlowEstimator | None = None  # flow for the stabiliser when there is no denoiser
         self._prev_gray: np.ndarray | None = None
         self._carry = CarryRunner(self.timer)  # the keyframe carry's flow, on its own thread (live.carrying)
+        self.fade = Crossfade()  # the crossfade of a style switch (set_model with fade_s)
         self.offline = False  # True: wait for the network's runtime to be ready (render --live: output independent of timing)
 
     # -- control (any thread) ------------------------------------------------
-    def set_model(self, stylizer: Stylizer | None, keyed: Keyed | None = None) -> None:
+    def set_model(self, stylizer: Stylizer | None, keyed: Keyed | None = None, fade_s: float = 0.0) -> None:
+        """Run ``stylizer`` from the next frame on; ``fade_s`` > 0 crossfades to it from the last frame sent."""
         with self._lock:
             self._stylizer = stylizer
+            self.fade.start(fade_s)
         self.set_keyed(keyed or Keyed())
 
     def set_keyed(self, keyed: Keyed) -> None:
@@ -201,6 +207,7 @@ class StyleStage(threading.Thread):
                     img = job.frame.image
                 if job.error:
                     self._report(job.error)
+                img = apply_strength(self.fade(img), job.frame.image, self.settings.strength)
                 self.out.put(OutFrame(img, original=job.frame.image, t_capture=job.frame.t_capture))
                 self.processed += 1
                 self.timer.frame_done()

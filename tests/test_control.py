@@ -1,0 +1,369 @@
+"""Control of a running session: the registry (``control.commands``), strength, style sets and
+crossfades, and OSC end to end over UDP on 127.0.0.1 with python-osc's own client."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from livestyle.cli import main as cli_main
+from livestyle.control import commands
+from livestyle.control.commands import COMMANDS, ControlError, apply, check, state
+from livestyle.engine import checkpoint
+from livestyle.errors import LivestyleError
+from livestyle.live.mix import Crossfade, apply_strength
+from livestyle.live.session import LiveConfig, LiveSession
+from livestyle.live.styles import expand_styles
+from livestyle.outputs.base import Sink
+
+SMALL = dict(width=160, height=96, fps=20.0, train=False, denoise=False, carry=0.0, steady=0.0)
+
+
+def wait_until(cond, timeout: float = 30.0, step: float = 0.02) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return False
+
+
+class Collect(Sink):
+    """An output that keeps what the sender hands it: ``(frame, original)`` pairs (the edge of the world)."""
+
+    name = "collect"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.got: list[tuple[np.ndarray, np.ndarray | None]] = []
+        self.lock = threading.Lock()
+
+    def _open(self, width: int, height: int, fps: float) -> None:
+        pass
+
+    def _send(self, frame_bgr: np.ndarray, original: np.ndarray | None) -> None:
+        with self.lock:
+            self.got.append((frame_bgr.copy(), None if original is None else original.copy()))
+
+    def _close(self) -> None:
+        pass
+
+    def since(self, n: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        with self.lock:
+            return self.got[n:]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.got)
+
+
+def collect(session: LiveSession) -> Collect:
+    sink = Collect()
+    sink.open(session.source.width, session.source.height, session.cfg.fps)
+    assert session.sender is not None
+    session.sender.add_sink(sink)
+    return sink
+
+
+@pytest.fixture(scope="module")
+def two_styles(tmp_path_factory):
+    """Two style folders with models that draw clearly different pictures (b: a's model, output inverted)."""
+    import cv2
+
+    from .conftest import astronaut, paint
+
+    root = tmp_path_factory.mktemp("styles")
+    a = root / "a"
+    (a / "keys").mkdir(parents=True)
+    (a / "styled").mkdir()
+    key = astronaut()
+    cv2.imwrite(str(a / "keys" / "000.png"), key)
+    cv2.imwrite(str(a / "styled" / "000.png"), paint(key))
+    assert cli_main(["train", str(a), "--iterations", "3"]) == 0
+    b = root / "b"
+    shutil.copytree(a, b)
+    model, info = checkpoint.load(b / "model.safetensors" if (b / "model.safetensors").exists() else
+                                  next(b.glob("*.safetensors")))
+    with torch.no_grad():
+        last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+        last.weight.mul_(-1.0)
+        last.bias.fill_(2.0)  # tanh(~2) ~ white: a very different picture
+    checkpoint.save(next(b.glob("*.safetensors")), model, info)
+    return root, a, b
+
+
+# -- the registry ----------------------------------------------------------------------
+@pytest.mark.parametrize("name,value,words", [
+    ("strength", 1.5, "strength must be 0..1, got 1.5"),
+    ("strength", "loud", "strength must be 0..1, got 'loud'"),
+    ("strength", float("nan"), "strength must be 0..1"),
+    ("strength", None, "strength needs a value: 0..1"),
+    ("steady", 0.99, "steady must be 0..0.95"),
+    ("transition", -1, "transition must be 0..10"),
+    ("masked", 2, "masked must be 0 or 1, got 2"),
+    ("background", "purple", "background must be one of keep | blur | solid | stylized, got 'purple'"),
+    ("style", 1.5, "style must be a style number"),
+    ("snapshot", 3, "snapshot takes no value, got 3"),
+    ("record", "../../etc/passwd.mp4", "not a plain file name"),
+    ("record", "/tmp/x.mp4", "not a plain file name"),
+    ("exec", 1, "unknown control 'exec'"),
+])
+def test_bad_values_are_one_line_errors_naming_parameter_value_and_range(name, value, words):
+    with pytest.raises(ControlError) as e:
+        check(name, value)
+    assert words in str(e.value) and "\n" not in str(e.value)
+    assert isinstance(e.value, LivestyleError)
+
+
+def test_good_values_are_converted():
+    assert check("strength", 1) == 1.0 and check("masked", 1.0) is True and check("style", 2.0) == 2
+    assert check("record", "take 1.mp4") == "take 1.mp4" and check("record", 0) is False
+    assert check("snapshot") is None and check("style", "b") == "b"
+
+
+# -- mixing ------------------------------------------------------------------------------
+def test_strength_blends_and_its_ends_are_exact():
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 256, (2, 24, 32, 3), dtype=np.uint8)
+    assert apply_strength(a, b, 0.0) is b and apply_strength(a, b, 1.0) is a
+    half = apply_strength(a, b, 0.5).astype(int)
+    assert np.abs(half - (a.astype(int) + b.astype(int)) / 2).max() <= 1
+
+
+def test_crossfade_is_a_blend_of_the_old_and_the_new_frames_and_ends():
+    old, new = np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 200, np.uint8)
+    fade = Crossfade()
+    fade(old, now=0.0)
+    fade.start(0.5, now=1.0)
+    assert fade.active
+    assert int(fade(new, now=1.0)[0, 0, 0]) == 0
+    assert int(fade(new, now=1.25)[0, 0, 0]) == 100  # half way: half of each
+    assert int(fade(new, now=1.5)[0, 0, 0]) == 200 and not fade.active
+    fade.start(0.0)  # 0 s: a cut
+    assert not fade.active
+
+
+def test_a_folder_of_style_folders_is_a_style_set(two_styles, tmp_path):
+    root, a, b = two_styles
+    assert expand_styles([str(root)]) == [str(a), str(b)]
+    assert expand_styles([str(b), str(root)]) == [str(b), str(a)]
+    assert expand_styles([str(tmp_path / "new")]) == [str(tmp_path / "new")]  # created when used
+
+
+# -- a running session -----------------------------------------------------------------
+def test_strength_zero_sends_the_camera_frame_bit_for_bit(two_styles):
+    _, a, _ = two_styles
+    with LiveSession(LiveConfig(style=str(a), **SMALL)) as s:
+        sink = collect(s)
+        assert wait_until(lambda: s.stats().stylized >= 3 and sink.count() >= 3)
+        styled = sink.since(0)[-1]
+        assert styled[1] is not None and not np.array_equal(styled[0], styled[1])  # strength 1: stylized
+        apply(s, "strength", 0.0)
+        n = sink.count() + 4  # frames composed before the change may still be in flight
+        assert wait_until(lambda: sink.count() >= n + 3)
+        for frame, original in sink.since(n):
+            assert original is not None and np.array_equal(frame, original)
+        assert s.stats().strength == 0.0 and state(s)["strength"] == 0.0
+
+
+def test_style_set_switches_by_number_name_and_step_with_a_crossfade(two_styles):
+    root, a, b = two_styles
+    cfg = LiveConfig(style=str(root), transition=0.4, **SMALL)
+    with LiveSession(cfg) as s:
+        assert s.styles.names() == ["a", "b"] and s.stats().styles == ["a", "b"]
+        assert all(e.stylizer is not None for e in s.styles.entries)  # all loaded at start, warm
+        sink = collect(s)
+        assert wait_until(lambda: sink.count() >= 3)
+        before = sink.since(0)[-1][0].astype(int)
+        apply(s, "style", 2)
+        assert state(s)["style"] == 2 and s.stage is not None and s.stage.stylizer is s.styles.entries[1].stylizer
+        n = sink.count()
+        assert wait_until(lambda: not s.stage.fade.active and sink.count() >= n + 3)
+        after = sink.since(sink.count() - 1)[0][0].astype(int)
+        assert np.abs(after - before).mean() > 20  # the picture changed
+        frames = [f.astype(int) for f, _ in sink.since(n)]
+        # during the fade, frames lie between the two styles' pictures
+        between = [f for f in frames if np.abs(f - before).mean() > 5 and np.abs(f - after).mean() > 5]
+        assert between, "no crossfade frame between the two styles"
+        apply(s, "next_style")
+        assert state(s)["style"] == 1
+        apply(s, "prev_style")
+        assert state(s)["style"] == 2
+        apply(s, "style", "a")
+        assert state(s)["style"] == 1
+        with pytest.raises(LivestyleError, match="no style 3: the set holds 2 style"):
+            apply(s, "style", 3)
+        with pytest.raises(LivestyleError, match="no style named 'zz'"):
+            apply(s, "style", "zz")
+
+
+def test_a_style_without_weights_is_not_shown_until_it_has_them(two_styles, tmp_path):
+    _, a, _ = two_styles
+    empty = tmp_path / "empty"
+    with LiveSession(LiveConfig(style=str(a), styles=(str(empty),), **SMALL)) as s:
+        shown = s.stage.stylizer if s.stage else None
+        assert shown is not None
+        apply(s, "style", 2)
+        assert state(s)["style"] == 2 and s.stage.stylizer is shown  # a keeps the output
+        assert any("has no model yet" in e.message for e in s.drain_events())
+
+
+def test_every_registry_entry_runs_on_a_session_and_its_state_round_trips(two_styles, tmp_path):
+    _, a, _ = two_styles
+    style = tmp_path / "mine"
+    shutil.copytree(a, style)
+    with LiveSession(LiveConfig(style=str(style), record_dir=str(tmp_path / "takes"), **SMALL)) as s:
+        assert set(state(s)) == {c.name for c in commands.parameters()}
+        assert wait_until(lambda: s.stats().stylized >= 2)
+        values = {"strength": 0.25, "style": 1, "transition": 1.5, "masked": 0, "background": "blur",
+                  "carry": 0.5, "steady": 0.3, "stylize": 0, "train": 0, "record": 1}
+        for c in COMMANDS:
+            apply(s, c.name, values.get(c.name))
+            if c.name in values:
+                assert state(s)[c.name] == values[c.name], c.name
+        assert len(list((style / "keys").glob("*.png"))) == 2  # snapshot saved a keyframe
+        out = s.stats().frames_out
+        assert wait_until(lambda: s.stats().frames_out > out + 3)
+        apply(s, "record", 0)
+        assert state(s)["record"] == 0
+    assert [p.suffix for p in (tmp_path / "takes").iterdir()] == [".mp4"]
+
+
+# -- OSC end to end -----------------------------------------------------------------------
+def _replies(client, timeout: float = 5.0) -> dict:
+    out: dict = {}
+    for msg in client.get_messages(timeout):
+        out.setdefault(msg.address, []).append(list(msg.params))
+    return out
+
+
+def _ask(client, address: str, *values, want: str | None = None, timeout: float = 10.0) -> list:
+    """Send and return the params of the first reply to ``want`` (default: ``address``)."""
+    client.send_message(address, list(values) if values else [])
+    want = want or address
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            for msg in client.get_messages(0.5):
+                if msg.address == want:
+                    return list(msg.params)
+        except TimeoutError:
+            continue
+    raise AssertionError(f"no reply {want}")
+
+
+@pytest.fixture
+def osc_session(two_styles):
+    pytest.importorskip("pythonosc")
+    root, _, _ = two_styles
+    with LiveSession(LiveConfig(style=str(root), osc="127.0.0.1:0", transition=0.2, **SMALL)) as s:
+        server = s.surfaces[0]
+        from pythonosc.udp_client import SimpleUDPClient
+
+        yield s, SimpleUDPClient("127.0.0.1", server.port), server
+
+
+def test_osc_strength_and_style_change_the_sent_frames_and_reply(osc_session):
+    s, client, _ = osc_session
+    sink = collect(s)
+    assert wait_until(lambda: s.stats().stylized >= 3 and sink.count() >= 3)
+    assert _ask(client, "/livestyle/strength", 0.0) == [0.0]
+    n = sink.count() + 4
+    assert wait_until(lambda: sink.count() >= n + 2)
+    assert all(np.array_equal(f, o) for f, o in sink.since(n))  # the camera frame, bit for bit
+    assert s.stats().strength == 0.0
+    assert _ask(client, "/livestyle/strength", 1.0) == [1.0]
+    n = sink.count() + 4
+    assert wait_until(lambda: sink.count() >= n + 1)
+    before = sink.since(n)[-1][0].astype(int)
+    assert _ask(client, "/livestyle/style", 2) == [2]
+    assert _ask(client, "/livestyle/next_style", want="/livestyle/style") == [1]
+    assert _ask(client, "/livestyle/style", "b") == [2]
+    assert wait_until(lambda: not s.stage.fade.active)
+    n = sink.count() + 4
+    assert wait_until(lambda: sink.count() >= n + 1)
+    assert np.abs(sink.since(n)[-1][0].astype(int) - before).mean() > 20
+    assert s.stats().style_index == 2
+
+
+def test_osc_state_replies_every_parameter(osc_session):
+    s, client, _ = osc_session
+    client.send_message("/livestyle/state", [])
+    got: dict = {}
+    end = time.monotonic() + 10
+    while len(got) < len(commands.parameters()) and time.monotonic() < end:
+        try:
+            for msg in client.get_messages(0.5):
+                got[msg.address] = list(msg.params)
+        except TimeoutError:
+            pass
+    assert set(got) == {f"/livestyle/{c.name}" for c in commands.parameters()}
+    assert got["/livestyle/style"] == [1] and got["/livestyle/strength"] == [1.0]
+    assert _ask(client, "/livestyle/styles") == ["a", "b"]
+
+
+@pytest.mark.parametrize("address,values,words", [
+    ("/livestyle/strength", [7.0], "strength must be 0..1, got 7.0"),
+    ("/livestyle/strength", ["x"], "strength must be 0..1, got 'x'"),
+    ("/livestyle/strength", [0.1, 0.2], "takes one value, got 2"),
+    ("/livestyle/nope", [1], "unknown address /livestyle/nope"),
+    ("/other/strength", [1], "unknown address /other/strength"),
+    ("/livestyle/style", [9], "no style 9"),
+    ("/livestyle/record", ["../x.mp4"], "not a plain file name"),
+])
+def test_osc_bad_messages_get_an_error_reply_and_an_event_and_the_show_goes_on(osc_session, address, values, words):
+    s, client, server = osc_session
+    text = _ask(client, address, *values, want="/livestyle/error")
+    assert words in text[0] and "\n" not in text[0]
+    assert any(words in e.message for e in s.drain_events())
+    assert s.settings.strength == 1.0 and s.stats().style_index == 1  # nothing changed
+    out = s.stats().frames_out
+    assert wait_until(lambda: s.stats().frames_out > out)  # still sending
+
+
+def test_osc_garbage_packet_is_an_error_reply(osc_session):
+    s, _, server = osc_session
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(10)
+    try:
+        sock.sendto(b"\x00\x01not osc at all", ("127.0.0.1", server.port))
+        data, _ = sock.recvfrom(65536)
+    finally:
+        sock.close()
+    from pythonosc.osc_message import OscMessage
+
+    msg = OscMessage(data)
+    assert msg.address == "/livestyle/error" and "not an OSC packet" in msg.params[0]
+    assert server.errors >= 1
+
+
+def test_osc_port_in_use_is_one_line_and_the_session_runs_on(two_styles):
+    pytest.importorskip("pythonosc")
+    _, a, _ = two_styles
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", 0))
+    try:
+        port = busy.getsockname()[1]
+        with LiveSession(LiveConfig(style=str(a), osc=str(port), **SMALL)) as s:
+            events = [e for e in s.drain_events() if e.severity == "error"]
+            assert len(events) == 1 and f"UDP port {port} on 127.0.0.1 is in use" in events[0].message
+            assert "--osc 9001" in events[0].message and s.surfaces == []
+            assert wait_until(lambda: s.stats().frames_out >= 3)
+    finally:
+        busy.close()
+
+
+def test_osc_listens_on_localhost_unless_asked():
+    from livestyle.control.osc import parse_osc
+
+    assert parse_osc("9000") == ("127.0.0.1", 9000)
+    assert parse_osc("0.0.0.0:9000") == ("0.0.0.0", 9000)
+    for bad in ("x", "70000", "host:", "-1"):
+        with pytest.raises(LivestyleError, match="give a UDP port 0..65535"):
+            parse_osc(bad)

@@ -74,14 +74,15 @@ PRESETS: dict[str, GeneratorConfig] = {
     # a 1x1 conv they did, and flickered); the compute for it comes from dropping the residual blocks
     # at 1/16, which did not help within a minute of training. No batch norm: without it the
     # network trains ~10% faster per step, takes a 3x higher learning rate (TRAIN_DEFAULTS) and
-    # flickers less (no batch-statistics mismatch between 64 px patches and whole frames). Measured
-    # against the previous design at equal steps (calibration/quality.py, README): +0.03..0.09
-    # SSIM at 600 steps, warping error 40-60% lower, no slower to run.
+    # flickers less (no batch-statistics mismatch between 64 px patches and whole frames). Together,
+    # against the same layout with a 1x1 last conv, residual blocks at 1/16 and batch norm, at equal
+    # steps (calibration/quality.py): +0.03..0.09 SSIM at 600 steps, warping error 40-60% lower, no
+    # slower to run.
     # Last, a per-pixel MLP at full resolution (``refine``, 6 -> 32 -> 3: the cell-predicted change
     # and the input pixel in, a correction out): each 4x4 cell comes from one feature vector, and
     # a local filter's fine structure (flat areas, posterised tones, dark edges) needs every pixel
     # to depend non-linearly on its own input colour. At equal training time (15 s) +0.01..0.05
-    # SSIM on all six local-filter scenes of calibration/quality.py (README); widths 16/48/64 were
+    # SSIM on all six local-filter scenes of calibration/quality.py (docs/how-it-works.md); widths 16/48/64 were
     # within noise or behind; ~5 ms more per 640x360 frame on an AMX CPU.
     # 0.14 M parameters, ~0.79 GMAC per 640x360 frame vs the paper's 236 GMAC.
     "fast": GeneratorConfig(
@@ -109,7 +110,7 @@ class TrainDefaults:
 
 
 # The same pixels per step (40 x 32^2 = 10 x 64^2). The paper preset keeps the paper's values (no
-# averaging, no schedule). For ``fast`` (calibration/quality.py; README): 3e-3 learned fastest at
+# averaging, no schedule). For ``fast`` (calibration/quality.py; docs/how-it-works.md): 3e-3 learned fastest at
 # 200 and 600 steps (2e-3, 5e-3 and 1e-3 less; 5e-4 much less); 64 px x 10 beat 32 x 40 and 96 x 5;
 # the published weights are a running average of the optimiser's (decay 0.99: +0.01 SSIM at 60 s,
 # less flicker; see ``train.Trainer``). After 1,000 steps its learning rate decays as 1/sqrt(step):

@@ -4,7 +4,7 @@ Training from random weights spends its first few hundred steps learning what
 every style shares (keep the layout, follow the edges, map colours through a
 smooth curve). A prior, meta-learned with Reptile across many small style
 tasks that ``calibration/quality.py`` never uses, starts there instead: the
-same style is learned in fewer steps (README, "Quality"). A prior is a normal
+same style is learned in fewer steps (docs/how-it-works.md, "Starting weights"). A prior is a normal
 livestyle model file, ``livestyle/assets/priors/<preset>.safetensors``; a preset without
 one (``paper``, as the reference) starts from random weights.
 """

@@ -39,7 +39,7 @@ from livestyle.style import Keyframe
 class TrainConfig:
     """Hyper-parameters. Defaults: the reference's Adam betas and weight decay; patch, batch and learning
     rate per preset (``model.TRAIN_DEFAULTS``: the paper's 40 x 32 px, 4e-4 for ``paper``); loss mix measured
-    (README, calibration/quality.py): L1 alone learns fastest per second on a CPU."""
+    (calibration/quality.py, docs/how-it-works.md): L1 alone learns fastest per second on a CPU."""
 
     preset: str = "fast"
     patch: int | None = None  # patch side in pixels (None = the preset's, model.TRAIN_DEFAULTS)

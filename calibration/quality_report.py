@@ -84,7 +84,7 @@ def checks(rows: list[dict], base: dict[str, dict], budgets: list[float], unit: 
 
     Rows are compared only with rows of the same post-processing (carry, steady, phases); checks 3
     and 5 judge the default pipeline (``CARRY``, ``STEADY``, ``PHASES``), as ``livestyle render`` runs
-    it (files from before the phases: 1).
+    it (a results file with no phases field was made with 1 phase).
     """
     live_rows = [r for r in rows if is_live(r)]
     rows = [r for r in rows if not is_live(r)]

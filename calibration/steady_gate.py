@@ -1,6 +1,6 @@
 """How wide the output stabiliser's gate can be: flicker removed against ghosts left at occlusions.
 
-``guides.OutputStabilizer`` blends the previous output, moved along the flow, into the new one
+``temporal.denoise.OutputStabilizer`` blends the previous output, moved along the flow, into the new one
 with weight ``strength * exp(-d^2 / 2 sigma^2)``, d the colour difference between the two. A wider
 gate (larger sigma) removes more flicker, but where the flow is wrong (at the edges of something
 moving over the background) it also keeps more of what was there before: a ghost. The quality

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from livestyle.engine import device as devmod
+from livestyle.engine.eta import ProgressEstimate
 from livestyle.engine.losses import PatchDiscriminator, PerceptualFeatures, lsgan, perceptual_loss
 from livestyle.engine.model import (
     PRESETS,
@@ -105,6 +106,7 @@ class TrainStats:
     history: list[float] = field(default_factory=list)  # eval losses, for sparklines
     its_per_s: float = 0.0
     convergence: float = 0.0  # 0..1 estimate: how close to the plateau
+    progress: float = 0.0  # 0..1 share of the run done (of its budget, or of its estimated end): steady (engine.eta)
     recoveries: int = 0  # times the trainer went back to its best weights after a blow-up
     error: str = ""
 
@@ -320,6 +322,8 @@ class Trainer:
         last_eval = t0
         best_t = t0
         good = self.state_dict()
+        eta = ProgressEstimate(cfg.seconds, cfg.iterations, cfg.patience, cfg.min_delta, cfg.eval_every,
+                               cfg.max_seconds)
         while not self._stop.is_set():
             loss = self.step()
             if not math.isfinite(loss):
@@ -355,12 +359,15 @@ class Trainer:
                 if auto and now - best_t >= cfg.patience:
                     st.state = "converged"
                     break
+            st.progress = eta.update(st.elapsed, st.iteration, st.history, best_t - t0)
             if self.on_progress is not None:
                 self.on_progress(st)
             if done:
                 break
         if st.state == "training":
             st.state = "stopped" if self._stop.is_set() else "done"
+        if st.state in ("done", "converged"):
+            st.progress = eta.finish()
         if self.on_progress is not None:
             self.on_progress(st)
         return st

@@ -23,6 +23,7 @@ from pathlib import Path
 from livestyle.engine.train import TrainConfig, TrainStats
 
 PUBLISH_EVERY = 1.5  # seconds between weight snapshots sent to the pipeline
+STATS_EVERY = 0.5  # seconds between stats sent on their own (the UI's loss and progress), and after the first step
 
 
 def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice: int, threads: int) -> None:
@@ -54,14 +55,17 @@ def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice
                 tr = Trainer(keyframes, cfg, init_state=state)
             except RuntimeError:  # a warm start that does not fit (e.g. guides changed): start fresh
                 tr = Trainer(keyframes, cfg)
-            last = [time.perf_counter()]
+            last = [time.perf_counter(), 0.0]  # when weights, and stats, were last sent
             pending: list[str] = []
 
             def progress(st: TrainStats, tr=tr, last=last, pending=pending) -> None:
                 now = time.perf_counter()
                 if now - last[0] >= PUBLISH_EVERY:
-                    last[0] = now
+                    last[0] = last[1] = now
                     out.put(("weights", tr.state_dict(), st.as_dict()))
+                elif now - last[1] >= STATS_EVERY:
+                    last[1] = now
+                    out.put(("stats", st.as_dict()))
                 try:
                     while True:
                         pending.append(cmds.get_nowait())

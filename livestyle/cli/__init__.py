@@ -10,6 +10,7 @@ from livestyle.errors import LivestyleError
 
 def _parser() -> argparse.ArgumentParser:
     from livestyle.cli import live as live_cli
+    from livestyle.cli import midi_learn
     from livestyle.cli import render as render_cli
     from livestyle.cli import train as train_cli
 
@@ -23,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     render_cli.add_arguments(sub.add_parser("render", help="stylize a video file or folder of frames"))
     live_cli.add_arguments(sub.add_parser("live", help="stylize a live source to virtual camera/preview/recording"))
     live_cli.add_arguments(sub.add_parser("demo", help="the bundled demo style on the synthetic source"), demo=True)
+    midi_learn.add_arguments(sub.add_parser("midi-learn", help="write a MIDI mapping file by moving each control"))
     sub.add_parser("doctor", help="check camera, virtual camera, GPU, CPU and segmentation; print fixes")
     cal = sub.add_parser("calibrate", help="measure this machine; choose preset, resolution, render scale and precision")
     cal.add_argument("--target-fps", type=float, default=30.0, help="stylized frames per second to reach, 1-240")
@@ -81,6 +83,10 @@ def _run(args: argparse.Namespace) -> int:
             from livestyle.cli import calibrate
 
             return calibrate.run(args)
+        if args.command == "midi-learn":
+            from livestyle.cli import midi_learn
+
+            return midi_learn.run(args)
         if args.command == "doctor":
             from livestyle.cli import doctor
 

@@ -119,9 +119,33 @@ def _display() -> tuple[bool, str]:
     return False, "no display: --output preview will not open (the TUI, vcam and record still work)"
 
 
+def _osc() -> tuple[bool, str]:
+    """An optional extra: not installed is not a problem, only said (with the install line)."""
+    try:
+        import pythonosc  # noqa: F401  (presence only)
+    except ImportError:
+        return True, "not installed (optional, for --osc control): pip install 'livestyle[osc]'"
+    from importlib.metadata import version
+
+    return True, f"python-osc {version('python-osc')} installed: --osc PORT works (docs/control.md)"
+
+
+def _midi() -> tuple[bool, str]:
+    """An optional extra: not installed is not a problem; installed without a MIDI system here is."""
+    try:
+        import mido  # noqa: F401  (presence only)
+    except ImportError:
+        return True, "not installed (optional, for --midi control): pip install 'livestyle[midi]'"
+    from livestyle.control.midi import input_names
+
+    names = input_names()  # LivestyleError (no backend, no ALSA sequencer): reported with its fix
+    return True, (f"mido installed; MIDI inputs: {', '.join(names)}" if names else
+                  "mido installed; no MIDI input port now (plug the controller in before `--midi`)")
+
+
 CHECKS: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
     ("install", _install), ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu),
-    ("segmentation", _segmenter), ("prior", _prior), ("display", _display),
+    ("segmentation", _segmenter), ("prior", _prior), ("display", _display), ("osc", _osc), ("midi", _midi),
 ]
 
 

@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from livestyle.control.flags import add_control_arguments, check_control_options, control_config
 from livestyle.engine.model import PRESETS
 from livestyle.errors import check_positive, check_range
 from livestyle.live.build import check_live_options, live_defaults
@@ -24,7 +25,9 @@ DEMO_STYLE = ASSETS / "styles" / "demo"
 
 def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     if not demo:
-        p.add_argument("--style", help="style folder (created if missing)")
+        p.add_argument("--style", action="append", metavar="FOLDER",
+                       help="style folder (created if missing); repeat for a style set kept warm (switch with "
+                            "the style controls), or give a folder of style folders")
         p.add_argument("--source", default="synthetic",
                        help="synthetic | camera index | /dev/videoN | name:CAMERA | video file | image folder")
         p.add_argument("--output", default="null", help="comma-separated: vcam[:DEVICE], preview, record:FILE, null")
@@ -63,6 +66,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--vcam-backend", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture)")
     p.add_argument("--vcam-format", default="I420", choices=("I420", "BGR", "RGB", "NV12", "YUYV"),
                    help="pixel format sent to the virtual camera")
+    add_control_arguments(p)
     p.add_argument("--max-frames", type=int, help="stop after N output frames")
     p.add_argument("--seconds", type=float, help="stop after S seconds")
     p.add_argument("--stats-json", help="write final stats to this JSON file")
@@ -105,11 +109,13 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
     check_positive("--seconds", a.seconds)
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every, a.width, a.height, a.fps)
+    check_control_options(a)
     if a.stats_json:
         check_can_write(a.stats_json)
     d = live_defaults(a.device)  # this machine's calibration, else the built-in defaults
     return LiveConfig(
-        style=str(DEMO_STYLE) if demo else a.style,
+        style=str(DEMO_STYLE) if demo else (a.style[0] if a.style else None),
+        styles=() if demo else tuple(a.style[1:] if a.style else ()),
         source="synthetic" if demo else a.source,
         outputs=(a.output or _demo_outputs()) if demo else a.output,
         width=d["width"] if a.width is None else a.width, height=d["height"] if a.height is None else a.height, fps=a.fps, masked=a.masked,
@@ -121,7 +127,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         render_scale=d["render_scale"] if a.render_scale is None else a.render_scale, preset=a.preset or d["preset"], device=a.device,
         precision=a.precision or d["precision"], mirror=a.mirror, side_by_side=a.side_by_side,
         max_frames=a.max_frames,
-        vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format,
+        vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format, **control_config(a),
     )
 
 

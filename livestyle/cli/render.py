@@ -13,7 +13,7 @@ from livestyle.temporal.carry import CARRY
 from livestyle.temporal.denoise import STEADY
 
 MAX_BATCH = 64  # a sanity bound: frames per network call beyond a few only cost memory
-LIVE_ONLY = ("masked", "background", "render_scale", "segment_every", "segment_model")
+LIVE_ONLY = ("masked", "background", "render_scale", "segment_every", "segment_model", "strength")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help="run the network on the frame resized by this (0.25-1; default as live)")
     live.add_argument("--segment-every", type=int, default=None, help="segmentation network every N frames (default 2)")
     live.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
+    live.add_argument("--strength", type=float, default=None, metavar="S",
+                      help="blend of the input frame (0) and the stylized frame (1), as live's --strength (default 1)")
     p.add_argument("--max-frames", type=int)
 
 
@@ -57,6 +59,7 @@ def run(a: argparse.Namespace) -> int:
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
     check_range("--batch", a.batch, 1, MAX_BATCH, integer=True)
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
+    check_range("--strength", a.strength, 0.0, 1.0)
     check_output_not_in_input(a.input, a.output)  # both paths: never write over what is being read
     if a.live:
         n = _run_live(a)
@@ -84,7 +87,8 @@ def _run_live(a: argparse.Namespace) -> int:
                      phases=d["phases"] if a.phases is None else a.phases,
                      render_scale=d["render_scale"] if a.render_scale is None else a.render_scale,
                      segment_every=2 if a.segment_every is None else a.segment_every, segment_model=a.segment_model,
-                     device=a.device, precision=a.precision or d["precision"])
+                     device=a.device, precision=a.precision or d["precision"],
+                     strength=1.0 if a.strength is None else a.strength)
     print(f"livestyle: live path: steady {cfg.steady:g}, carry {cfg.carry:g}, phases {cfg.phases}, render scale "
           f"{cfg.render_scale:g}{', masked' if cfg.masked else ''}, denoise {'on' if cfg.denoise else 'off'}",
           file=sys.stderr)

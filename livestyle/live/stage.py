@@ -224,7 +224,8 @@ class StyleStage(threading.Thread):
     def process(self, frame: np.ndarray) -> np.ndarray:
         """One frame, both halves in this thread: ``(H, W, 3) uint8 BGR`` in and out."""
         with torch.inference_mode():
-            return self.finish(self.prepare(Frame(frame, time.perf_counter(), 0)))
+            return apply_strength(self.finish(self.prepare(Frame(frame, time.perf_counter(), 0))), frame,
+                                  self.settings.strength)
 
     def prepare(self, fr: Frame) -> Job:
         """Denoise, segment, carry the guides and build the network input of one frame."""

@@ -210,7 +210,23 @@ class Actions:
 
         self.command("switch style", s.set_style, path, done=done)
 
+    def action_strength(self, delta: float) -> None:
+        """``[`` / ``]``: the stylized frame's share of the output, in steps of 0.1 (control.commands)."""
+        if (s := self.need_session()) is None:
+            return
+        from livestyle.control.commands import apply
+
+        value = round(min(1.0, max(0.0, float(getattr(self.last_stats, "strength", 1.0)) + delta)), 2)
+        self.command("strength", apply, s, "strength", value, done=lambda _: self.tell(f"strength {value:.1f}"))
+
     def action_style(self, number: int) -> None:
+        names = list(getattr(self.last_stats, "styles", []) or [])
+        if len(names) > 1 and self.session is not None:  # a style set: the number picks in it (crossfade)
+            from livestyle.control.commands import apply
+
+            self.command("style", apply, self.session, "style", number,
+                         done=lambda _: self.tell(f"style {number}: {names[number - 1]}"))
+            return
         folders = self.style_folders()
         if not 1 <= number <= len(folders):
             where = self.settings.styles_path

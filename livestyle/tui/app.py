@@ -28,7 +28,7 @@ from livestyle.errors import LivestyleError
 from livestyle.live.session import LiveConfig, LiveSession
 from livestyle.tui import settings as settings_mod
 from livestyle.tui.actions import Actions
-from livestyle.tui.args import add_arguments, apply, settings_path
+from livestyle.tui.args import add_arguments, apply, control_overrides, settings_path
 from livestyle.tui.imaging import resolve_preview
 from livestyle.tui.screens.main import MainScreen
 from livestyle.tui.settings import Settings
@@ -102,6 +102,8 @@ class LivestyleApp(Actions, App[int]):
         Binding("n", "new_style", "new style"),
         Binding("l", "load_style", "load style"),
         *[Binding(str(i), f"style({i})", "style 1-9", show=i == 1, key_display="1-9") for i in range(1, 10)],
+        Binding("left_square_bracket", "strength(-0.1)", "less style", show=False, key_display="["),
+        Binding("right_square_bracket", "strength(0.1)", "more style", show=False, key_display="]"),
     ]
 
     def __init__(self, cfg: LiveConfig, settings: Settings | None = None, settings_path: Path | None = None,
@@ -304,8 +306,9 @@ def run(args: argparse.Namespace | None = None) -> int:
     """Open the TUI: settings file (``--config`` or the default) overridden by ``args``; 0 on a clean quit."""
     path = settings_path(args)
     s = apply(settings_mod.load(path), args)
+    control = control_overrides(args)  # style set, strength, --osc, --midi: checked before the terminal is taken
     protocol = resolve_preview(s.preview)  # asks the terminal: must run before Textual takes it over
-    app = LivestyleApp(config_from_settings(s), s, path, preview=protocol)
+    app = LivestyleApp(config_from_settings(s, **control), s, path, preview=protocol)
     app.run()
     return app.return_code or 0
 

@@ -18,7 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     Every default is ``None`` so that an absent flag keeps the settings file's
     (or last session's) value.
     """
-    p.add_argument("--style", default=None, help="style folder (created if missing); default: the last one")
+    p.add_argument("--style", default=None, action="append", metavar="FOLDER",
+                   help="style folder (created if missing); default: the last one. Repeat it (or give a folder of "
+                        "style folders) for a style set kept warm: keys 1-9 switch with a crossfade")
     p.add_argument("--source", default=None,
                    help="synthetic | camera index | /dev/videoN | name:CAMERA | video file | image folder")
     p.add_argument("--output", default=None, help="comma-separated: vcam[:DEVICE], preview, record:FILE, null")
@@ -28,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="TUI preview and keyframe thumbnails: auto = real images where the terminal supports "
                         "the Kitty graphics protocol or Sixel, else half blocks; kitty | sixel force one; "
                         "blocks = half blocks only (default: the settings file's, else auto)")
+    from livestyle.control.flags import add_control_arguments
+
+    add_control_arguments(p)  # --strength, --transition, --osc, --midi, --midi-map, --record-dir
     p.add_argument("--config", default=None, metavar="FILE",
                    help=f"settings file (default: {settings_mod.default_path()})")
 
@@ -51,10 +56,27 @@ def apply(s: Settings, args: argparse.Namespace | None) -> Settings:
     for flag, key in (("style", "style"), ("source", "source"), ("output", "outputs"), ("masked", "masked"),
                       ("preview", "preview")):
         value = getattr(args, flag, None)
+        if flag == "style" and isinstance(value, list):
+            value = value[0] if value else None  # the first of a style set; the rest: control_overrides
         if value is not None:
             changes[key] = value
     if getattr(args, "style", None):
         from livestyle.style import StyleFolder
 
-        StyleFolder(args.style).check_usable()  # a --style under a regular file: one line before the TUI opens
+        for style in args.style if isinstance(args.style, list) else [args.style]:
+            StyleFolder(style).check_usable()  # a --style under a regular file: one line before the TUI opens
     return replace(s, **changes)
+
+
+def control_overrides(args: argparse.Namespace | None) -> dict[str, Any]:
+    """The ``LiveConfig`` fields of the style-set and control flags (checked: one line each when bad)."""
+    if args is None:
+        return {}
+    from livestyle.control.flags import check_control_options, control_config
+
+    check_control_options(args)
+    out = control_config(args)
+    styles = getattr(args, "style", None)
+    if isinstance(styles, list) and len(styles) > 1:
+        out["styles"] = tuple(styles[1:])
+    return out

@@ -19,6 +19,13 @@ def stats_text(st: object) -> Text:
     t.append("\nlatency  ", "dim").append(f"{lat.get('p95', 0.0):5.0f} ms", "bold").append(" p95", "dim")
     t.append("\ndrops    ", "dim").append(str(st.drops))  # type: ignore[attr-defined]
     t.append("  repeats ", "dim").append(str(st.repeats))  # type: ignore[attr-defined]
+    strength, styles = float(getattr(st, "strength", 1.0)), list(getattr(st, "styles", []) or [])
+    if strength < 1.0 or len(styles) > 1:  # only when in use: a plain session's panel stays as it was
+        t.append("\nstrength ", "dim").append(f"{strength:4.2f}", "bold").append("  [ ] change", "dim")
+        active = int(getattr(st, "style_index", 0) or 0)
+        for i, name in enumerate(styles[:9], 1):
+            t.append(f"{' ' if i > 1 else chr(10) + 'styles   '}")
+            t.append(f"{i} {name}", "bold reverse" if i == active else "")
     stages = getattr(st, "stage_ms", {}) or {}
     if stages:
         t.append("\nms/stage ", "dim")

@@ -114,3 +114,34 @@ def test_phases_must_be_1_2_or_4():
 
     with pytest.raises(ValueError, match="phases must be one of 1, 2, 4"):
         Stylizer(_fast_model(zero=True), pick("cpu", "fp32"), 3)
+
+
+def test_cycling_phases_averages_to_the_four_phase_output():
+    """``cycle``: one pass per call, each at the next phase; four calls average to what 4 phases give in one,
+    every call has the same input shape (one compiled shape for a runtime), and the picture stays in place."""
+    import torch
+
+    from livestyle.engine.device import pick
+    from livestyle.engine.infer import Stylizer
+
+    net = _fast_model(zero=False)
+    x = torch.rand(1, net.cfg.in_channels, 37, 50) * 2 - 1
+    four = Stylizer(net, pick("cpu", "fp32"), 4, backend="torch").run(x)
+    one = Stylizer(net, pick("cpu", "fp32"), 1, backend="torch")
+    one.cycle = True
+    shapes = []
+    forward = one._forward
+    one._forward = lambda t, block=False: shapes.append(tuple(t.shape)) or forward(t, block)  # type: ignore[method-assign]
+    outs = [one.run(x) for _ in range(4)]
+    assert all(o.shape == (1, 3, 37, 50) for o in outs)
+    assert len(set(shapes)) == 1
+    assert float((sum(outs) / 4 - four).abs().max()) < 1e-5
+    assert float((outs[0] - outs[1]).abs().max()) > 1e-3  # each call at another phase
+    still = Stylizer(_fast_model(zero=True), pick("cpu", "fp32"), 1, backend="torch")
+    still.cycle = True
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 256, (37, 50, 3), dtype=np.uint8)]
+    guides = [[rng.integers(0, 256, (37, 50, 3), dtype=np.uint8)]]
+    for _ in range(4):  # a network that returns its input returns it in place at every phase
+        out = batch_to_frames(still.run(frames_to_batch(frames, guides, still.model.stride))[..., :37, :50])[0]
+        assert np.abs(out.astype(int) - frames[0]).max() <= 1

@@ -102,6 +102,7 @@ def batch_to_frames(out: torch.Tensor) -> list[np.ndarray]:
 
 PHASES = 4  # livestyle render's default (offline: the time is worth it); live: 1 (LiveConfig.phases)
 PHASE_CHOICES = (1, 2, 4)
+CYCLE_ORDER = (0, 3, 1, 2)  # ``Stylizer.cycle``: (0, 0), (h, h), (0, h), (h, 0): opposite shifts follow each other
 
 
 def phase_offsets(phases: int, cell: int) -> list[tuple[int, int]]:
@@ -157,6 +158,8 @@ class Stylizer:
         self._pending: dict[str, torch.Tensor] | None = None
         self.version = 0  # bumped on every swap
         self.phases = phases
+        self.cycle = False  # one pass per call, each call at the next of 4 phases (see ``run``)
+        self._tick = 0
 
     @property
     def phases(self) -> int:
@@ -222,11 +225,15 @@ class Stylizer:
         with torch.inference_mode(), self.compute.autocast():
             h, w = batch.shape[-2:]
             x = batch.to(self.compute.device, non_blocking=True)
-            if len(self._offsets) > 1:
-                m = self._lead
+            offsets = self._offsets
+            if self.cycle and len(offsets) == 1:  # live: the output stabiliser averages the phases over time
+                cycle = phase_offsets(4, max(2, self.model.cfg.unshuffle))
+                offsets, self._tick = [cycle[CYCLE_ORDER[self._tick % 4]]], self._tick + 1
+            if len(offsets) > 1 or self.cycle:
+                m = max(2, self.model.cfg.unshuffle) // 2  # the largest shift: every window has one shape
                 ph, pw = trailing_pad(h, w, self.model.stride, m)
                 mode = "reflect" if max(ph, m) < h and max(pw, m) < w else "replicate"
-                return self._average(F.pad(x, (m, pw, m, ph), mode=mode), h, w, block)
+                return self._average(F.pad(x, (m, pw, m, ph), mode=mode), h, w, block, offsets, m)
             x, _ = pad_to_stride(x, self.model.stride)
             return self._forward(x.contiguous(memory_format=torch.channels_last), block)[..., :h, :w]
 
@@ -234,22 +241,24 @@ class Stylizer:
     def _lead(self) -> int:
         return max(max(o) for o in self._offsets)
 
-    def _average(self, x: torch.Tensor, h: int, w: int, block: bool = False) -> torch.Tensor:
+    def _average(self, x: torch.Tensor, h: int, w: int, block: bool = False,
+                 offsets: list[tuple[int, int]] | None = None, lead: int | None = None) -> torch.Tensor:
         """The mean over ``self._offsets`` of the network's output for ``x`` shifted by each, shifted back.
 
         ``x``: the ``(h, w)`` input with ``_lead`` px more on the top and left, and as much on the
         bottom and right as makes every shifted window a multiple of the stride. One network call
         per shift: at 640x360 a batch of 4 frames x 4 shifts took 1.6x as long as four calls.
         """
-        m = self._lead
+        offsets = self._offsets if offsets is None else offsets
+        m = self._lead if lead is None else lead
         hs, ws = x.shape[-2] - m, x.shape[-1] - m
         acc: torch.Tensor | None = None
-        for dy, dx in self._offsets:
+        for dy, dx in offsets:
             window = x[..., m - dy:m - dy + hs, m - dx:m - dx + ws].contiguous(memory_format=torch.channels_last)
             out = self._forward(window, block)[..., dy:dy + h, dx:dx + w].float()
             acc = out if acc is None else acc.add_(out)
         assert acc is not None
-        return acc / len(self._offsets)
+        return acc / len(offsets)
 
     def __call__(self, frames: list[np.ndarray], guides: list[list[np.ndarray]] | None = None) -> list[np.ndarray]:
         h, w = frames[0].shape[:2]

@@ -58,6 +58,7 @@ class StageSettings:
     carry: float = CARRY_LIVE  # keyframe carry strength (guides.KeyCarry; 0 = off)
     strength: float = 1.0  # blend of the camera frame (0: exactly it) and the stylized frame (1) (live.mix)
     transition: float = 0.5  # crossfade seconds when the model changes to another style's (0 = cut)
+    cycle: bool = False  # one network pass per frame at the next of 4 phases; the stabiliser averages them
 
 
 @dataclass
@@ -324,6 +325,7 @@ class StyleStage(threading.Thread):
             self._carry.before(job.carrier, job.img, job.flow, self.offline)
         t3 = time.perf_counter()
         h, w = job.size
+        job.stylizer.cycle = self.settings.cycle and self.settings.steady > 0 and job.stylizer.phases == 1
         styled = batch_to_frames(job.stylizer.run(job.batch, block=self.offline)[..., :h, :w])[0]
         t4 = time.perf_counter()
         self.timer.add("stylize", 1000 * (t4 - t3))

@@ -367,3 +367,12 @@ def test_osc_listens_on_localhost_unless_asked():
     for bad in ("x", "70000", "host:", "-1"):
         with pytest.raises(LivestyleError, match="give a UDP port 0..65535"):
             parse_osc(bad)
+
+
+def test_the_documented_osc_addresses_are_the_registry():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "control.md").read_text()
+    rows = [line for line in doc.splitlines() if line.startswith("| `/livestyle/")]
+    want = [f"| `/livestyle/{c.name}` | {c.allowed().replace('|', chr(92) + '|')} | {c.help} |" for c in COMMANDS]
+    assert rows == want, "docs/control.md's address table differs from control.commands.COMMANDS"

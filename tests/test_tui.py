@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.widgets import Input, OptionList
 
+from livestyle.tui.screens.ask_name import AskName
 from livestyle.tui.screens.help import HelpScreen
 from livestyle.tui.screens.pick_source import SourcePicker
 from livestyle.tui.screens.pick_style import AskPath, AutoStylePicker
@@ -181,6 +182,8 @@ async def test_number_keys_new_and_load_switch_style_folders(tmp_path: Path) -> 
         await pilot.press("9")
         assert "no style 9" in messages(app, "warning")
         await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AskName))
+        await pilot.press("enter")  # the suggested name
         await until(pilot, lambda: app.session.style.path.name == "style-1")
         assert (tmp_path / "styles" / "style-1" / "keys").is_dir()
         await pilot.press("l")

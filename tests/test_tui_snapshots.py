@@ -28,7 +28,7 @@ STATS = SessionStats(
     sinks=[["vcam /dev/video4", "on"], ["record take1.mp4", "on"]],
     training={"state": "training", "iteration": 412, "elapsed": 21.7, "loss": 0.1834, "eval_loss": 0.0912,
               "history": [0.31, 0.22, 0.17, 0.14, 0.12, 0.11, 0.1, 0.095, 0.092], "its_per_s": 19.0,
-              "convergence": 0.62, "error": ""},
+              "convergence": 0.62, "progress": 0.62, "error": ""},
     model_version=7, keyframes={"000": "painted", "001": "painted", "002": "waiting"},
     masked=True, background="blur", device="cpu (AVX2), fp32",
 )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from livestyle.live.session import LiveConfig
 from livestyle.temporal.carry import CARRY
 from livestyle.tui.painter import open_in_painter
+from livestyle.tui.screens.ask_name import AskName
 from livestyle.tui.screens.help import HelpScreen
 from livestyle.tui.screens.main import MainScreen
 from livestyle.tui.screens.pick_source import SourcePicker
@@ -236,13 +237,18 @@ class Actions:
         self.switch_style(folders[number - 1])
 
     def action_new_style(self) -> None:
+        """Ask for the new style's name (empty: ``style-N``, the first free one) and switch to it."""
         root = self.settings.styles_path
         taken = {p.name for p in self.style_folders()}
         i = 1
         while f"style-{i}" in taken:
             i += 1
-        path = root / f"style-{i}"
-        self.switch_style(path)
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.switch_style(root / name)
+
+        self.push_screen(AskName(f"new style in {root}", f"style-{i}", taken), chosen)
 
     def action_load_style(self) -> None:
         def chosen(text: str | None) -> None:

@@ -30,6 +30,7 @@ from livestyle.tui import settings as settings_mod
 from livestyle.tui.actions import Actions
 from livestyle.tui.args import add_arguments, apply, control_overrides, settings_path
 from livestyle.tui.imaging import resolve_preview
+from livestyle.tui.screens.help import describe
 from livestyle.tui.screens.main import MainScreen
 from livestyle.tui.settings import Settings
 from livestyle.tui.vcam import probe_vcam
@@ -95,6 +96,7 @@ class LivestyleApp(Actions, App[int]):
         Binding("o", "pick_source", "source"),
         Binding("x", "side_by_side", "split", tooltip="preview the camera frame and the stylized one side by side"),
         Binding("question_mark", "help", "help", key_display="?"),
+        Binding("f1", "help", "help", show=False),
         Binding("q", "quit", "quit"),
         Binding("b", "background", "background"),
         Binding("k", "carry", "keyframe carry", show=False),
@@ -293,10 +295,13 @@ class LivestyleApp(Actions, App[int]):
     # -- command palette ----------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for b in self.BINDINGS:
-            if isinstance(b, Binding) and b.action not in ("quit",) and not b.action.startswith("style("):
-                yield SystemCommand(f"{b.description} ({b.key})", f"livestyle: {b.description}",
-                                    self._palette(b.action))
+        seen: set[str] = set()
+        for b in self.BINDINGS:  # every key's action, once (the help screen lists the same, screens.help)
+            if isinstance(b, Binding) and b.action != "quit" and b.action not in seen:
+                seen.add(b.action)
+                one = b.action.startswith("style(")  # 1-9: one command per number
+                name, key = (f"style {b.key}", b.key) if one else (b.description, b.key_display or b.key)
+                yield SystemCommand(f"{name} ({key})", f"livestyle: {describe(b)}", self._palette(b.action))
 
     def _palette(self, action: str) -> Callable[[], Any]:
         return lambda: self.run_action(action)

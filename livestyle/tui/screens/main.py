@@ -15,8 +15,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList
+from textual.widgets import Header, OptionList
 
+from livestyle.tui.widgets.footer import FitFooter
 from livestyle.tui.widgets.keyframes import KeyframeList
 from livestyle.tui.widgets.messages import MessageLog
 from livestyle.tui.widgets.preview import Preview
@@ -75,7 +76,7 @@ class MainScreen(Screen[None]):
                 yield KeyframeList(id="keyframe-list")
                 yield KeyframeThumbs(self.protocol, id="keyframe-thumbs")
         yield _titled(MessageLog(), "messages", "messages")
-        yield Footer(compact=True)  # compact: the keys that matter most fit 80 columns
+        yield FitFooter()  # the keys that fit, most useful first; the rest are in help (?) and the palette
 
     @property
     def preview(self) -> Preview:

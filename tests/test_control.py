@@ -376,3 +376,16 @@ def test_the_documented_osc_addresses_are_the_registry():
     rows = [line for line in doc.splitlines() if line.startswith("| `/livestyle/")]
     want = [f"| `/livestyle/{c.name}` | {c.allowed().replace('|', chr(92) + '|')} | {c.help} |" for c in COMMANDS]
     assert rows == want, "docs/control.md's address table differs from control.commands.COMMANDS"
+
+
+def test_render_live_at_strength_zero_gives_back_the_input_frames(two_styles):
+    from livestyle.live.replay import LiveReplay
+
+    from .conftest import astronaut
+
+    _, a, _ = two_styles
+    frames = [astronaut((96, 64)) for _ in range(3)]
+    with LiveReplay.from_style(a, LiveConfig(strength=0.0, denoise=False), (96, 64)) as r:
+        assert all(np.array_equal(out, f) for out, f in zip(r.frames(frames), frames, strict=True))
+    with LiveReplay.from_style(a, LiveConfig(strength=1.0, denoise=False), (96, 64)) as r:
+        assert not any(np.array_equal(out, f) for out, f in zip(r.frames(frames), frames, strict=True))

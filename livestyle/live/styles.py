@@ -199,19 +199,24 @@ class StyleSet:
     def watch(self) -> None:
         """Called every 0.5 s: a new or changed painting of the active style rebuilds its keyframe helpers
         and (re)starts training."""
-        e = self.entries[self.active] if self.entries else None
-        if e is None or not e.folder.path.is_dir():
-            return
-        try:
-            sig = e.folder.paint_signature()
-        except (OSError, LivestyleError):
-            return
-        if sig != e.sig:
-            e.sig, e.keyed = sig, self.keyed(e)
-            if self.shown == self.active:
-                self.session.stage.set_keyed(e.keyed)
-            if self.session.cfg.train and "painted" in e.folder.status().values():
-                self.start_trainer()
+        with self._lock:  # not while a switch or new weights change the set
+            e = self.entries[self.active] if self.entries else None
+            if e is None or not e.folder.path.is_dir():
+                return
+            try:
+                sig = e.folder.paint_signature()
+            except (OSError, LivestyleError):
+                return
+            if sig != e.sig:
+                self._repaint(e, sig)
+
+    def _repaint(self, e: StyleEntry, sig: tuple) -> None:
+        """The active style's paintings changed: new keyframe helpers, and (re)start its training."""
+        e.sig, e.keyed = sig, self.keyed(e)
+        if self.shown == self.active:
+            self.session.stage.set_keyed(e.keyed)
+        if self.session.cfg.train and "painted" in e.folder.status().values():
+            self.start_trainer()
 
     def start_trainer(self) -> None:
         e = self.entries[self.active] if self.entries else None

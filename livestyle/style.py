@@ -164,7 +164,7 @@ class StyleFolder:
             name, i = stamp, 1
             while name in existing:
                 i += 1
-                name = f"{stamp}-{i}"
+                name = f"{stamp}-{i:02d}"  # 20261204-101500 < 20261204-101500-02 < ...-10: names sort by time
         if not re.fullmatch(r"[\w.\-]+", name):
             raise StyleError(f"{name!r}: keyframe names may hold letters, digits, '.', '-' and '_' only")
         write_image(self.keys_dir / f"{name}.png", frame)

@@ -34,7 +34,7 @@ def test_save_then_load_round_trips_every_field(tmp_path: Path) -> None:
                     masked=True, background="blur", painter="krita --nosplash {path}", styles_dir="~/styles",
                     record_dir="/tmp/takes\tx", width=1280, height=720, fps=24.0)
     path = st.save(s, tmp_path / "deep" / "settings.toml")
-    assert st.load(path) == s
+    assert st.load(path) == st.absolute(s)  # folders are stored absolute
 
 
 def test_unknown_key_is_one_line_naming_it(tmp_path: Path) -> None:
@@ -110,3 +110,29 @@ def test_the_tui_takes_preset_precision_and_render_scale_from_calibration(tmp_pa
     cfg = config_from_settings(st.Settings())
     assert (cfg.preset, cfg.precision, cfg.render_scale, cfg.steady) == ("paper", "fp32", 0.5, 0.0)
     assert config_from_settings(st.Settings(), render_scale=1.0).render_scale == 1.0  # explicit wins
+
+
+def test_paths_are_saved_absolute_whatever_folder_saved_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from livestyle.tui.settings import Settings as S
+
+    (tmp_path / "work" / "clip").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "work")
+    path = st.save(S(style="styles/mine", styles_dir="~/st", record_dir="takes", source="clip"), tmp_path / "s.toml")
+    monkeypatch.chdir(tmp_path)  # started again from another folder: the same folders
+    got = st.load(path)
+    assert got.style == str(tmp_path / "work" / "styles" / "mine")
+    assert got.styles_dir == str(Path("~/st").expanduser()) and got.record_dir == str(tmp_path / "work" / "takes")
+    assert got.source == str(tmp_path / "work" / "clip")
+    assert st.load(st.save(S(source="synthetic", record_dir="."), path)) == S(source="synthetic", record_dir=".")
+
+
+def test_invalid_values_are_never_written_back(tmp_path: Path) -> None:
+    from livestyle.tui.settings import Settings as S
+
+    path = st.save(S(width=800, fps=25.0, background="blur"), tmp_path / "s.toml")
+    st.save(S(width=0, fps=25.0, background="nope", masked=True), path)  # two bad values, one good change
+    got = st.load(path)  # loads: the file is valid
+    assert (got.width, got.background, got.masked, got.fps) == (800, "blur", True, 25.0)
+    path.write_text("width = -3\n", encoding="utf-8")  # an old file that is itself invalid: defaults
+    st.save(S(width=0, height=0), path)
+    assert st.load(path) == S()

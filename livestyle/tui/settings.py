@@ -9,6 +9,7 @@ keys and wrong types are ``LivestyleError`` with one line naming the key.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
@@ -148,9 +149,52 @@ def dumps(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
+PATH_KEYS = ("style", "styles_dir", "record_dir")
+"""Keys holding a folder: stored absolute, so the file means the same from any working directory."""
+
+
+def absolute(settings: Settings) -> Settings:
+    """``settings`` with relative paths made absolute against the working directory (``~`` expanded):
+    the folder keys, and ``source`` when it names an existing file or folder. "" stays "" and the
+    default ``record_dir`` "." (record where livestyle runs) stays "."."""
+    changes: dict[str, Any] = {}
+    for key in PATH_KEYS:
+        value = getattr(settings, key)
+        if value and value != ".":
+            changes[key] = os.path.abspath(os.path.expanduser(value))
+    src = settings.source
+    if src and not src.isdigit() and ":" not in src and os.path.exists(os.path.expanduser(src)):
+        changes["source"] = os.path.abspath(os.path.expanduser(src))
+    return replace(settings, **changes)
+
+
+def valid_or_previous(settings: Settings, previous: Settings) -> Settings:
+    """``settings`` where each value that fails ``check`` is replaced by ``previous``'s (what the file held)."""
+    try:
+        check(settings)
+        return settings
+    except LivestyleError:
+        pass
+    out = previous
+    for f in fields(Settings):
+        trial = replace(out, **{f.name: getattr(settings, f.name)})
+        try:
+            check(trial)
+        except LivestyleError:
+            continue
+        out = trial
+    return out
+
+
 def save(settings: Settings, path: Path | None = None) -> Path:
     """Write ``settings`` atomically to ``path`` (default: ``default_path()``), creating its folder;
-    ``WriteError`` (one line: the path and the cause, the old file kept) when it cannot."""
+    ``WriteError`` (one line: the path and the cause, the old file kept) when it cannot. Paths are
+    written absolute (``absolute``); a value that fails ``check`` is never written: the file keeps the
+    value it held (or the default, when it held none or an invalid one)."""
     path = path or default_path()
-    write_atomic(path, dumps(settings).encode("utf-8"))
+    try:
+        previous = load(path)
+    except LivestyleError:  # an unreadable or invalid old file: fall back on the defaults
+        previous = Settings()
+    write_atomic(path, dumps(absolute(valid_or_previous(settings, previous))).encode("utf-8"))
     return path

@@ -18,7 +18,7 @@ from livestyle.outputs import driver_fix
 from livestyle.tui.app import LivestyleApp
 from livestyle.tui.args import add_arguments, apply
 from livestyle.tui.imaging import cell_pixels, letterbox, pair_layout, resolve_preview
-from livestyle.tui.screens.help import HELP
+from livestyle.tui.screens.help import help_markdown
 from livestyle.tui.settings import Settings
 from livestyle.tui.widgets.picture import HALF, BlockPicture, ImagePicture
 from livestyle.tui.widgets.preview import BUDGET, Preview
@@ -152,7 +152,7 @@ async def test_x_shows_original_and_stylized_side_by_side(tmp_path: Path) -> Non
         await pilot.press("x")
         assert preview.picture.image.shape[:2] == (h, w)
         assert "split (x)" in [c.title for c in app.get_system_commands(app.main)]
-        assert "**x**" in HELP
+        assert "**x**" in help_markdown(LivestyleApp.BINDINGS)
         assert app.main.active_bindings["x"].binding.show  # in the footer
 
 

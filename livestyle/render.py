@@ -36,6 +36,23 @@ from livestyle.style import Keyframe, StyleFolder
 from livestyle.temporal import STEADY, STEADY_FLOW_RENDER, FlowEstimator, OutputStabilizer
 from livestyle.temporal.carry import CARRY, CarryKey, KeyCarry, nearest_keys
 
+
+def check_output_not_in_style(style_path: str | Path, output_path: str | Path) -> None:
+    """Refuse an output that would write over the style itself: the style folder, a folder holding it,
+    its keys/, styled/ or masks/ (the frames are named like 000.png, as keyframes are), or its model.
+    ``LivestyleError`` before anything is written; an output elsewhere inside the style folder is fine."""
+    style, out = StyleFolder(Path(style_path).resolve()), Path(output_path).resolve()
+    if out == style.path or out in style.path.parents:
+        raise LivestyleError(f"{output_path}: the output {'is' if out == style.path else 'contains'} the style "
+                             f"folder {style_path}; write it elsewhere")
+    for d in (style.keys_dir, style.styled_dir, style.masks_dir):
+        if out == d or d in out.parents:
+            raise LivestyleError(f"{output_path}: the output is or is inside the style's {d.name}/ folder and would "
+                                 "write over its keyframes or paintings; write it elsewhere")
+    if out == style.model_path:
+        raise LivestyleError(f"{output_path}: the output is the style's model; write it elsewhere")
+
+
 MATCH_WARN = 0.5  # keymatch distance above which a key looks like none of the clip's frames (~1: unrelated)
 
 
@@ -118,6 +135,7 @@ def render(style_path: str | Path, input_path: str | Path, output_path: str | Pa
     from livestyle.files.safepaths import check_output_not_in_input
 
     check_output_not_in_input(input_path, output_path)  # before any work: never write over the frames being read
+    check_output_not_in_style(style_path, output_path)  # nor over the keyframes, paintings or model
     if not 0.0 <= steady <= 0.95:
         raise LivestyleError(f"--steady must be between 0 (off) and 0.95, got {steady:g}")
     if not 0.0 <= carry <= 1.0:

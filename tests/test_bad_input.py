@@ -101,6 +101,13 @@ PATH_CASES: list[tuple[str, str]] = [
     ("render {demo} {clip} {clip}", "the output is the input"),
     ("render {demo} {clip} {clip}/styled", "the output is inside the input"),
     ("render {file}/style {clip} {tmp}/out", "is inside"),
+    # an output that would write over the style: its keyframes, paintings, masks, model, or the folder
+    ("render {style} {clip} {style}/keys", "the style's keys/ folder"),
+    ("render {style} {clip} {style}/styled/frames", "the style's styled/ folder"),
+    ("render {style} {clip} {style}/masks", "the style's masks/ folder"),
+    ("render {style} {clip} {style}/model.safetensors", "the output is the style's model"),
+    ("render {style} {clip} {style}", "the output is the style folder"),
+    ("render {style} {clip} {style}/keys --live", "the style's keys/ folder"),
     ("train {file}", "not a style folder (is a file)"),
     ("train {file}/style", "which is a file"),
     ("live --style {file}", "not a style folder (is a file)"),

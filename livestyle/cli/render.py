@@ -8,7 +8,7 @@ import sys
 from livestyle.engine.infer import PHASES
 from livestyle.errors import LivestyleError, check_range
 from livestyle.live.composite import BACKGROUNDS
-from livestyle.render import render
+from livestyle.render import check_output_not_in_style, render
 from livestyle.temporal.carry import CARRY
 from livestyle.temporal.denoise import STEADY
 
@@ -61,6 +61,7 @@ def run(a: argparse.Namespace) -> int:
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
     check_range("--strength", a.strength, 0.0, 1.0)
     check_output_not_in_input(a.input, a.output)  # both paths: never write over what is being read
+    check_output_not_in_style(a.style, a.output)  # nor over the style's keyframes, paintings or model
     if a.live:
         n = _run_live(a)
     else:

@@ -150,6 +150,7 @@ def crossfades(a: argparse.Namespace) -> None:
                 calm.append((t2, time.perf_counter(), s.stage.processed - p2))
                 time.sleep(0.1)
             rows = list(log.rows)
+            ms = s.stats().stage_ms
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -166,6 +167,8 @@ def crossfades(a: argparse.Namespace) -> None:
 
     print(f"crossfade {a.transition:g} s between two warm styles, {a.width}x{a.height} @ {a.fps:g} fps, "
           f"{a.switches} switches:")
+    print(f"  one network pass: {ms.get('stylize', 0):.1f} ms (moving average; two styles' networks in a fade "
+          f"would need ~{2 * ms.get('stylize', 0):.0f} ms per frame against {1000 / a.fps:.0f} ms per output frame)")
     for name, w in (("during fades", fades), ("away from fades", calm)):
         out, rep, styl, secs = tally(w)
         print(f"  {name:16s} {secs:5.1f} s: output {out / secs:5.1f} fps, repeats {rep} ({100 * rep / max(1, out):.1f}%), "

@@ -1,9 +1,11 @@
 """One live session: the object the CLI and the TUI drive.
 
-It owns the capture thread, the style stage, the paced sender, the
-background trainer and the style-folder watcher, and exposes commands
-(snapshot, auto-style, masked mode, background, outputs, training) and a
-``stats()`` snapshot. Errors from every thread become ``events`` (one line
+It owns the capture thread, the style stage, the paced sender, the style
+set (``live.styles``: every style's model kept warm, the active one's trainer
+and folder watch), the control surfaces (``--osc``, ``--midi``:
+``control.surfaces``), and exposes commands (snapshot, auto-style, masked
+mode, background, outputs, training, recording; ``control.commands`` is the
+table every control surface goes through) and a ``stats()`` snapshot. Errors from every thread become ``events`` (one line
 each, with the fix) that the UI shows; none of them stops the output.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from livestyle.autostyle import autostyle
 from livestyle.capture import CaptureThread, Frame, make_source
-from livestyle.control.surfaces import open_surfaces
+from livestyle.control.surfaces import Surface, open_surfaces
 from livestyle.engine.device import pick
 from livestyle.engine.model import PRESETS
 from livestyle.errors import LivestyleError, SinkError, StyleError
@@ -66,6 +68,7 @@ class LiveSession:
         self.state = "created"
         self._segmenter = None
         self.outputs = SessionSinks(cfg, self.notify)
+        self.surfaces: list[Surface] = []  # OSC server, MIDI input (opened in start)
 
     # -- events ---------------------------------------------------------------
     def notify(self, message: str, severity: str = "information") -> None:
@@ -116,7 +119,7 @@ class LiveSession:
     def close(self) -> None:
         """Stop every thread and release every device (well within 2 s)."""
         self._stop.set()
-        for surface in getattr(self, "surfaces", []):
+        for surface in self.surfaces:
             surface.close()
         self.styles.close()
         for th in (self.capture, self.stage, self.sender, self._watch):

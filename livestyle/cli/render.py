@@ -17,7 +17,8 @@ LIVE_ONLY = ("masked", "background", "render_scale", "segment_every", "segment_m
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("style", help="trained style folder")
+    p.add_argument("style", help="trained style folder; a keyframe named by a frame index of the input (012.png) "
+                   "is that frame, any other (a live snapshot's time name) is placed on the frame most like it")
     p.add_argument("input", help="video file or folder of frames")
     p.add_argument("output", help="folder for PNGs (named like the input frames) or a video file")
     p.add_argument("--live", action="store_true",

@@ -63,6 +63,7 @@ class StyleSet:
         self.entries = [StyleEntry(StyleFolder(p)) for p in expand_styles(paths)]
         for e in self.entries:
             e.folder.check_usable()  # a --style under a regular file: one line now, not "no keyframes yet"
+        self.given = len(self.entries)  # styles named at start (the TUI's number keys pick in the set if > 1)
         self.active = 0  # selected: trains, is watched, is shown once it has weights
         self.shown = 0  # whose model the stage runs now
         self.trainer: BackgroundTrainer | None = None

@@ -222,7 +222,7 @@ class Actions:
 
     def action_style(self, number: int) -> None:
         names = list(getattr(self.last_stats, "styles", []) or [])
-        if len(names) > 1 and self.session is not None:  # a style set: the number picks in it (crossfade)
+        if getattr(getattr(self.session, "styles", None), "given", 0) > 1:  # a set from the start: pick in it
             from livestyle.control.commands import apply
 
             self.command("style", apply, self.session, "style", number,

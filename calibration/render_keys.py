@@ -17,7 +17,7 @@ S..S+N-1: the key's exact frame is not in it). Usage:
 
 Measured 2026-12-04 on the 2-core AMD EPYC (defaults, 320x180 mixed motion, load ~3): on the clip that
 holds the key, ``matched`` scored exactly as ``by-name`` (stylize 28.11, brush 29.13, texture 29.72 dB)
-and ``at-0`` within 0.11 dB of it; on the clip that starts 5 frames after the key, ``matched`` scored
+and ``at-0`` within 0.11 dB of it; on the clip that starts 25 frames after the key, ``matched`` scored
 27.51 / 28.23 / 29.25 dB against ``at-0``'s 27.48 / 28.15 / 29.24.
 """
 

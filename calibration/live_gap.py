@@ -102,10 +102,20 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
                                lambda r, g: setattr(r.stage.denoiser, "flow", FlowEstimator("ultrafast", 1.0))),
     "carry s4i12 +flow": ({"carry": 1.0}, (("medium-s4i12", 1.0), 1), _FAST_FLOW),
     "carry v2 +flow": ({"carry": 1.0}, (("medium-v2", 1.0), 1), _FAST_FLOW),
-    "v12 e1": ({}, (("medium-r2", 1.0), 1), None),
-    "v12 e2": ({}, (("medium-r2", 1.0), 2), None),
-    "v12 e1 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 1), None),
-    "v12 e2 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 2), None),
+    "v12 e1": ({}, (("medium-r2", 1.0), 1, 0), None),
+    "v12 e2": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "v12 e1 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 1, 0), None),
+    "v12 e2 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 2, 0), None),
+    "-denoise": ({"denoise": False}, None, None),
+    "e2 lag0": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 lag0 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 2, 0), None),
+    "e1 lag1": ({}, (("medium-r2", 1.0), 1, 1), None),
+    "e1 lag1 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 1, 1), None),
+    "cycle": ({}, None, lambda r, g: setattr(r.stage.settings, "cycle", True)),
+    "cycle -denoise": ({"denoise": False}, None, lambda r, g: setattr(r.stage.settings, "cycle", True)),
+    "e1 lag1 cycle": ({}, (("medium-r2", 1.0), 1, 1), lambda r, g: setattr(r.stage.settings, "cycle", True)),
+    "e1 lag1 -denoise cycle": ({"denoise": False}, (("medium-r2", 1.0), 1, 1),
+                               lambda r, g: setattr(r.stage.settings, "cycle", True)),
     "v12 0.75 e1": ({}, (("medium-r2", 0.75), 1), None),
     "v12 0.75 e2": ({}, (("medium-r2", 0.75), 2), None),
     "all of render's": ({"carry": 1.0, "phases": 4, "denoise": False}, (("medium", 1.0), 1),
@@ -122,6 +132,8 @@ def live_score(scene: Scene, model: Generator, keys: list[Keyframe], guides: tup
     if cflow is not None:
         ctx.enter_context(patched(carry_mod, "CARRY_FLOW_LIVE", cflow[0]))
         ctx.enter_context(patched(carry_mod, "CARRY_EVERY_LIVE", cflow[1]))
+        if len(cflow) > 2:
+            ctx.enter_context(patched(carry_mod, "CARRY_LAG_LIVE", cflow[2]))
     with ctx, LiveReplay(model, guides, keys, cfg, (w, h)) as replay:
         if setup is not None:
             setup(replay, guide_seqs)
@@ -155,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                     "do not depend on the machine's load; 15 s is ~1,150 steps on the 2-core dev CPU)")
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--size", type=parse_size, default=(320, 240))
-    ap.add_argument("--stride", type=int, default=6)
+    ap.add_argument("--stride", type=int, default=5, help="score every Nth frame from frame 1 (odd: both parities "
+                    "of every-2nd-frame work are seen; 6 scored only odd frames, the ones between two fresh carries)")
     ap.add_argument("--variants", type=lambda s: parse_list(s, list(VARIANTS), "variant"), default=list(VARIANTS))
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)

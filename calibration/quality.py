@@ -260,7 +260,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "(compares configurations at equal work when other processes share the CPU)")
     ap.add_argument("--frames", type=int, help="clip length (default 120)")
     ap.add_argument("--size", type=parse_size, help="WxH (default 320x240)")
-    ap.add_argument("--stride", type=int, help="score every Nth non-key frame (default 6)")
+    ap.add_argument("--stride", type=int, help="score every Nth non-key frame (default 5: odd, so the scored "
+                    "frames alternate between even and odd; live work done on every 2nd frame is seen on both)")
     ap.add_argument("--key", choices=("first", "middle"), default="first", help="which frame is the keyframe")
     ap.add_argument("--motion", default="mixed", choices=(*MOTIONS, "static"),
                     help="synthclip motion (mixed, shake, zoom, rotate, pan), or static: a fixed camera (with "
@@ -314,7 +315,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.budgets = a.budgets or ([1.0, 3.0] if q else [5.0, 15.0, 60.0])
     a.frames = a.frames or (30 if q else 120)
     a.size = a.size or ((160, 120) if q else (320, 240))
-    a.stride = a.stride or (3 if q else 6)
+    a.stride = a.stride or (3 if q else 5)
     return a
 
 

@@ -109,7 +109,20 @@ async def test_the_panel_shows_the_live_trainers_loss_and_a_rising_bar(tmp_path:
             return app.last_stats.training if app.last_stats is not None else {}
 
         await until(pilot, lambda: math.isfinite(training().get("loss", math.nan)), timeout=90)
-        assert re.search(r"loss \d\.\d{4}", str(label.content)), label.content
+        assert re.search(r"loss \d\.\d{3}  key ", str(label.content)), label.content
         first = bar.progress
         await until(pilot, lambda: bar.progress >= first + 2, timeout=90)  # it moves while training goes on
         assert training()["state"] == "training" and training()["progress"] < 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@run_async
+async def test_the_two_training_lines_fit_the_panel_at_80_and_120_columns(tmp_path: Path, size) -> None:
+    worst = {"state": "converged", "iteration": 99999, "elapsed": 299.0, "its_per_s": 999.9, "loss": 9.999,
+             "eval_loss": 9.9999, "progress": 0.5}
+    lines = training_line({**worst, "state": "training"}).splitlines() + training_line(worst).splitlines()
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        label = app.main.query_one("#train-state")
+        assert label.size.height == 2 and all(len(line) <= label.size.width for line in lines), (label.size, lines)

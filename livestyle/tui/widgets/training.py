@@ -16,8 +16,8 @@ from textual.widgets import Label, ProgressBar, Sparkline
 from livestyle.tui.widgets.stats import update_if_changed
 
 
-def _fmt(x: object) -> str:
-    return "-" if not isinstance(x, (int, float)) or math.isnan(x) or math.isinf(x) else f"{x:.4f}"
+def _fmt(x: object, digits: int = 4) -> str:
+    return "-" if not isinstance(x, (int, float)) or math.isnan(x) or math.isinf(x) else f"{x:.{digits}f}"
 
 
 def _left(tr: dict) -> str:
@@ -35,7 +35,7 @@ def training_line(tr: dict) -> str:
     if state in ("idle", "") and not tr.get("iteration"):
         return "idle: snapshot (s), paint (p) or auto-style (a)"
     line = (f"{state}  it {tr.get('iteration', 0)}  {tr.get('elapsed', 0.0):.0f} s  {tr.get('its_per_s', 0.0):.1f} it/s"
-            f"\nloss {_fmt(tr.get('loss'))}  key {_fmt(tr.get('eval_loss'))}{_left(tr)}")
+            f"\nloss {_fmt(tr.get('loss'), 3)}  key {_fmt(tr.get('eval_loss'))}{_left(tr)}")
     if tr.get("error"):
         line = f"{state}: {tr['error']}"
     return line

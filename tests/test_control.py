@@ -212,6 +212,15 @@ def test_a_style_without_weights_is_not_shown_until_it_has_them(two_styles, tmp_
         apply(s, "style", 2)
         assert state(s)["style"] == 2 and s.stage.stylizer is shown  # a keeps the output
         assert any("has no model yet" in e.message for e in s.drain_events())
+        # its trainer's first weights (here: a's, as a trainer would publish them) are shown, with a fade
+        from livestyle.live.trainer_proc import TrainerEvent
+
+        state_dict = {k: v.clone() for k, v in shown.model.state_dict().items()}
+        s.styles._on_trainer(1, TrainerEvent("weights", state_dict))
+        new = s.styles.entries[1].stylizer
+        assert new is not None and new is not shown and s.stage.stylizer is new and s.stage.fade.active
+        s.styles._on_trainer(0, TrainerEvent("weights", state_dict))  # a trainer no longer active: ignored
+        assert s.stage.stylizer is new
 
 
 def test_every_registry_entry_runs_on_a_session_and_its_state_round_trips(two_styles, tmp_path):

@@ -176,7 +176,8 @@ class StyleSet:
                 self.train_stats = {"state": "idle"}
             self.active = i
             e = self.entries[i]
-            if e.folder.path.is_dir() and e.folder.paint_signature() != e.sig:
+            repainted = e.folder.path.is_dir() and e.folder.paint_signature() != e.sig
+            if repainted:  # painted while it was not active: new helpers now, and training below
                 e.sig, e.keyed = e.folder.paint_signature(), self.keyed(e)
             status = e.folder.status() if e.folder.path.is_dir() else {}
             if e.stylizer is not None or s.stage.stylizer is None:
@@ -186,7 +187,7 @@ class StyleSet:
                          "weights", "warning")
             if not status:
                 s.notify(f"{e.folder.path}: no keyframes yet; press snapshot, then paint or auto-style it", "warning")
-            if s.cfg.train and "painted" in status.values() and e.stylizer is None:
+            if s.cfg.train and "painted" in status.values() and (e.stylizer is None or repainted):
                 self.start_trainer()
 
     def _show(self, i: int, fade: bool = True) -> None:

@@ -58,6 +58,8 @@ FLAG_CASES: list[tuple[str, str]] = [
     ("live --segment-every 0", "--segment-every must be"),
     ("live --segment-every -2", "--segment-every must be"),
     ("live --strength 1.5", "--strength must be between 0 and 1, got 1.5"),
+    ("render {style} {clip} {tmp}/out --live --strength 2", "--strength must be between 0 and 1, got 2"),
+    ("render {style} {clip} {tmp}/out --strength 0.5", "--strength only apply with --live"),
     ("live --strength -0.1", "--strength must be"),
     ("live --transition -1", "--transition must be between 0 and 10, got -1"),
     ("live --transition 11", "--transition must be"),

@@ -136,3 +136,18 @@ def test_invalid_values_are_never_written_back(tmp_path: Path) -> None:
     path.write_text("width = -3\n", encoding="utf-8")  # an old file that is itself invalid: defaults
     st.save(S(width=0, height=0), path)
     assert st.load(path) == S()
+
+
+@run_async
+async def test_settings_that_cannot_be_saved_are_said_once_and_kept_for_the_exit_line(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder\n", encoding="utf-8")
+    app = make_app(tmp_path, settings_path=afile / "settings.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("m")  # more saves follow; the warning is not repeated
+        await pilot.pause()
+    said = [m for s, m in app.history if m.startswith("settings not saved:")]
+    assert len(said) == 1 and str(afile) in said[0], app.history
+    assert app.settings_error is not None and str(afile) in app.settings_error  # run() prints it at exit
+    assert afile.read_text(encoding="utf-8") == "not a folder\n"

@@ -128,6 +128,8 @@ class LivestyleApp(Actions, App[int]):
         """Every message shown, oldest first: ``(severity, message)``."""
         self._closing = False
         self._timer: Timer | None = None
+        self.settings_error: str | None = None
+        """Why the last save of ``settings.toml`` failed (None: it was saved)."""
 
     # -- lifecycle ----------------------------------------------------------------
     def on_mount(self) -> None:
@@ -225,9 +227,12 @@ class LivestyleApp(Actions, App[int]):
             return
         try:
             settings_mod.save(self.settings, self.settings_path)
-        except LivestyleError as e:
-            if not quiet:
-                self.tell(str(e), "error")
+        except LivestyleError as e:  # said once while running (quiet saves too), and again at exit by run()
+            first, self.settings_error = self.settings_error is None, str(e)
+            if (first or not quiet) and not self._closing:
+                self.tell(f"settings not saved: {e}", "warning")
+        else:
+            self.settings_error = None
 
     def _subtitle(self) -> str:
         style = Path(self.cfg.style).name if self.cfg.style else "no style (press n or l)"
@@ -315,6 +320,8 @@ def run(args: argparse.Namespace | None = None) -> int:
     protocol = resolve_preview(s.preview)  # asks the terminal: must run before Textual takes it over
     app = LivestyleApp(config_from_settings(s, **control), s, path, preview=protocol)
     app.run()
+    if app.settings_error:  # a quit cannot show a notification any more: say it on the terminal
+        print(f"livestyle: warning: settings not saved: {app.settings_error}", file=sys.stderr)
     return app.return_code or 0
 
 

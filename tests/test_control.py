@@ -398,3 +398,11 @@ def test_render_live_at_strength_zero_gives_back_the_input_frames(two_styles):
         assert all(np.array_equal(out, f) for out, f in zip(r.frames(frames), frames, strict=True))
     with LiveReplay.from_style(a, LiveConfig(strength=1.0, denoise=False), (96, 64)) as r:
         assert not any(np.array_equal(out, f) for out, f in zip(r.frames(frames), frames, strict=True))
+
+
+def test_osc_repeated_bad_messages_are_one_event_but_each_gets_a_reply(osc_session):
+    s, client, server = osc_session
+    s.drain_events()
+    for _ in range(5):
+        assert "strength must be 0..1" in _ask(client, "/livestyle/strength", 9.0, want="/livestyle/error")[0]
+    assert len([e for e in s.drain_events() if "strength must be" in e.message]) == 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import socket
 import threading
+import time
 from typing import Any
 
 from livestyle.control.commands import BY_NAME, ControlError, apply, state
@@ -25,6 +26,7 @@ from livestyle.errors import LivestyleError
 
 PREFIX = "/livestyle/"
 EXTRA = "pip install 'livestyle[osc]'"
+QUIET_S = 2.0  # the same error from OSC is one event per this many seconds
 
 
 def parse_osc(spec: str) -> tuple[str, int]:
@@ -70,6 +72,7 @@ class OscServer:
         self.host, self.port = host, self.sock.getsockname()[1]
         self.received = 0
         self.errors = 0
+        self._last_event, self._last_event_t = "", 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="osc", daemon=True)
 
@@ -159,9 +162,15 @@ class OscServer:
             self._send(sender, _reply(PREFIX + k, v))
 
     def _error(self, sender: tuple, text: str) -> None:
+        """Answer ``/livestyle/error``; the same line again within ``QUIET_S`` is not another event
+        (a surface that repeats a bad message 30 times a second must not flood the TUI)."""
         self.errors += 1
         line = text.splitlines()[0] if text else "bad message"
-        self.session.notify(f"OSC from {sender[0]}: {line}", "warning")
+        event = f"OSC from {sender[0]}: {line}"
+        now = time.monotonic()
+        if event != self._last_event or now - self._last_event_t > QUIET_S:
+            self._last_event, self._last_event_t = event, now
+            self.session.notify(event, "warning")
         self._send(sender, _reply(PREFIX + "error", line))
 
     def _send(self, sender: tuple, dgram: bytes) -> None:

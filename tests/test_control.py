@@ -406,3 +406,16 @@ def test_osc_repeated_bad_messages_are_one_event_but_each_gets_a_reply(osc_sessi
     for _ in range(5):
         assert "strength must be 0..1" in _ask(client, "/livestyle/strength", 9.0, want="/livestyle/error")[0]
     assert len([e for e in s.drain_events() if "strength must be" in e.message]) == 1
+
+
+def test_osc_changes_made_elsewhere_reach_every_recent_sender(osc_session):
+    from pythonosc.udp_client import SimpleUDPClient
+
+    s, a_client, server = osc_session
+    b_client = SimpleUDPClient("127.0.0.1", server.port)
+    assert _ask(a_client, "/livestyle/styles") == ["a", "b"]  # a is now a known sender
+    assert _ask(b_client, "/livestyle/strength", 0.3) == [pytest.approx(0.3)]  # b changes it: a hears of it
+    assert _ask(a_client, "/livestyle/styles", want="/livestyle/strength") == [pytest.approx(0.3)]
+    apply(s, "background", "blur")  # as a TUI key or a MIDI fader would: both hear of it
+    for client in (a_client, b_client):
+        assert _ask(client, "/livestyle/styles", want="/livestyle/background") == ["blur"]

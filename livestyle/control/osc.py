@@ -5,7 +5,8 @@
 (``/livestyle/<name> value``, from the port the server listens on, so that a control surface
 shows the state); a message that cannot be applied gets ``/livestyle/error "<text>"`` and becomes
 one session event. ``/livestyle/state`` replies with every parameter (one message each) and
-``/livestyle/styles`` with the style set's names. Nothing else is reachable: the address is
+``/livestyle/styles`` with the style set's names. Every sender of the last 10 minutes also gets each
+change made elsewhere (a TUI key, a MIDI fader, another surface) within 0.2 s. Nothing else is reachable: the address is
 looked up in the table, values are checked against it, nothing is evaluated.
 
 The server is a plain UDP socket on its own thread ("osc"); python-osc parses the packets and
@@ -27,6 +28,8 @@ from livestyle.errors import LivestyleError
 PREFIX = "/livestyle/"
 EXTRA = "pip install 'livestyle[osc]'"
 QUIET_S = 2.0  # the same error from OSC is one event per this many seconds
+CLIENT_S = 600.0  # a sender silent this long gets no more pushed changes
+MAX_CLIENTS = 16  # senders that get pushed changes; a new one beyond this replaces the longest silent
 
 
 def parse_osc(spec: str) -> tuple[str, int]:
@@ -73,6 +76,9 @@ class OscServer:
         self.received = 0
         self.errors = 0
         self._last_event, self._last_event_t = "", 0.0
+        self._clients: dict[tuple, float] = {}  # who sent something lately: they get every change pushed
+        self._shown: dict[str, Any] = {}  # the state last pushed
+        self._shown_once = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="osc", daemon=True)
 
@@ -93,13 +99,35 @@ class OscServer:
             try:
                 data, sender = self.sock.recvfrom(65536)
             except TimeoutError:
-                continue
+                sender = None
             except OSError:  # socket closed under us
                 return
             try:
-                self.handle(data, sender)
+                self._push_changes(None)  # what changed elsewhere since the last look: to every recent sender
+                if sender is not None:
+                    self.handle(data, sender)
+                    self._push_changes(sender)  # what this message changed: to the others (it had its answer)
             except Exception as e:  # a bug here must not end OSC control: one event, go on
                 self.session.notify(f"OSC: {type(e).__name__}: {e}", "error")
+
+    def _push_changes(self, cause: tuple | None) -> None:
+        """Send every parameter that changed since the last look to every recent sender (a key in the TUI,
+        a MIDI fader or another surface moved it), except to ``cause``, which had its direct answer."""
+        now = time.monotonic()
+        values = state(self.session)
+        changed = {k: v for k, v in values.items() if self._shown.get(k) != v}
+        self._shown = values
+        if cause is not None:
+            if cause not in self._clients and len(self._clients) >= MAX_CLIENTS:
+                del self._clients[min(self._clients, key=self._clients.__getitem__)]
+            self._clients[cause] = now
+        for client, seen in list(self._clients.items()):
+            if now - seen > CLIENT_S:
+                del self._clients[client]
+            elif client != cause and self._shown_once:
+                for k, v in changed.items():
+                    self._send(client, _reply(PREFIX + k, v))
+        self._shown_once = True
 
     # -- one packet ----------------------------------------------------------------------
     def handle(self, data: bytes, sender: tuple) -> None:

@@ -123,10 +123,12 @@ class StyleSet:
         e.keyed = self.keyed(e)
 
     def _warm(self) -> None:
-        """Run each loaded model once at the work size, so that the first frames after a switch are not slow."""
+        """Run each loaded model but the shown one once at the work size, so that the first frames after a switch
+        are not slow."""
         w, h = self.session.work_size
         for e in list(self.entries):
-            if e.stylizer is not None and not self.session.stopping:
+            shown = self.session.stage.stylizer  # the net thread runs that one: never two callers at once
+            if e.stylizer is not None and e.stylizer is not shown and not self.session.stopping:
                 try:
                     e.stylizer.warmup(w, h, iterations=1)
                 except Exception as err:  # a model that cannot run is reported when it is shown

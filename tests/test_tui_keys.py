@@ -36,7 +36,7 @@ def shown(b: Binding) -> str:
 async def test_every_key_is_in_the_footer_or_in_help_and_palette(tmp_path: Path, size: tuple[int, int]) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: "palette" in screen_rows(app)[-1])  # the footer composes after the bindings
         footer_row = screen_rows(app)[-1]
         footer = app.main.query_one(FitFooter)
         in_footer = {b.action for b, *_ in footer.fitted(size[0])}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from livestyle.capture.base import MIN_SIZE, Frame, Pacer, Source
 from livestyle.capture.files import VIDEO_EXTS, FolderSource, VideoFileSource
+from livestyle.capture.ndi import NdiSource
 from livestyle.capture.synthetic import SyntheticSource
 from livestyle.capture.thread import CaptureStats, CaptureThread
 from livestyle.capture.webcam import WebcamSource, find_camera_by_name, list_linux_cameras
@@ -18,14 +19,14 @@ from livestyle.errors import SourceError
 from livestyle.files.imageio import IMAGE_EXTS
 
 __all__ = [
-    "MIN_SIZE", "CaptureStats", "CaptureThread", "FolderSource", "Frame", "Pacer", "Source",
+    "MIN_SIZE", "CaptureStats", "CaptureThread", "FolderSource", "Frame", "NdiSource", "Pacer", "Source",
     "SyntheticSource", "VideoFileSource", "WebcamSource", "find_camera_by_name",
     "list_linux_cameras", "make_source", "open_source",
 ]
 
 ACCEPTED = (
     "'synthetic', a camera index (0, 1, ...), /dev/videoN, 'name:Camera Name',"
-    " a video file (" + ", ".join(VIDEO_EXTS) + ") or a folder of images"
+    " 'ndi:NDI NAME' or 'ndi:HOST:PORT', a video file (" + ", ".join(VIDEO_EXTS) + ") or a folder of images"
 )
 
 
@@ -41,6 +42,8 @@ def make_source(spec: str, width: int | None = None, height: int | None = None,
         return WebcamSource(text, width, height, fps)
     if text.lower().startswith("name:") and text[5:].strip():
         return WebcamSource("name:" + text[5:].strip(), width, height, fps)
+    if text.lower().startswith("ndi:"):
+        return NdiSource(text[4:], width, height, fps)
     path = Path(text).expanduser()
     if path.is_dir():
         return FolderSource(path, width, height, fps)
@@ -58,7 +61,7 @@ def open_source(spec: str, width: int | None = None, height: int | None = None,
     """Parse a ``--source`` string and return the source, opened.
 
     Accepted: ``"synthetic"``, ``"0"``/``"1"``... (camera index),
-    ``"/dev/videoN"``, ``"name:Some Camera"``, a video file path, a folder of
+    ``"/dev/videoN"``, ``"name:Some Camera"``, ``"ndi:NAME"``/``"ndi:HOST:PORT"``, a video file path, a folder of
     images. ``width``/``height``/``fps`` are requests: a camera that cannot
     honour them opens anyway and records a warning in ``source.warnings``
     with the actual values. Raises ``SourceError`` (one line) for an

@@ -1,0 +1,437 @@
+"""The stage outputs and the NDI source (issue 18): NDI for real over loopback (ndi-python's bundled runtime
+runs here; discovery does not, so the receiver connects by address), Spout and Syphon against fakes of their
+libraries (Windows/macOS only), the full-screen window against a fake of OpenCV's GUI (no display here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from livestyle.capture import make_source
+from livestyle.capture.ndi import NdiSource
+from livestyle.errors import SinkError, SourceError
+from livestyle.live.slot import LatestSlot
+from livestyle.outputs import (
+    NdiSink,
+    NullSink,
+    Sender,
+    SpoutSink,
+    SyphonSink,
+    WindowSink,
+    parse_sinks,
+)
+from livestyle.outputs.spout import load_spout
+from livestyle.outputs.syphon import MTL_PIXEL_FORMAT_BGRA8, load_syphon
+from livestyle.outputs.window import Monitor, parse_window_arg
+
+needs_ndi = pytest.mark.skipif(importlib.util.find_spec("NDIlib") is None,
+                               reason="ndi-python is not installed (pip install 'livestyle[ndi]')")
+
+
+def test_frame(w: int = 160, h: int = 96) -> np.ndarray:
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:, : w // 2] = (0, 0, 255)  # red left (BGR)
+    img[:, w // 2:] = (255, 128, 0)  # blue-ish right
+    return img
+
+
+test_frame.__test__ = False  # type: ignore[attr-defined]  (a helper, not a test)
+
+
+def listening_ports() -> set[int]:
+    """TCP ports this process listens on (from /proc: the NDI sender's port, for a connection by address)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if cols[3] == "0A" and cols[9] in inodes:  # LISTEN
+                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+@pytest.fixture
+def ndi_sender():
+    before = listening_ports()
+    sink = NdiSink(f"lstest-{os.getpid()}-{time.monotonic_ns()}")
+    sink.open(160, 96, 30)
+    new = sorted(listening_ports() - before)
+    yield sink, new
+    sink.close()
+
+
+@needs_ndi
+def test_ndi_send_and_receive_over_loopback(ndi_sender):
+    sink, ports = ndi_sender
+    assert sink.is_on and sink.source_name.endswith(f"({sink.ndi_name})")
+    assert ports, "the NDI sender opened no TCP port"
+    stop = threading.Event()
+
+    def pump():  # a sender keeps sending while the receiver connects
+        while not stop.is_set():
+            sink.send(test_frame())
+            time.sleep(1 / 30)
+
+    pumper = threading.Thread(target=pump, daemon=True)
+    pumper.start()
+    try:
+        source = None
+        for port in reversed(ports):  # the runtime also listens on its messaging port; the video one is last
+            try:
+                source = make_source(f"ndi:127.0.0.1:{port}", 160, 96, 30)
+                source.open()
+                break
+            except SourceError:
+                source = None
+        assert isinstance(source, NdiSource), f"no NDI video on any of the ports {ports}"
+        with source:
+            frame = None
+            for _ in range(20):
+                frame = source.read()
+                if frame is not None:
+                    break
+            assert frame is not None and frame.shape == (96, 160, 3) and frame.dtype == np.uint8
+            assert (source.width, source.height) == (160, 96)
+            # NDI compresses (SpeedHQ): colours arrive within a few levels
+            assert np.abs(frame[48, 20].astype(int) - (0, 0, 255)).max() < 16
+            assert np.abs(frame[48, 140].astype(int) - (255, 128, 0)).max() < 16
+            assert sink.connections() >= 1
+    finally:
+        stop.set()
+        pumper.join(2)
+    assert sink.frames > 0
+
+
+@needs_ndi
+def test_ndi_source_resizes_to_the_size_asked_for(ndi_sender):
+    sink, ports = ndi_sender
+    stop = threading.Event()
+    pumper = threading.Thread(target=lambda: [sink.send(test_frame()) or time.sleep(0.03)
+                                              for _ in iter(lambda: stop.is_set(), True)], daemon=True)
+    pumper.start()
+    try:
+        source = NdiSource(f"127.0.0.1:{ports[-1]}", 320, 192)
+        with source:
+            frame = source.read()
+            assert frame is not None and frame.shape == (192, 320, 3)
+            assert any("resized to 320x192" in w for w in source.warnings)
+    finally:
+        stop.set()
+        pumper.join(2)
+
+
+@needs_ndi
+def test_ndi_name_in_use_is_one_line_with_the_fix(ndi_sender):
+    sink, _ = ndi_sender
+    twin = NdiSink(sink.ndi_name)
+    with pytest.raises(SinkError, match=r"already in use on this machine.*--output ndi:OTHER-NAME") as err:
+        twin.open(160, 96, 30)
+    assert "\n" not in str(err.value) and twin.state.startswith("error")
+
+
+@needs_ndi
+def test_ndi_source_not_found_lists_what_it_saw():
+    source = NdiSource("No Such Source Anywhere", find_seconds=0.3)
+    with pytest.raises(SourceError, match=r"no NDI source named 'No Such Source Anywhere'.*ndi:HOST:PORT"):
+        source.open()
+
+
+@needs_ndi
+def test_ndi_source_without_video_at_an_address_fails_in_one_line(monkeypatch):
+    monkeypatch.setattr("livestyle.capture.ndi.FIRST_FRAME_SECONDS", 0.5)
+    with pytest.raises(SourceError, match=r"no video within 0.5 s"):
+        NdiSource("127.0.0.1:9").open()  # nothing listens on the discard port
+
+
+def test_ndi_missing_extra_is_one_line(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ndi(name, *args, **kwargs):
+        if name == "NDIlib":
+            raise ImportError("No module named 'NDIlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ndi)
+    with pytest.raises(SinkError, match=r"NDI needs the ndi extra: pip install 'livestyle\[ndi\]'"):
+        NdiSink("x").open(64, 64, 30)
+    with pytest.raises(SourceError, match=r"livestyle\[ndi\]"):
+        NdiSource("x").open()
+
+
+# ---- Spout (Windows) and Syphon (macOS): their libraries' APIs, faked -----------------------------------
+
+
+class FakeSpoutSender:
+    def __init__(self, log: list) -> None:
+        self.log = log
+
+    def setSenderName(self, name: str) -> bool:  # noqa: N802  (SpoutGL's names)
+        self.log.append(("name", name))
+        return True
+
+    def sendImage(self, buf, width, height, fmt, invert, fbo) -> bool:  # noqa: N802
+        self.log.append(("image", np.array(buf, copy=True), width, height, fmt, invert, fbo))
+        return True
+
+    def setFrameSync(self, name: str) -> None:  # noqa: N802
+        self.log.append(("sync", name))
+
+    def releaseSender(self) -> None:  # noqa: N802
+        self.log.append(("release",))
+
+
+def fake_spoutgl(log: list) -> Any:
+    return SimpleNamespace(SpoutSender=lambda: FakeSpoutSender(log),
+                           enums=SimpleNamespace(GL_RGBA=0x1908, GL_BGRA_EXT=0x80E1))
+
+
+def test_spout_hands_over_top_down_bgra_frames_one_send_and_sync_each():
+    log: list = []
+    sink = SpoutSink("Stage", spout=fake_spoutgl(log))
+    sink.open(160, 96, 30)
+    frame = test_frame()
+    sink.send(frame)
+    sink.send(test_frame(320, 192))  # another size: resized to the opened one
+    sink.close()
+    images = [e for e in log if e[0] == "image"]
+    assert log[0] == ("name", "Stage") and len(images) == 2
+    assert [e for e in log if e[0] == "sync"] == [("sync", "Stage")] * 2
+    _, buf, width, height, fmt, invert, fbo = images[0]
+    assert (width, height, fmt, invert, fbo) == (160, 96, 0x80E1, False, 0)
+    assert buf.shape == (96, 160, 4) and buf.flags.c_contiguous
+    assert np.array_equal(buf[..., :3], frame) and (buf[..., 3] == 255).all()  # BGRA, not flipped
+    assert images[1][1].shape == (96, 160, 4)
+    assert log[-1] == ("release",) and sink.state == "off"
+
+
+def test_spout_refused_frame_is_an_error_the_sender_reports():
+    log: list = []
+    lib = fake_spoutgl(log)
+    sink = SpoutSink(spout=lib)
+    sink.open(64, 64, 30)
+    sink._sender.sendImage = lambda *a: False
+    with pytest.raises(SinkError, match="refused the frame"):
+        sink.send(np.zeros((64, 64, 3), np.uint8))
+
+
+@pytest.mark.parametrize(("loader", "system", "words"), [
+    (load_spout, "Linux", r"Spout exists on Windows only \(this is Linux\)"),
+    (load_spout, "Darwin", r"Spout exists on Windows only \(this is Darwin\)"),
+    (load_syphon, "Linux", r"Syphon exists on macOS only \(this is Linux\)"),
+    (load_syphon, "Windows", r"Syphon exists on macOS only \(this is Windows\)"),
+])
+def test_spout_and_syphon_name_the_os_where_they_cannot_open(loader, system, words):
+    with pytest.raises(SinkError, match=words):
+        loader(system)
+
+
+@pytest.mark.parametrize(("loader", "system", "extra"), [
+    (load_spout, "Windows", r"SpoutGL is not installed: pip install 'livestyle\[spout\]'"),
+    (load_syphon, "Darwin", r"syphon-python is not installed: pip install 'livestyle\[syphon\]'"),
+])
+def test_spout_and_syphon_name_the_extra_where_the_os_fits(loader, system, extra):
+    with pytest.raises(SinkError, match=extra):  # neither library is installed on this Linux machine
+        loader(system)
+
+
+def test_spout_and_syphon_sinks_fail_to_open_on_linux_in_one_line():
+    for kind in ("spout", "syphon:Stage"):
+        sink = parse_sinks(kind)[0].create()
+        with pytest.raises(SinkError, match="exists on") as err:
+            sink.open(64, 64, 30)
+        assert "\n" not in str(err.value) and sink.state.startswith("error")
+
+
+class FakeTexture:
+    def __init__(self, width: int, height: int, fmt: int) -> None:
+        self.size, self.fmt = (width, height), fmt
+        self.data: np.ndarray | None = None
+
+
+def fake_syphon(log: list) -> Any:
+    class Server:
+        device = "metal-device"
+
+        def __init__(self, name: str) -> None:
+            log.append(("server", name))
+
+        def publish_frame_texture(self, texture, is_flipped=False) -> None:
+            log.append(("publish", np.array(texture.data, copy=True), texture.size, texture.fmt, is_flipped))
+
+        def stop(self) -> None:
+            log.append(("stop",))
+
+    def create(device, width, height, fmt):
+        assert device == "metal-device"
+        return FakeTexture(width, height, fmt)
+
+    def copy(image, texture):
+        assert image.shape == (texture.size[1], texture.size[0], 4)
+        texture.data = image.copy()
+
+    return SimpleNamespace(SyphonMetalServer=Server, utils=SimpleNamespace(
+        raw=SimpleNamespace(create_mtl_texture=create), numpy=SimpleNamespace(copy_image_to_mtl_texture=copy)))
+
+
+def test_syphon_publishes_bgra_metal_textures_unflipped_one_per_frame():
+    log: list = []
+    sink = SyphonSink("Stage", syphon=fake_syphon(log))
+    sink.open(160, 96, 30)
+    frames = [test_frame(), test_frame()[::-1].copy()]
+    for f in frames:
+        sink.send(f)
+    sink.close()
+    assert log[0] == ("server", "Stage") and log[-1] == ("stop",)
+    published = [e for e in log if e[0] == "publish"]
+    assert len(published) == 2
+    for (_, data, size, fmt, flipped), frame in zip(published, frames, strict=True):
+        assert size == (160, 96) and fmt == MTL_PIXEL_FORMAT_BGRA8 and flipped is False
+        assert np.array_equal(data[..., :3], frame) and (data[..., 3] == 255).all()
+
+
+def test_syphon_without_metal_is_one_line():
+    lib = fake_syphon([])
+    lib.SyphonMetalServer = lambda name: (_ for _ in ()).throw(RuntimeError("no MTLDevice"))
+    with pytest.raises(SinkError, match=r"syphon: cannot start a Metal server \(no MTLDevice\)"):
+        SyphonSink(syphon=lib).open(64, 64, 30)
+
+
+# ---- the full-screen window: OpenCV's GUI faked (no display here) -------------------------------------------
+
+
+class FakeGui:
+    WINDOW_NORMAL, WINDOW_GUI_NORMAL, WINDOW_FULLSCREEN = 0x0, 0x10, 1
+    WND_PROP_FULLSCREEN, WND_PROP_VISIBLE = 0, 4
+
+    def __init__(self) -> None:
+        self.calls: list = []
+        self.keys: list[int] = []
+        self.visible = 1.0
+
+    def namedWindow(self, title, flags):  # noqa: N802  (OpenCV's names)
+        self.calls.append(("named", title, flags))
+
+    def moveWindow(self, title, x, y):  # noqa: N802
+        self.calls.append(("move", x, y))
+
+    def setWindowProperty(self, title, prop, value):  # noqa: N802
+        self.calls.append(("prop", prop, value))
+
+    def imshow(self, title, image):
+        self.calls.append(("show", image.copy()))
+
+    def waitKey(self, ms):  # noqa: N802
+        return self.keys.pop(0) if self.keys else -1
+
+    def getWindowProperty(self, title, prop):  # noqa: N802
+        return self.visible
+
+    def destroyWindow(self, title):  # noqa: N802
+        self.calls.append(("destroy",))
+
+
+def test_window_goes_full_screen_borderless_on_the_chosen_display_and_shows_frames_unmirrored():
+    gui = FakeGui()
+    monitors = [Monitor(0, 0, 1920, 1080), Monitor(1920, 0, 1280, 720)]
+    sink = WindowSink(1, monitors=lambda: monitors, gui=gui)
+    sink.open(160, 96, 30)
+    frame = test_frame()
+    sink.send(frame)
+    assert gui.calls[0] == ("named", sink.title, FakeGui.WINDOW_NORMAL | FakeGui.WINDOW_GUI_NORMAL)
+    assert ("move", 1920, 0) in gui.calls
+    assert ("prop", FakeGui.WND_PROP_FULLSCREEN, FakeGui.WINDOW_FULLSCREEN) in gui.calls
+    shown = [c[1] for c in gui.calls if c[0] == "show"]
+    assert np.array_equal(shown[0], frame)  # no overlay, no mirror
+    gui.keys = [27]  # Esc leaves full screen, the window stays
+    sink.send(frame)
+    assert gui.calls[-1] == ("prop", FakeGui.WND_PROP_FULLSCREEN, FakeGui.WINDOW_NORMAL) and sink.is_on
+    gui.keys = [ord("f")]
+    sink.send(frame)
+    assert gui.calls[-1] == ("prop", FakeGui.WND_PROP_FULLSCREEN, FakeGui.WINDOW_FULLSCREEN)
+    gui.visible = 0.0  # closed by the user: this output goes off
+    sink.send(frame)
+    assert sink.state == "off" and ("destroy",) in gui.calls
+
+
+def test_window_mirrors_only_when_asked():
+    gui = FakeGui()
+    display, mirror = parse_window_arg("mirror")
+    sink = WindowSink(display, mirror=mirror, gui=gui)
+    sink.open(160, 96, 30)
+    frame = test_frame()
+    sink.send(frame)
+    shown = [c[1] for c in gui.calls if c[0] == "show"][0]
+    assert np.array_equal(shown, frame[:, ::-1]) and not any(c[0] == "move" for c in gui.calls)
+
+
+def test_window_display_out_of_range_is_one_line():
+    sink = WindowSink(2, monitors=lambda: [Monitor(0, 0, 1920, 1080)], gui=FakeGui())
+    with pytest.raises(SinkError, match=r"window:2: only 1 display\(s\) here \(0..0\); pick one of them"):
+        sink.open(64, 64, 30)
+
+
+def test_window_without_a_display_is_one_line(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("platform.system", lambda: "Linux")
+    sink = parse_sinks("window")[0].create()
+    with pytest.raises(SinkError, match=r"window: no display here \(DISPLAY is not set\)"):
+        sink.open(64, 64, 30)
+
+
+# ---- parsing, and a failing stage output next to working ones ----------------------------------------------
+
+
+def test_output_parsing_of_the_stage_outputs():
+    specs = parse_sinks("ndi,ndi:Stage Left,spout,syphon:Name,window,window:1,window:2:mirror")
+    assert [str(s) for s in specs] == ["ndi", "ndi:Stage Left", "spout", "syphon:Name", "window:0", "window:1",
+                                       "window:2:mirror"]
+    kinds = [type(s.create()).__name__ for s in specs]
+    assert kinds == ["NdiSink", "NdiSink", "SpoutSink", "SyphonSink", "WindowSink", "WindowSink", "WindowSink"]
+    assert specs[1].create().ndi_name == "Stage Left"
+    with pytest.raises(SinkError, match="given twice"):
+        parse_sinks("window,window:0")
+
+
+def test_a_stage_output_failing_while_running_is_an_event_and_the_others_go_on():
+    log: list = []
+    spout = SpoutSink(spout=fake_spoutgl(log))
+    null = NullSink()
+    for s in (spout, null):
+        s.open(64, 64, 30)
+    spout._sender.sendImage = lambda *a: (_ for _ in ()).throw(RuntimeError("device lost"))
+    slot: LatestSlot[np.ndarray] = LatestSlot()
+    events: list[tuple[str, str]] = []
+    stop = threading.Event()
+    sender = Sender(slot, [spout, null], 60, stop, on_error=lambda s, why: events.append((s.name, why)))
+    sender.start()
+    try:
+        for i in range(5):
+            slot.put(np.full((64, 64, 3), i, np.uint8))
+            deadline = time.monotonic() + 2
+            while null.frames <= i and time.monotonic() < deadline:
+                time.sleep(0.005)
+    finally:
+        sender.stop()
+    assert events and events[0][0] == "spout livestyle" and "device lost" in events[0][1]
+    assert spout.state.startswith("error") and null.frames >= 5

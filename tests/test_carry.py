@@ -209,3 +209,22 @@ def test_trust_falls_at_once_but_rises_over_frames(moving):
     assert slow[3] < 0.7 * full[3] and slow[5] > 0.85 * full[5]
     with pytest.raises(ValueError, match="rise"):
         KeyCarry([CarryKey(key, painting)], rise=0.0)
+
+
+def test_a_moved_carry_is_sampled_afresh_from_the_key(moving):
+    """Moving a carry onto the next frame composes the flows and samples the key's painting once: half a
+    pixel there and back gives the painting back as it was, where resampling the painting twice would blur it."""
+    frames, truth = moving
+    kc = KeyCarry([CarryKey(frames[0], truth[0])])
+    c = kc.carry(frames[2], key=0)
+    half = np.full(frames[2].shape[:2] + (2,), 0.5, np.float32)
+    there = kc.move(c, half)
+    back = kc.move(there, -half)
+    m = (slice(8, -8), slice(8, -8))
+    assert float(np.abs(back.painting[m].astype(np.float32) - c.painting[m]).mean()) < 0.3
+    blurred = cv2.remap(cv2.remap(c.painting, *cv2.split(np.indices(half.shape[:2])[::-1].astype(np.float32)
+                                                          .transpose(1, 2, 0) + half), cv2.INTER_LINEAR),
+                        *cv2.split(np.indices(half.shape[:2])[::-1].astype(np.float32).transpose(1, 2, 0) - half),
+                        cv2.INTER_LINEAR)
+    assert float(np.abs(blurred[m].astype(np.float32) - c.painting[m]).mean()) > 1.0  # what moving the painting did
+    assert back.key == 0 and np.allclose(back.flow[m], c.flow[m], atol=0.02)  # the flow is smooth: resampling it is harmless

@@ -73,9 +73,9 @@ class _Held(KeyCarry):
         super().__init__(*a, **k)
         self.go = threading.Event()
 
-    def confidence(self, *a, **k):
+    def carry(self, *a, **k):
         assert self.go.wait(10)
-        return super().confidence(*a, **k)
+        return super().carry(*a, **k)
 
 
 def test_live_never_waits_for_the_carry_and_uses_it_once_done(clip):

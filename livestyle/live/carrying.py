@@ -3,7 +3,8 @@
 A fresh carry (``KeyCarry.confidence``: the frame -> key flow and its checks, ~19 ms per 640x360
 frame on one core of the 2-core AMD EPYC dev CPU) runs on thread "style-carry" while the network
 works. The network thread does not wait for it: each frame uses the newest finished result, moved
-onto the frame along the frame-to-frame flow (two remaps, ~1 ms), and the next fresh one starts
+onto the frame along the frame-to-frame flow (``KeyCarry.move``: the painting sampled afresh from the
+key along the composed flow, ~2 ms), and the next fresh one starts
 once the last is done and ``every`` frames have passed. Where a core is free the result for frame
 t is done before the network's output for t and is used at once; on 2 cores it often lands a
 frame later and is moved by one flow. Either way the carry never lengthens a frame.
@@ -22,9 +23,7 @@ import numpy as np
 
 from livestyle.live.stats import StageTimer
 from livestyle.temporal import carry as carry_mod
-from livestyle.temporal.carry import KeyCarry, compose, move_carried
-
-Carried = tuple[np.ndarray, np.ndarray]  # (painting (H, W, 3) uint8, trust (H, W) float32 in [0, 1])
+from livestyle.temporal.carry import Carried, KeyCarry, compose
 
 
 class CarryRunner:
@@ -60,11 +59,11 @@ class CarryRunner:
         if carrier is not self._carrier:
             self.reset(self._carrier)
             self._carrier = carrier
-        elif flow is None or (self._state is not None and self._state[0].shape[:2] != img.shape[:2]):
+        elif flow is None or (self._state is not None and self._state.trust.shape != img.shape[:2]):
             self.reset()  # no way to move the past onto this frame
         else:
             if self._state is not None:
-                self._state = move_carried(*self._state, flow)
+                self._state = carrier.move(self._state, flow)
             if self._pending is not None or self._chain_ok:
                 self._since = compose(flow, self._since)
         n = self._n
@@ -76,8 +75,9 @@ class CarryRunner:
             self._pending = self._pool.submit(self._fresh, carrier, img, chain)
             self._since, self._chain_ok, self._submitted = None, True, n
 
-    def after(self, offline: bool) -> Carried | None:
-        """The carry for the frame given to ``before`` (after the network ran), or None if none is ready."""
+    def after(self, offline: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(painting (H, W, 3) uint8, trust (H, W) float32)`` for the frame given to ``before`` (after
+        the network ran), or None while there is none."""
         if self._pending is not None:
             if offline:
                 if self._n - self._submitted >= self.lag:
@@ -85,20 +85,19 @@ class CarryRunner:
             elif self._pending.done():
                 self._collect(wait=False)
         self._n += 1
-        return self._state
+        return None if self._state is None else (self._state.painting, self._state.trust)
 
     def _collect(self, wait: bool) -> None:
         assert self._pending is not None
         result = self._pending.result() if wait else self._pending.result(timeout=0)
         self._pending = None
-        painting, trust = result
-        if self._since is not None:  # frames went by since its own: move it onto the current one
-            painting, trust = move_carried(painting, trust, self._since)
-        self._state = (painting, trust)
+        if self._since is not None and self._carrier is not None:  # frames went by since its own: move it here
+            result = self._carrier.move(result, self._since)
+        self._state = result
 
     def _fresh(self, carrier: KeyCarry, img: np.ndarray, chain: np.ndarray | None) -> Carried:
         t0 = time.perf_counter()
-        out = carrier.confidence(img, flow_to_prev=chain)
+        out = carrier.carry(img, flow_to_prev=chain)
         self.timer.add("carry", 1000 * (time.perf_counter() - t0))
         return out
 

@@ -72,6 +72,16 @@ class CarryKey:
     mask: np.ndarray | None = None  # (H, W) uint8, 255 = painted subject; None = all of it
 
 
+@dataclass
+class Carried:
+    """One frame's carry: the key's painting moved onto the frame, how far to trust it, and how it got there."""
+
+    painting: np.ndarray  # (H, W, 3) uint8 BGR
+    trust: np.ndarray  # (H, W) float32 in [0, 1]
+    key: int  # which keyframe
+    flow: np.ndarray  # (H, W, 2) float32 frame -> key: painting(x) = key painting(x + flow(x))
+
+
 class KeyCarry:
     """Blends the painted keyframe, carried by flow, into the network's output (see module doc).
 
@@ -111,7 +121,7 @@ class KeyCarry:
         self.last_confidence: np.ndarray | None = None  # (H, W) float32 of the last frame, for display and tests
         self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # (key, carried painting, trust) of the
         # previous fresh frame, at the checks' size
-        self._last: tuple[int, np.ndarray, np.ndarray] | None = None  # (key, carried, conf) at full size
+        self._last: Carried | None = None  # the last frame's, at full size
         self._moved = 0  # frames since the last one computed afresh
         self._chain: np.ndarray | None = None  # flow from the last moved frame back to the last fresh one
 
@@ -159,12 +169,22 @@ class KeyCarry:
         previous frame of the stream (``(H, W, 2)``; the stabiliser's), which turns on the
         temporal check; frames must then come in order.
         """
+        c = self.carry(frame, key, flow_to_prev)
+        return c.painting, c.trust
+
+    def carry(self, frame: np.ndarray, key: int | None = None, flow_to_prev: np.ndarray | None = None) -> Carried:
+        """``confidence``'s result with the key and the frame -> key flow it came from (``move`` uses them)."""
         i = self.choose(frame) if key is None else key
         h, w = frame.shape[:2]
         last = self._last
-        if self._moved + 1 < self.every and flow_to_prev is not None and last is not None and last[0] == i \
-                and last[1].shape[:2] == (h, w) == flow_to_prev.shape[:2]:
-            return self._move(i, last, flow_to_prev)
+        if self._moved + 1 < self.every and flow_to_prev is not None and last is not None and last.key == i \
+                and last.painting.shape[:2] == (h, w) == flow_to_prev.shape[:2]:
+            here = self.move(last, flow_to_prev)
+            # The next fresh frame's temporal check compares with the last fresh one (the trust moved here
+            # is smoothed once more), so keep the flow from here back to it.
+            self._chain = compose(flow_to_prev, self._chain)
+            self._last, self._moved = here, self._moved + 1
+            return here
         # The checks run at the flow's scale (live: half size, 4x fewer pixels); only the painting
         # itself is carried at full size, along the upsampled flow, so its fine detail stays.
         sw, sh = (w, h) if self.scale >= 1.0 else (max(8, round(w * self.scale)), max(8, round(h * self.scale)))
@@ -204,23 +224,30 @@ class KeyCarry:
         self._prev = (i, carried_s, conf)
         if (sw, sh) != (w, h):
             painting = self._key_at(i, (h, w))[1]
-            full = cv2.multiply(cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR), (w / sw, h / sh, 0, 0))
-            mx, my = cv2.split(cv2.add(pixel_grid(h, w), full))
+            f = cv2.multiply(cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR), (w / sw, h / sh, 0, 0))
+            mx, my = cv2.split(cv2.add(pixel_grid(h, w), f))
             carried_s = cv2.remap(painting, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
-        self._last, self._moved = (i, carried_s, conf), 0
-        return carried_s, conf
+        self._last, self._moved = Carried(carried_s, conf, i, f), 0
+        return self._last
 
-    def _move(self, i: int, last: tuple[int, np.ndarray, np.ndarray],
-              flow_to_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``every`` > 1, between fresh frames: the last carried painting and trust, moved along the
-        frame-to-frame flow (two remaps instead of the key flow and its checks)."""
-        carried, conf = move_carried(last[1], last[2], flow_to_prev)
-        # The next fresh frame's temporal check compares with the last fresh one (a moved painting is
-        # resampled once more, and softer), so keep the flow from here back to it.
-        self._chain = compose(flow_to_prev, self._chain)
-        self._last, self._moved = (i, carried, conf), self._moved + 1
-        return carried, conf
+    def move(self, c: Carried, flow_to_prev: np.ndarray) -> Carried:
+        """``c`` (the previous frame's) moved onto the current frame along ``flow_to_prev`` (current ->
+        previous). The painting is sampled afresh from the key along the composed flow current -> key:
+        moving the carried painting itself would resample it twice, and its blur would change from
+        frame to frame with the flow's fraction of a pixel (a lagged carry moved that way flickered at
+        2-3x render's warping error on calibration/live_gap.py's scenes). Trust is moved as it is;
+        it is 0 where the content comes from outside the previous frame."""
+        h, w = flow_to_prev.shape[:2]
+        to_key = compose(flow_to_prev, c.flow)
+        m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), to_key), None,
+                                 cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
+        painting = cv2.remap(self._key_at(c.key, (h, w))[1], m1, m2, cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+        m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), flow_to_prev), None,
+                                 cv2.CV_16SC2)  # type: ignore[call-overload]
+        trust = cv2.remap(c.trust, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return Carried(painting, trust, c.key, to_key)
 
     def __call__(self, frame: np.ndarray, styled: np.ndarray, key: int | None = None,
                  box: tuple[int, int, int, int] | None = None, flow_to_prev: np.ndarray | None = None) -> np.ndarray:
@@ -250,17 +277,6 @@ class KeyCarry:
 def compose(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """The flow ``a`` then ``b``: ``a(x) + b(x + a(x))`` (``b`` None: ``a``), ``(H, W, 2) float32``."""
     return a if b is None else cv2.add(a, warp(b, a, border="replicate"))
-
-
-def move_carried(carried: np.ndarray, conf: np.ndarray, flow_to_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A carried painting ``(H, W, 3) uint8`` and its trust ``(H, W) float32`` moved from the previous
-    frame onto the current one along ``flow_to_prev`` (current -> previous): two fixed-point remaps;
-    trust is 0 where the content comes from outside the previous frame."""
-    m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(*flow_to_prev.shape[:2]), flow_to_prev), None,
-                             cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
-    carried = cv2.remap(carried, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    conf = cv2.remap(conf, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return carried, conf
 
 
 def nearest_keys(n_frames: int, key_indices: Sequence[int]) -> list[int]:

@@ -30,6 +30,7 @@ from livestyle.outputs import (
 from livestyle.outputs.spout import load_spout
 from livestyle.outputs.syphon import MTL_PIXEL_FORMAT_BGRA8, load_syphon
 from livestyle.outputs.window import Monitor, parse_window_arg
+from tests.tui_helpers import run_async
 
 needs_ndi = pytest.mark.skipif(importlib.util.find_spec("NDIlib") is None,
                                reason="ndi-python is not installed (pip install 'livestyle[ndi]')")
@@ -435,3 +436,51 @@ def test_a_stage_output_failing_while_running_is_an_event_and_the_others_go_on()
         sender.stop()
     assert events and events[0][0] == "spout livestyle" and "device lost" in events[0][1]
     assert spout.state.startswith("error") and null.frames >= 5
+
+
+def test_doctor_says_for_each_stage_output_whether_it_works_here_and_how_to_install_it(capsys, monkeypatch):
+    from livestyle.cli import doctor
+
+    monkeypatch.setattr(doctor, "CHECKS", [c for c in doctor.CHECKS if c[0] in ("ndi", "spout", "syphon", "window")])
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    doctor.run()
+    out = capsys.readouterr().out
+    assert "[ok] spout           not on Linux (spout exists on Windows only" in out
+    assert "[ok] syphon          not on Linux (syphon exists on macOS only" in out
+    assert "window          no display: --output window will not open here" in out
+    ndi_line = next(line for line in out.splitlines() if "] ndi " in line)
+    assert ("NDI runtime 6." in ndi_line) if importlib.util.find_spec("NDIlib") else ("livestyle[ndi]" in ndi_line)
+    monkeypatch.setattr("platform.system", lambda: "Windows")
+    assert doctor._share("spout", "Windows", "SpoutGL") == (
+        True, "not installed (optional, for --output spout[:NAME]): pip install 'livestyle[spout]'")
+
+
+@run_async
+async def test_source_picker_lists_ndi_sources_and_returns_their_spec(monkeypatch):
+    from textual.app import App
+    from textual.widgets import OptionList
+
+    from livestyle.tui.screens import pick_source
+
+    monkeypatch.setattr(pick_source, "find_ndi_sources", lambda seconds: ["STUDIO (OBS)"])
+    monkeypatch.setattr(pick_source, "find_spec", lambda name: object())
+    chosen: list[str | None] = []
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(pick_source.SourcePicker(), chosen.append)
+
+    app = Host()
+    async with app.run_test() as pilot:
+        for _ in range(50):  # the discovery worker runs in a thread
+            await pilot.pause(0.02)
+            options = app.screen.query_one("#sources", OptionList)
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            if "ndi:STUDIO (OBS)" in ids:
+                break
+        assert ids[0] == "synthetic" and ids[-1] == "ndi:STUDIO (OBS)"
+        options.highlighted = len(ids) - 1
+        await pilot.press("enter")
+        await pilot.pause()
+    assert chosen == ["ndi:STUDIO (OBS)"]

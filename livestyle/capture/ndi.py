@@ -57,6 +57,8 @@ class NdiSource(Source):
         if not self.spec:
             raise SourceError("ndi: give the NDI source's name or HOST:PORT, e.g. --source 'ndi:STUDIO (OBS)'")
         self.name = f"ndi:{self.spec}"
+        if ADDRESS.match(self.spec) and not 0 < int(self.spec.rsplit(":", 1)[1]) <= 65535:
+            raise SourceError(f"{self.name}: the port must be 1..65535, e.g. --source ndi:192.168.1.20:5961")
         self._want = (int(width), int(height)) if width and height else None
         if self._want:
             check_size(self.name, *self._want)

@@ -143,9 +143,51 @@ def _midi() -> tuple[bool, str]:
                   "mido installed; no MIDI input port now (plug the controller in before `--midi`)")
 
 
+def _ndi() -> tuple[bool, str]:
+    """An optional extra: not installed is not a problem; installed with a runtime that does not start is."""
+    from importlib.util import find_spec
+
+    from livestyle.outputs.ndi import ndi_available
+
+    if find_spec("NDIlib") is None:
+        return True, "not installed (optional, for --output ndi / --source ndi:NAME): pip install 'livestyle[ndi]'"
+    return ndi_available()
+
+
+def _share(kind: str, system: str, module: str) -> tuple[bool, str]:
+    """Spout (Windows) and Syphon (macOS): said, never a problem on another OS or when not installed."""
+    from importlib.util import find_spec
+
+    if platform.system() != system:
+        return True, f"not on {platform.system()} ({kind} exists on {system.replace('Darwin', 'macOS')} only; --output ndi reaches other machines)"
+    if find_spec(module) is None:
+        return True, f"not installed (optional, for --output {kind}[:NAME]): pip install 'livestyle[{kind}]'"
+    return True, f"{module} installed: --output {kind}[:NAME] (docs/outputs.md)"
+
+
+def _window() -> tuple[bool, str]:
+    """The full-screen output window: a display, and (for window:N) the displays screeninfo sees."""
+    from importlib.util import find_spec
+
+    from livestyle.outputs import has_display
+
+    if not has_display():
+        return True, "no display: --output window will not open here (fine on a headless machine)"
+    if find_spec("screeninfo") is None:
+        return True, ("--output window works on display 0; for window:N install screeninfo: "
+                      "pip install 'livestyle[window]'")
+    from livestyle.outputs.window import list_monitors
+
+    monitors = list_monitors()
+    listing = ", ".join(f"{i}: {m.width}x{m.height}" for i, m in enumerate(monitors))
+    return True, f"--output window:N on displays {listing}"
+
+
 CHECKS: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
     ("install", _install), ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu),
     ("segmentation", _segmenter), ("prior", _prior), ("display", _display), ("osc", _osc), ("midi", _midi),
+    ("ndi", _ndi), ("spout", lambda: _share("spout", "Windows", "SpoutGL")),
+    ("syphon", lambda: _share("syphon", "Darwin", "syphon")), ("window", _window),
 ]
 
 

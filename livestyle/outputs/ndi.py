@@ -44,8 +44,8 @@ def ndi_available() -> tuple[bool, str]:
         ndi = load_ndi()
     except SinkError as err:
         return False, str(err)
-    version = ndi.version() if hasattr(ndi, "version") else "runtime"
-    return True, f"NDI {version} loads: --output ndi[:NAME], --source ndi:NAME (docs/outputs.md)"
+    version = str(ndi.version()).split()[-1] if hasattr(ndi, "version") else "runtime"
+    return True, f"NDI runtime {version} loads: --output ndi[:NAME], --source ndi:NAME (docs/outputs.md)"
 
 
 def check_ndi_name(name: str) -> str:

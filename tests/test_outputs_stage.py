@@ -484,3 +484,28 @@ async def test_source_picker_lists_ndi_sources_and_returns_their_spec(monkeypatc
         await pilot.press("enter")
         await pilot.pause()
     assert chosen == ["ndi:STUDIO (OBS)"]
+
+
+@needs_ndi
+def test_ndi_source_returns_no_frame_once_the_sender_is_gone(monkeypatch):
+    """The capture thread counts a ``None`` read as bad and reopens the source (tests/test_capture_thread.py)."""
+    monkeypatch.setattr("livestyle.capture.ndi.READ_TIMEOUT_MS", 300)
+    before = listening_ports()
+    sink = NdiSink(f"lsgone-{os.getpid()}")
+    sink.open(160, 96, 30)
+    port = max(listening_ports() - before)
+    stop = threading.Event()
+    pumper = threading.Thread(target=lambda: [sink.send(test_frame()) or time.sleep(0.03)
+                                              for _ in iter(lambda: stop.is_set(), True)], daemon=True)
+    pumper.start()
+    source = NdiSource(f"127.0.0.1:{port}")
+    try:
+        source.open()
+        assert source.read() is not None
+    finally:
+        stop.set()
+        pumper.join(2)
+        sink.close()
+    reads = [source.read() for _ in range(8)]  # frames still buffered, then nothing
+    source.close()
+    assert reads[-1] is None

@@ -78,9 +78,9 @@ class _Held(KeyCarry):
         return super().carry(*a, **k)
 
 
-def test_live_never_waits_for_the_carry_and_uses_it_once_done(clip):
+def test_with_lag_live_never_waits_for_the_carry_and_uses_it_once_done(clip):
     frames, flows, truth = clip
-    runner = CarryRunner(StageTimer(), every=1, lag=0)
+    runner = CarryRunner(StageTimer(), every=1, lag=1)
     carrier = _Held([CarryKey(frames[0], truth[0])])
     runner.before(carrier, frames[0], None, offline=False)
     assert runner.after(offline=False) is None  # still computing: the frame goes out without it
@@ -107,3 +107,15 @@ def test_a_frame_without_flow_or_a_new_carry_starts_afresh(clip):
     assert runner.after(offline=True) is None
     with pytest.raises(ValueError, match="every"):
         CarryRunner(StageTimer(), every=0)
+
+
+def test_without_lag_live_waits_for_the_carry_due_on_its_frame(clip):
+    """lag 0 (the default): the network's output waits for its own frame's carry, so live gives the frames
+    its offline replay gives."""
+    frames, flows, truth = clip
+    carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+    live, offline = CarryRunner(StageTimer(), every=2, lag=0), CarryRunner(StageTimer(), every=2, lag=0)
+    a = run(live, carrier, frames[:6], flows[:6], offline=False)
+    b = run(offline, KeyCarry([CarryKey(frames[0], truth[0])]), frames[:6], flows[:6], offline=True)
+    for x, y in zip(a, b, strict=True):
+        assert x is not None and y is not None and np.array_equal(x[0], y[0])

@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=4, help=f"frames per network call, 1-{MAX_BATCH} (not with --live)")
     p.add_argument("--denoise", action=argparse.BooleanOptionalAction, default=None,
                    help="temporal bilateral denoising along optical flow (default: as trained; with --live the "
-                        "causal live denoiser, on)")
+                        "causal live denoiser, as live: off)")
     p.add_argument("--steady", type=float, default=None, metavar="S",
                    help=f"smooth the output along optical flow against flicker, 0..0.95 (0 = off; default {STEADY}; "
                         "with --live, as live)")
@@ -83,7 +83,7 @@ def _run_live(a: argparse.Namespace) -> int:
 
     d = live_defaults(a.device)
     cfg = LiveConfig(masked=a.masked, background=a.background or "keep",
-                     denoise=True if a.denoise is None else a.denoise,
+                     denoise=LiveConfig().denoise if a.denoise is None else a.denoise,
                      steady=d["steady"] if a.steady is None else a.steady,
                      carry=d["carry"] if a.carry is None else a.carry,
                      phases=d["phases"] if a.phases is None else a.phases,

@@ -1,17 +1,14 @@
-"""The keyframe carry in the live pipeline: its key flow on a thread of its own, never waited for.
+"""The keyframe carry in the live pipeline: its key flow on a thread of its own, beside the network.
 
-A fresh carry (``KeyCarry.confidence``: the frame -> key flow and its checks, ~19 ms per 640x360
-frame on one core of the 2-core AMD EPYC dev CPU) runs on thread "style-carry" while the network
-works. The network thread does not wait for it: each frame uses the newest finished result, moved
-onto the frame along the frame-to-frame flow (``KeyCarry.move``: the painting sampled afresh from the
-key along the composed flow, ~2 ms), and the next fresh one starts
-once the last is done and ``every`` frames have passed. Where a core is free the result for frame
-t is done before the network's output for t and is used at once; on 2 cores it often lands a
-frame later and is moved by one flow. Either way the carry never lengthens a frame.
-
-``offline`` (``render --live``, the quality benchmark): a fixed schedule instead of readiness, so
-the output does not depend on timing: a fresh result on every ``every``-th frame, used from
-``lag`` frames after its own (waiting for it there).
+A fresh carry (``KeyCarry.carry``: the frame -> key flow and its checks, ~19 ms per 640x360 frame on
+one core of the 2-core AMD EPYC dev CPU) starts on thread "style-carry" when the network starts on
+the same frame, on every ``every``-th frame; on the frames between, the last result is moved onto
+the frame along the frame-to-frame flow (``KeyCarry.move``: the painting sampled afresh from the key
+along the composed flow, ~2 ms). With ``lag`` 0 (the default) the network's output waits for a result
+due on its own frame, so live and its offline replay (``render --live``, the quality benchmark) give
+the same frames. With ``lag`` >= 1 the network never waits: live uses the newest finished result,
+moved onto the frame, and the offline replay uses each result ``lag`` frames after its own (a frame
+late doubled the warping error on calibration/live_gap.py's scenes: see ``temporal.carry``).
 """
 
 from __future__ import annotations
@@ -68,7 +65,7 @@ class CarryRunner:
                 self._since = compose(flow, self._since)
         n = self._n
         due = self._submitted < 0 or n - self._submitted >= self.every
-        if due and (offline or self._pending is None or self._pending.done()):
+        if due and (offline or self.lag == 0 or self._pending is None or self._pending.done()):
             if self._pending is not None:  # offline: its frame's result is about to be superseded
                 self._collect(wait=True)
             chain = self._since if self._chain_ok else None  # back to the last fresh frame: the temporal check
@@ -79,7 +76,7 @@ class CarryRunner:
         """``(painting (H, W, 3) uint8, trust (H, W) float32)`` for the frame given to ``before`` (after
         the network ran), or None while there is none."""
         if self._pending is not None:
-            if offline:
+            if offline or self.lag == 0:
                 if self._n - self._submitted >= self.lag:
                     self._collect(wait=True)
             elif self._pending.done():

@@ -51,15 +51,16 @@ CARRY_RISE = 0.5
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
 # Live: the frame -> key flow at full size with medium's finest scale. At half size, or with the fast
 # preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB lower
-# (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own that the network never
-# waits for (live.carrying): afresh on every frame where the machine has a core for it (4 or more), on
-# every other frame on 2-3 cores (the frames between move the last carried painting along the
-# frame-to-frame flow: ~0.3 dB lower, 12 against 19 ms per 640x360 frame on average on one core of the
-# AMD EPYC dev CPU). CARRY_LAG_LIVE is how many frames late a fresh result lands in the offline replay of
-# live (render --live, quality.py): on 2-3 cores the network's output of a frame is ready before its carry.
+# (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own beside the network
+# (live.carrying): afresh on every frame where the machine has a core for it (4 or more), on every other
+# frame on 2-3 cores (the frames between move the last result along the frame-to-frame flow: 0.1-0.3 dB
+# lower, 12 against 19 ms per 640x360 frame on average on one core of the AMD EPYC dev CPU). The network
+# waits for a result due on its frame (CARRY_LAG_LIVE 0): using it a frame late instead, moved along the
+# frame flow, doubled the warping error (2.6-3.4x render's against 1.3-1.6x) and cost 0.1-0.4 dB
+# (live_gap.py, 8 scenes, "e1 lag1" against "v12 e1").
 CARRY_FLOW_LIVE = ("medium-r2", 1.0)
 CARRY_EVERY_LIVE = 1 if (os.cpu_count() or 2) >= 4 else 2
-CARRY_LAG_LIVE = 0 if (os.cpu_count() or 2) >= 4 else 1
+CARRY_LAG_LIVE = 0
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 
 

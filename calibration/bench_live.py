@@ -38,7 +38,8 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
         style = tmp / "style"
     cfg = LiveConfig(style=str(style), source=source, outputs="null", width=w, height=h, fps=fps,
                      masked=masked, train=training, preset=preset, render_scale=render_scale, steady=steady,
-                     carry=carry, phases=phases, device=device, precision=precision)
+                     carry=carry, phases=phases, device=device, precision=precision,
+                     denoise=DENOISE[0] if DENOISE else LiveConfig().denoise)
     try:
         with LiveSession(cfg) as s:
             t_end = time.perf_counter() + 120
@@ -66,6 +67,9 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+DENOISE: list[bool] = []  # --denoise, when given
+
+
 def main() -> None:
     quiet_native_logs()
     ap = argparse.ArgumentParser()
@@ -82,11 +86,15 @@ def main() -> None:
     ap.add_argument("--carry", type=float, default=CARRY, help="keyframe carry strength (LiveConfig.carry; 0 = off)")
     ap.add_argument("--phases", type=int, default=1, help="network passes averaged per frame (LiveConfig.phases; 1, 2 or 4)")
     ap.add_argument("--device", default="auto", help="LiveConfig.device: auto, cpu or cuda")
+    ap.add_argument("--denoise", action=argparse.BooleanOptionalAction, default=None,
+                    help="the causal denoiser (LiveConfig.denoise; default as live: off)")
     ap.add_argument("--precision", default="auto", help="LiveConfig.precision: auto, fp32, bf16 or fp16")
     ap.add_argument("--source", default="synthetic",
                     help="LiveConfig.source: synthetic, or a video file (played at its own fps, looped; its size wins)")
     ap.add_argument("--json")
     a = ap.parse_args()
+    if a.denoise is not None:
+        DENOISE.append(a.denoise)
     rows = []
     for size in a.sizes.split(","):
         w, h = (int(v) for v in size.split("x"))

@@ -186,7 +186,7 @@ def train_and_score(run: Run, scene: Scene, budgets: list[float], args: argparse
             rows.append({**asdict(run), "path": "live", "carry": live.carry, "steady": live.steady, "phases": live.phases,
                          "denoise": live.denoise, "carry_every": every, "config": LIVE_PREFIX + run.label
                          + post_label((live.carry, live.steady, live.phases))
-                         + (f" (key flow every {every}, a frame late)" if live.carry and every > 1 else "")
+                         + (f" (key flow every {every})" if live.carry and every > 1 else "")
                          + ("" if live.denoise else " -denoise")
                          + (f" @render scale {live.render_scale:g}" if live.render_scale != 1.0 else ""),
                          "render_scale": live.render_scale,
@@ -209,12 +209,12 @@ def live_outputs(model: Generator, trainer: Trainer, keys: list[Keyframe], scene
                  cfg: LiveConfig, carry_every: int) -> dict[int, np.ndarray]:
     """Every frame up to the last scored one through the live per-frame path (``livestyle render --live``:
     ``LiveReplay``, the live stage's own ``process``), in order, from frame 0; the keyframe carry's key flow
-    on every ``carry_every``-th frame as live runs it on such a machine (``temporal.carry``: every frame and
-    in time with 4+ cores; on fewer, every 2nd frame, landing a frame late: ``CARRY_LAG_LIVE``)."""
+    on every ``carry_every``-th frame (``temporal.carry.CARRY_EVERY_LIVE``: 1 with 4+ cores, 2 on fewer),
+    each result used on its own frame as live does (``CARRY_LAG_LIVE``)."""
     h, w = scene.frames[0].shape[:2]
     guides = tuple(g.name for g in trainer.guides)
     old = carry_mod.CARRY_EVERY_LIVE, carry_mod.CARRY_LAG_LIVE
-    carry_mod.CARRY_EVERY_LIVE, carry_mod.CARRY_LAG_LIVE = carry_every, 0 if carry_every == 1 else 1
+    carry_mod.CARRY_EVERY_LIVE = carry_every
     try:
         replay = LiveReplay(model, guides, keys, cfg, (w, h))
     finally:

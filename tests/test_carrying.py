@@ -119,3 +119,19 @@ def test_without_lag_live_waits_for_the_carry_due_on_its_frame(clip):
     b = run(offline, KeyCarry([CarryKey(frames[0], truth[0])]), frames[:6], flows[:6], offline=True)
     for x, y in zip(a, b, strict=True):
         assert x is not None and y is not None and np.array_equal(x[0], y[0])
+
+
+class _Broken(KeyCarry):
+    def carry(self, *a, **k):
+        raise RuntimeError("flow failed")
+
+
+def test_a_failed_carry_fails_one_frame_not_the_ones_after(clip):
+    frames, flows, truth = clip
+    runner = CarryRunner(StageTimer(), every=2, lag=0)
+    carrier = _Broken([CarryKey(frames[0], truth[0])])
+    runner.before(carrier, frames[0], None, offline=True)
+    with pytest.raises(RuntimeError, match="flow failed"):
+        runner.after(offline=True)  # the stage reports it and sends this frame unstylized
+    runner.before(carrier, frames[1], flows[1], offline=True)
+    assert runner.after(offline=True) is None  # the next frame goes on (nothing due, nothing carried)

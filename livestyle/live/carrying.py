@@ -85,9 +85,9 @@ class CarryRunner:
         return None if self._state is None else (self._state.painting, self._state.trust)
 
     def _collect(self, wait: bool) -> None:
-        assert self._pending is not None
-        result = self._pending.result() if wait else self._pending.result(timeout=0)
-        self._pending = None
+        pending, self._pending = self._pending, None  # a failed result is reported once (the frame's error), not forever
+        assert pending is not None
+        result = pending.result() if wait else pending.result(timeout=0)
         if self._since is not None and self._carrier is not None:  # frames went by since its own: move it here
             result = self._carrier.move(result, self._since)
         self._state = result

@@ -206,7 +206,9 @@ def test_style_set_switches_by_number_name_and_step_with_a_crossfade(two_styles)
 def test_a_style_without_weights_is_not_shown_until_it_has_them(two_styles, tmp_path):
     _, a, _ = two_styles
     empty = tmp_path / "empty"
-    with LiveSession(LiveConfig(style=str(a), styles=(str(empty),), **SMALL)) as s:
+    # a long fade, so that it is still running when checked on a loaded machine
+    with LiveSession(LiveConfig(style=str(a), styles=(str(empty),), transition=60.0, **SMALL)) as s:
+        assert wait_until(lambda: s.stage is not None and s.stage.fade.last is not None)  # a frame was shown
         shown = s.stage.stylizer if s.stage else None
         assert shown is not None
         apply(s, "style", 2)

@@ -1,11 +1,10 @@
-"""The stage outputs and the NDI source (issue 18): NDI for real over loopback (ndi-python's bundled runtime
-runs here; discovery does not, so the receiver connects by address), Spout and Syphon against fakes of their
-libraries (Windows/macOS only), the full-screen window against a fake of OpenCV's GUI (no display here)."""
+"""The stage outputs (issue 18): Spout and Syphon against fakes of their libraries (Windows/macOS only), the
+full-screen window against a fake of OpenCV's GUI (no display here), parsing, doctor, the source picker.
+NDI runs for real in tests/test_outputs_ndi.py."""
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 import time
 from types import SimpleNamespace
@@ -14,12 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from livestyle.capture import make_source
-from livestyle.capture.ndi import NdiSource
-from livestyle.errors import SinkError, SourceError
+from livestyle.errors import SinkError
 from livestyle.live.slot import LatestSlot
 from livestyle.outputs import (
-    NdiSink,
     NullSink,
     Sender,
     SpoutSink,
@@ -30,154 +26,8 @@ from livestyle.outputs import (
 from livestyle.outputs.spout import load_spout
 from livestyle.outputs.syphon import MTL_PIXEL_FORMAT_BGRA8, load_syphon
 from livestyle.outputs.window import Monitor, parse_window_arg
+from tests.stage_helpers import two_colour_frame
 from tests.tui_helpers import run_async
-
-needs_ndi = pytest.mark.skipif(importlib.util.find_spec("NDIlib") is None,
-                               reason="ndi-python is not installed (pip install 'livestyle[ndi]')")
-
-
-def test_frame(w: int = 160, h: int = 96) -> np.ndarray:
-    img = np.zeros((h, w, 3), np.uint8)
-    img[:, : w // 2] = (0, 0, 255)  # red left (BGR)
-    img[:, w // 2:] = (255, 128, 0)  # blue-ish right
-    return img
-
-
-test_frame.__test__ = False  # type: ignore[attr-defined]  (a helper, not a test)
-
-
-def listening_ports() -> set[int]:
-    """TCP ports this process listens on (from /proc: the NDI sender's port, for a connection by address)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = open(table).read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            if cols[3] == "0A" and cols[9] in inodes:  # LISTEN
-                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
-@pytest.fixture
-def ndi_sender():
-    before = listening_ports()
-    sink = NdiSink(f"lstest-{os.getpid()}-{time.monotonic_ns()}")
-    sink.open(160, 96, 30)
-    new = sorted(listening_ports() - before)
-    yield sink, new
-    sink.close()
-
-
-@needs_ndi
-def test_ndi_send_and_receive_over_loopback(ndi_sender):
-    sink, ports = ndi_sender
-    assert sink.is_on and sink.source_name.endswith(f"({sink.ndi_name})")
-    assert ports, "the NDI sender opened no TCP port"
-    stop = threading.Event()
-
-    def pump():  # a sender keeps sending while the receiver connects
-        while not stop.is_set():
-            sink.send(test_frame())
-            time.sleep(1 / 30)
-
-    pumper = threading.Thread(target=pump, daemon=True)
-    pumper.start()
-    try:
-        source = None
-        for port in reversed(ports):  # the runtime also listens on its messaging port; the video one is last
-            try:
-                source = make_source(f"ndi:127.0.0.1:{port}", 160, 96, 30)
-                source.open()
-                break
-            except SourceError:
-                source = None
-        assert isinstance(source, NdiSource), f"no NDI video on any of the ports {ports}"
-        with source:
-            frame = None
-            for _ in range(20):
-                frame = source.read()
-                if frame is not None:
-                    break
-            assert frame is not None and frame.shape == (96, 160, 3) and frame.dtype == np.uint8
-            assert (source.width, source.height) == (160, 96)
-            # NDI compresses (SpeedHQ): colours arrive within a few levels
-            assert np.abs(frame[48, 20].astype(int) - (0, 0, 255)).max() < 16
-            assert np.abs(frame[48, 140].astype(int) - (255, 128, 0)).max() < 16
-            assert sink.connections() >= 1
-    finally:
-        stop.set()
-        pumper.join(2)
-    assert sink.frames > 0
-
-
-@needs_ndi
-def test_ndi_source_resizes_to_the_size_asked_for(ndi_sender):
-    sink, ports = ndi_sender
-    stop = threading.Event()
-    pumper = threading.Thread(target=lambda: [sink.send(test_frame()) or time.sleep(0.03)
-                                              for _ in iter(lambda: stop.is_set(), True)], daemon=True)
-    pumper.start()
-    try:
-        source = NdiSource(f"127.0.0.1:{ports[-1]}", 320, 192)
-        with source:
-            frame = source.read()
-            assert frame is not None and frame.shape == (192, 320, 3)
-            assert any("resized to 320x192" in w for w in source.warnings)
-    finally:
-        stop.set()
-        pumper.join(2)
-
-
-@needs_ndi
-def test_ndi_name_in_use_is_one_line_with_the_fix(ndi_sender):
-    sink, _ = ndi_sender
-    twin = NdiSink(sink.ndi_name)
-    with pytest.raises(SinkError, match=r"already in use on this machine.*--output ndi:OTHER-NAME") as err:
-        twin.open(160, 96, 30)
-    assert "\n" not in str(err.value) and twin.state.startswith("error")
-
-
-@needs_ndi
-def test_ndi_source_not_found_lists_what_it_saw():
-    source = NdiSource("No Such Source Anywhere", find_seconds=0.3)
-    with pytest.raises(SourceError, match=r"no NDI source named 'No Such Source Anywhere'.*ndi:HOST:PORT"):
-        source.open()
-
-
-@needs_ndi
-def test_ndi_source_without_video_at_an_address_fails_in_one_line(monkeypatch):
-    monkeypatch.setattr("livestyle.capture.ndi.FIRST_FRAME_SECONDS", 0.5)
-    with pytest.raises(SourceError, match=r"no video within 0.5 s"):
-        NdiSource("127.0.0.1:9").open()  # nothing listens on the discard port
-
-
-def test_ndi_missing_extra_is_one_line(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_ndi(name, *args, **kwargs):
-        if name == "NDIlib":
-            raise ImportError("No module named 'NDIlib'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_ndi)
-    with pytest.raises(SinkError, match=r"NDI needs the ndi extra: pip install 'livestyle\[ndi\]'"):
-        NdiSink("x").open(64, 64, 30)
-    with pytest.raises(SourceError, match=r"livestyle\[ndi\]"):
-        NdiSource("x").open()
-
 
 # ---- Spout (Windows) and Syphon (macOS): their libraries' APIs, faked -----------------------------------
 
@@ -210,9 +60,9 @@ def test_spout_hands_over_top_down_bgra_frames_one_send_and_sync_each():
     log: list = []
     sink = SpoutSink("Stage", spout=fake_spoutgl(log))
     sink.open(160, 96, 30)
-    frame = test_frame()
+    frame = two_colour_frame()
     sink.send(frame)
-    sink.send(test_frame(320, 192))  # another size: resized to the opened one
+    sink.send(two_colour_frame(320, 192))  # another size: resized to the opened one
     sink.close()
     images = [e for e in log if e[0] == "image"]
     assert log[0] == ("name", "Stage") and len(images) == 2
@@ -298,7 +148,7 @@ def test_syphon_publishes_bgra_metal_textures_unflipped_one_per_frame():
     log: list = []
     sink = SyphonSink("Stage", syphon=fake_syphon(log))
     sink.open(160, 96, 30)
-    frames = [test_frame(), test_frame()[::-1].copy()]
+    frames = [two_colour_frame(), two_colour_frame()[::-1].copy()]
     for f in frames:
         sink.send(f)
     sink.close()
@@ -356,7 +206,7 @@ def test_window_goes_full_screen_borderless_on_the_chosen_display_and_shows_fram
     monitors = [Monitor(0, 0, 1920, 1080), Monitor(1920, 0, 1280, 720)]
     sink = WindowSink(1, monitors=lambda: monitors, gui=gui)
     sink.open(160, 96, 30)
-    frame = test_frame()
+    frame = two_colour_frame()
     sink.send(frame)
     assert gui.calls[0] == ("named", sink.title, FakeGui.WINDOW_NORMAL | FakeGui.WINDOW_GUI_NORMAL)
     assert ("move", 1920, 0) in gui.calls
@@ -379,7 +229,7 @@ def test_window_mirrors_only_when_asked():
     display, mirror = parse_window_arg("mirror")
     sink = WindowSink(display, mirror=mirror, gui=gui)
     sink.open(160, 96, 30)
-    frame = test_frame()
+    frame = two_colour_frame()
     sink.send(frame)
     shown = [c[1] for c in gui.calls if c[0] == "show"][0]
     assert np.array_equal(shown, frame[:, ::-1]) and not any(c[0] == "move" for c in gui.calls)
@@ -484,28 +334,3 @@ async def test_source_picker_lists_ndi_sources_and_returns_their_spec(monkeypatc
         await pilot.press("enter")
         await pilot.pause()
     assert chosen == ["ndi:STUDIO (OBS)"]
-
-
-@needs_ndi
-def test_ndi_source_returns_no_frame_once_the_sender_is_gone(monkeypatch):
-    """The capture thread counts a ``None`` read as bad and reopens the source (tests/test_capture_thread.py)."""
-    monkeypatch.setattr("livestyle.capture.ndi.READ_TIMEOUT_MS", 300)
-    before = listening_ports()
-    sink = NdiSink(f"lsgone-{os.getpid()}")
-    sink.open(160, 96, 30)
-    port = max(listening_ports() - before)
-    stop = threading.Event()
-    pumper = threading.Thread(target=lambda: [sink.send(test_frame()) or time.sleep(0.03)
-                                              for _ in iter(lambda: stop.is_set(), True)], daemon=True)
-    pumper.start()
-    source = NdiSource(f"127.0.0.1:{port}")
-    try:
-        source.open()
-        assert source.read() is not None
-    finally:
-        stop.set()
-        pumper.join(2)
-        sink.close()
-    reads = [source.read() for _ in range(8)]  # frames still buffered, then nothing
-    source.close()
-    assert reads[-1] is None

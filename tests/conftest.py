@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import cv2
@@ -10,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from livestyle.cli import main as cli_main
+from livestyle.engine import checkpoint
 from livestyle.paths import ASSETS
 
 from .test_outputs import memcam  # noqa: F401  (the in-memory virtual camera fixture, shared)
@@ -56,3 +59,30 @@ def tiny_clip(tmp_path: Path) -> Path:
     for i in range(5):
         cv2.imwrite(str(clip / f"{i:03d}.png"), big[8:72, 4 + 2 * i:100 + 2 * i])
     return clip
+
+
+@pytest.fixture(scope="module")
+def two_styles(tmp_path_factory):  # the control and OSC tests
+    """Two style folders with models that draw clearly different pictures (b: a's model, output inverted)."""
+    import cv2
+
+    root = tmp_path_factory.mktemp("styles")
+    a = root / "a"
+    (a / "keys").mkdir(parents=True)
+    (a / "styled").mkdir()
+    key = astronaut()
+    cv2.imwrite(str(a / "keys" / "000.png"), key)
+    cv2.imwrite(str(a / "styled" / "000.png"), paint(key))
+    assert cli_main(["train", str(a), "--iterations", "3"]) == 0
+    b = root / "b"
+    shutil.copytree(a, b)
+    model, info = checkpoint.load(b / "model.safetensors" if (b / "model.safetensors").exists() else
+                                  next(b.glob("*.safetensors")))
+    with torch.no_grad():
+        last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+        last.weight.mul_(-1.0)
+        last.bias.fill_(2.0)  # tanh(~2) ~ white: a very different picture
+    checkpoint.save(next(b.glob("*.safetensors")), model, info)
+    return root, a, b
+
+

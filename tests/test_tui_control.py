@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_control import two_styles  # noqa: F401  (the module's fixture: two trained styles)
 from tests.tui_helpers import SIZE, make_app, panel_text, run_async, started, until
 
 

@@ -14,19 +14,11 @@ import torch
 from livestyle.cli import main as cli_main
 from livestyle.errors import LivestyleError
 from livestyle.live.session import LiveConfig, LiveSession
+from tests.control_helpers import wait_until
 
 from .test_outputs import BACKEND
 
 SMALL = dict(width=160, height=96, fps=20.0)
-
-
-def wait_until(cond, timeout: float = 30.0, step: float = 0.05) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return False
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import common  # noqa: E402, F401  (puts this checkout's livestyle first on sys.
 from livestyle.cli import quiet_native_logs  # noqa: E402
 from livestyle.live.session import LiveConfig, LiveSession  # noqa: E402
 from livestyle.paths import ASSETS  # noqa: E402
+import livestyle.temporal.carry as carry_mod  # noqa: E402
 from livestyle.temporal import CARRY, STEADY  # noqa: E402
 
 MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True, True), "train": (False, True)}
@@ -54,7 +55,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "phases": phases, "masked": masked, "training": training,
+            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "carry_every": carry_mod.CARRY_EVERY_LIVE, "phases": phases, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -91,8 +92,12 @@ def main() -> None:
     ap.add_argument("--precision", default="auto", help="LiveConfig.precision: auto, fp32, bf16 or fp16")
     ap.add_argument("--source", default="synthetic",
                     help="LiveConfig.source: synthetic, or a video file (played at its own fps, looped; its size wins)")
+    ap.add_argument("--carry-every", type=int, default=None,
+                    help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: by core count)")
     ap.add_argument("--json")
     a = ap.parse_args()
+    if a.carry_every is not None:
+        carry_mod.CARRY_EVERY_LIVE = a.carry_every
     if a.denoise is not None:
         DENOISE.append(a.denoise)
     rows = []

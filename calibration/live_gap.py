@@ -107,6 +107,10 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "v12 e1 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 1, 0), None),
     "v12 e2 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 2, 0), None),
     "-denoise": ({"denoise": False}, None, None),
+    "e1": ({}, (("medium-r2", 1.0), 1, 0), None),
+    "e2": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 rise0.5": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 -recheck": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 lag0": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 lag0 -denoise": ({"denoise": False}, (("medium-r2", 1.0), 2, 0), None),
     "e1 lag1": ({}, (("medium-r2", 1.0), 1, 1), None),
@@ -122,6 +126,10 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
                         lambda r, g: setattr(r.stage, "_trackers", [_Replayed(s) for s in g])),
 }
 
+# variant -> module constants of temporal.carry patched while it runs
+CARRY_PATCHES: dict[str, dict[str, object]] = {"e2 rise0.5": {"CARRY_RISE_PER_FRAME": False, "CARRY_RECHECK": False},
+                                               "e2 -recheck": {"CARRY_RECHECK": False}}
+
 
 def live_score(scene: Scene, model: Generator, keys: list[Keyframe], guides: tuple[str, ...], guide_seqs: list,
                name: str) -> dict:
@@ -129,6 +137,8 @@ def live_score(scene: Scene, model: Generator, keys: list[Keyframe], guides: tup
     cfg = LiveConfig(**over)
     h, w = scene.frames[0].shape[:2]
     ctx = contextlib.ExitStack()
+    for k, v in CARRY_PATCHES.get(name, {}).items():
+        ctx.enter_context(patched(carry_mod, k, v))
     if cflow is not None:
         ctx.enter_context(patched(carry_mod, "CARRY_FLOW_LIVE", cflow[0]))
         ctx.enter_context(patched(carry_mod, "CARRY_EVERY_LIVE", cflow[1]))

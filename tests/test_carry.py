@@ -228,3 +228,36 @@ def test_a_moved_carry_is_sampled_afresh_from_the_key(moving):
                         cv2.INTER_LINEAR)
     assert float(np.abs(blurred[m].astype(np.float32) - c.painting[m]).mean()) > 1.0  # what moving the painting did
     assert back.key == 0 and np.allclose(back.flow[m], c.flow[m], atol=0.02)  # the flow is smooth: resampling it is harmless
+
+
+def test_a_moved_carry_checked_against_its_frame_trusts_what_a_person_walked_away_from():
+    """Static camera, an occluder moving right: the background it uncovers has no true flow back to the
+    previous frame. Where the frame flow follows the occluder there, the moved carry lands the painting 16 px
+    off and still trusts it; where the flow stays, it keeps the occluder's zero trust. Checked against the
+    frame, the last fresh key flow is kept where it matches better, and trust rises as a fresh carry's would."""
+    from livestyle.temporal.carry import CARRY_RISE, Carried
+
+    noise = np.random.default_rng(0).integers(0, 256, (120, 160, 3)).astype(np.uint8)
+    bg = cv2.GaussianBlur(noise, (0, 0), 0.7)  # a textured, static background = the key
+    painting = paint(bg)
+    kc = KeyCarry([CarryKey(bg, painting)])
+    frame2 = bg.copy()
+    frame2[40:80, 56:96] = 30  # the occluder, 16 px right of where it was at the fresh frame (40:80, 40:80)
+    trust1 = np.ones((120, 160), np.float32)
+    trust1[40:80, 40:80] = 0.0  # at the fresh frame the occluder was not trusted
+    last = Carried(painting.copy(), trust1, 0, np.zeros((120, 160, 2), np.float32))  # the key flow: all 0
+    to_prev = np.zeros((120, 160, 2), np.float32)
+    to_prev[40:80, 56:96, 0] = -16.0  # the occluder's own flow
+    to_prev[40:60, 40:56, 0] = -16.0  # uncovered, upper half: the flow follows the occluder
+    follows, stays = (slice(44, 54), slice(42, 48)), (slice(66, 76), slice(42, 48))
+    moved, checked = kc.move(last, to_prev), kc.move(last, to_prev, frame2)
+
+    def err(c, region):
+        return np.abs(c.painting[region].astype(int) - painting[region]).mean()
+
+    assert moved.trust[follows].min() > 0.99 and err(moved, follows) > 10  # trusted, and 16 px off
+    assert checked.trust[follows].min() > 0.95 and err(checked, follows) < 2  # trusted, and right
+    assert moved.trust[stays].max() == 0.0  # the occluder's trust
+    assert np.allclose(checked.trust[stays], CARRY_RISE, atol=0.05) and err(checked, stays) < 2  # rising
+    assert checked.trust[44:76, 60:92].max() < 0.05  # the occluder itself stays untrusted
+    assert np.allclose(checked.trust[100:, 100:], 1.0, atol=0.02)  # the still background stays trusted

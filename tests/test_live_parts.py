@@ -140,6 +140,24 @@ def test_render_scale_keeps_full_resolution_detail_and_applies_the_change():
     assert np.median(diff[inside]) == 40 and np.percentile(np.abs(diff[inside] - 40), 99) <= 2
 
 
+def test_render_scale_carries_the_painting_at_full_size():
+    """At render scale 0.5 the keyframe carry works on the camera's frame: a painting's 1-pixel detail,
+    which the half-size network cannot make, is in the output wherever the carry is trusted."""
+    from livestyle.live.keyed import keyed_from
+    from livestyle.style import Keyframe
+
+    frame = astronaut((160, 96))
+    checker = (np.indices(frame.shape[:2]).sum(axis=0) % 2 * 60 - 30)[..., None]  # +-30 on alternate pixels
+    painting = np.clip(frame.astype(int) + checker, 0, 255).astype(np.uint8)
+    stage = _stage(0.5, 0.0)  # a network that changes nothing
+    stage.set_keyed(keyed_from([Keyframe("000", frame, painting, None)], (), (160, 96), 0.5))
+    for _ in range(3):  # the camera holds still on the keyframe
+        out = stage.process(frame)
+    inner = (slice(8, -8), slice(8, -8))  # the carry trusts nothing at the frame's edge
+    assert np.abs(out[inner].astype(int) - painting[inner]).mean() < 3
+    assert np.abs(out[inner].astype(int) - frame[inner]).mean() > 20  # the checkerboard is there
+
+
 def test_render_scale_out_of_range_is_refused():
     with pytest.raises(ValueError, match="render scale"):
         _stage(1.5, 0.0)

@@ -56,15 +56,21 @@ class CarryRunner:
         if carrier is not self._carrier:
             self.reset(self._carrier)
             self._carrier = carrier
+            if carry_mod.CARRY_RISE_PER_FRAME:  # trust rises at the same pace per frame, fresh or moved
+                carrier.rise = 1.0 - (1.0 - carry_mod.CARRY_RISE) ** self.every
         elif flow is None or (self._state is not None and self._state.trust.shape != img.shape[:2]):
             self.reset()  # no way to move the past onto this frame
-        else:
-            if self._state is not None:
-                self._state = carrier.move(self._state, flow)
-            if self._pending is not None or self._chain_ok:
-                self._since = compose(flow, self._since)
         n = self._n
         due = self._submitted < 0 or n - self._submitted >= self.every
+        if carrier is self._carrier and flow is not None and self._state is not None:
+            if due and self.lag == 0:
+                self._state = None  # a fresh result replaces it on this very frame: no need to move it
+            elif carry_mod.CARRY_RECHECK:
+                self._state = carrier.move(self._state, flow, img)
+            else:
+                self._state = carrier.move(self._state, flow)
+        if carrier is self._carrier and flow is not None and (self._pending is not None or self._chain_ok):
+            self._since = compose(flow, self._since)
         if due and (offline or self.lag == 0 or self._pending is None or self._pending.done()):
             if self._pending is not None:  # offline: its frame's result is about to be superseded
                 self._collect(wait=True)

@@ -21,8 +21,10 @@ class Keyed:
     carrier: KeyCarry | None = None  # None: no painted keyframe
 
 
-def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[int, int]) -> Keyed:
-    """Trackers for ``guide_names`` and a ``KeyCarry`` over every painted keyframe, at ``size`` ``(w, h)``.
+def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[int, int],
+          scale: float = 1.0) -> Keyed:
+    """Trackers for ``guide_names`` and a ``KeyCarry`` over every painted keyframe, for frames of ``size``
+    ``(w, h)`` (the camera's) and a render scale ``scale`` (see ``keyed_from``).
 
     Keyframes from another resolution are resized to ours. Unreadable keyframes give an empty
     ``Keyed`` (the watcher reports them; the live output goes on unstylized by them).
@@ -33,19 +35,36 @@ def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[i
         kfs = style.load(strict=False)
     except LivestyleError:
         return Keyed()
-    return keyed_from(kfs, guide_names, size)
+    return keyed_from(kfs, guide_names, size, scale)
 
 
-def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tuple[int, int]) -> Keyed:
-    """``keyed`` for keyframes already loaded (``style.Keyframe``: key, painting, optional mask), at ``size`` ``(w, h)``."""
-    keys = []
-    for k in kfs:
-        if k.key.shape[1::-1] != size:  # a keyframe from another resolution: use it at ours
-            keys.append(CarryKey(cv2.resize(k.key, size, interpolation=cv2.INTER_AREA),
-                                 cv2.resize(k.styled, size, interpolation=cv2.INTER_AREA),
-                                 None if k.mask is None else cv2.resize(k.mask, size, interpolation=cv2.INTER_NEAREST)))
-        else:
-            keys.append(CarryKey(k.key, k.styled, k.mask))
-    pairs = [(k.photo, k.mask) for k in keys]
+def work_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """``(w, h)`` the network and the guides work at for frames of ``size`` and render scale ``scale``."""
+    w, h = size
+    return (w, h) if scale == 1.0 else (max(16, round(w * scale)), max(16, round(h * scale)))
+
+
+def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tuple[int, int],
+               scale: float = 1.0) -> Keyed:
+    """``keyed`` for keyframes already loaded (``style.Keyframe``: key, painting, optional mask).
+
+    The guide trackers work at the work size (``size`` times ``scale``), as the network does. The
+    keyframe carry works on the camera's frames at ``size``: its flow and checks at the work size,
+    the painting carried at full size, so a render scale below 1 keeps the painting's own detail
+    wherever the carry is trusted (``StyleStage``).
+    """
+    keys = [_at(CarryKey(k.key, k.styled, k.mask), size) for k in kfs]
+    work = work_size(size, scale)
+    small = [_at(k, work) for k in keys]
+    pairs = [(k.photo, k.mask) for k in small]
     trackers = [g.tracker(pairs) for g in make_guides(guide_names)] if guide_names else []
-    return Keyed(trackers, KeyCarry.live(keys) if keys else None)
+    return Keyed(trackers, KeyCarry.live(keys, scale=scale) if keys else None)
+
+
+def _at(k: CarryKey, size: tuple[int, int]) -> CarryKey:
+    """``k`` at ``size`` ``(w, h)`` (a keyframe from another resolution is resized)."""
+    if k.photo.shape[1::-1] == size:
+        return k
+    return CarryKey(cv2.resize(k.photo, size, interpolation=cv2.INTER_AREA),
+                    cv2.resize(k.painting, size, interpolation=cv2.INTER_AREA),
+                    None if k.mask is None else cv2.resize(k.mask, size, interpolation=cv2.INTER_NEAREST))

@@ -24,7 +24,7 @@ from livestyle.engine.model import Generator
 from livestyle.errors import LivestyleError
 from livestyle.live.build import make_segmenter, make_stage, stage_settings
 from livestyle.live.config import LiveConfig
-from livestyle.live.keyed import keyed_from
+from livestyle.live.keyed import keyed_from, work_size
 from livestyle.live.stage import StyleStage
 from livestyle.style import Keyframe, StyleFolder
 
@@ -45,11 +45,11 @@ class LiveReplay:
         self.compute = pick(cfg.device, cfg.precision)
         w, h = size
         r = cfg.render_scale
-        work = (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
+        work = work_size((w, h), r)
         self.segmenter = make_segmenter(cfg, work) if cfg.masked else None
         self.stage: StyleStage = make_stage(cfg, stage_settings(cfg), self.segmenter)
         self.stage.offline = True  # every frame through the same network runtime, whatever the timing
-        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed_from(keyframes, guides, work))
+        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed_from(keyframes, guides, (w, h), r))
 
     @classmethod
     def from_style(cls, style: str | Path, cfg: LiveConfig, size: tuple[int, int]) -> LiveReplay:

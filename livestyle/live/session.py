@@ -28,6 +28,7 @@ from livestyle.live.build import make_segmenter, make_stage, stage_settings
 from livestyle.live.composite import BACKGROUNDS
 from livestyle.live.config import Event, LiveConfig, SessionStats
 from livestyle.live.memory import release_free_memory
+from livestyle.live.keyed import work_size
 from livestyle.live.sinks import SessionSinks
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stage import StyleStage
@@ -158,10 +159,14 @@ class LiveSession:
         return max(1, (os.cpu_count() or 2) - 1)
 
     @property
+    def source_size(self) -> tuple[int, int]:
+        """``(width, height)`` of the camera's frames (and of the output)."""
+        return self.source.width, self.source.height
+
+    @property
     def work_size(self) -> tuple[int, int]:
-        """``(width, height)`` the network, guides and keyframes work at (the source's, times the render scale)."""
-        w, h, r = self.source.width, self.source.height, self.cfg.render_scale
-        return (w, h) if r == 1.0 else (max(16, round(w * r)), max(16, round(h * r)))
+        """``(width, height)`` the network and guides work at (the source's, times the render scale)."""
+        return work_size(self.source_size, self.cfg.render_scale)
 
     @property
     def failed_recordings(self) -> list[str]:

@@ -44,7 +44,7 @@ from livestyle.temporal import (
     KeyCarry,
     OutputStabilizer,
 )
-from livestyle.temporal.flow import to_gray
+from livestyle.temporal.flow import to_gray, upscale_flow
 
 
 @dataclass
@@ -74,7 +74,8 @@ class Job:
     mask: np.ndarray | None = None  # (H, W) float32 person probability (masked mode)
     box: tuple[int, int, int, int] | None = None  # (y0, y1, x0, x1) stylized region; None = whole frame
     bg: str = "keep"
-    flow: np.ndarray | None = None  # (H, W, 2) float32 flow of ``img`` to the previous frame
+    flow: np.ndarray | None = None  # (h, w, 2) float32 flow of ``img`` to the previous frame
+    full_flow: np.ndarray | None = None  # the same at the camera's size (render scale < 1; else ``flow``)
     carrier: KeyCarry | None = None  # the keyframe carry to run on ``img`` (beside the network, in finish)
     reset_carrier: KeyCarry | None = None  # a carry to reset (nothing stylized in this frame)
     error: str = ""
@@ -111,12 +112,14 @@ class Handoff:
 class StyleStage(threading.Thread):
     """The "style-prep" thread; it starts and stops its "style-net" partner.
 
-    ``scale`` < 1 ("render scale") runs denoise, segmentation, guides and the network on
-    the frame resized by ``scale`` and brings the result back to full size: the
-    network's change of the frame (stylized - input) is upsampled and added to the
+    ``scale`` < 1 ("render scale") runs denoise, segmentation, guides, the flows and the
+    network on the frame resized by ``scale`` and brings the network's result back to full
+    size: its change of the frame (stylized - input) is upsampled and added to the
     full-resolution camera frame, so the frame's own detail stays sharp (for presets
     that predict a change of their input, this is what they do anyway, at lower
-    resolution); the mask is upsampled and the composite is done at full size.
+    resolution). The keyframe carry, the output stabiliser and the composite then work at
+    full size (along the upsampled flow), so wherever the carry is trusted the painting
+    keeps its own full-size detail.
     """
 
     def __init__(self, inp: LatestSlot[Frame], out: LatestSlot[OutFrame], stop: threading.Event,
@@ -271,10 +274,11 @@ class StyleStage(threading.Thread):
             y0, y1, x0, x1 = box
             region, g = img[y0:y1, x0:x1], [x[y0:y1, x0:x1] for x in guides]
         batch = frames_to_batch([region], [g], stylizer.model.stride)
+        full_flow = flow if flow is None or self.scale == 1.0 else upscale_flow(flow, fr.image.shape[:2])
         t4 = time.perf_counter()
         t.add("prepare", 1000 * (t4 - t3))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
-                   bg=s.background, flow=flow, carrier=carrier if s.carry > 0 else None)
+                   bg=s.background, flow=flow, full_flow=full_flow, carrier=carrier if s.carry > 0 else None)
 
     def _flow_to_prev(self, img: np.ndarray) -> np.ndarray | None:
         """The flow current -> previous frame when no denoiser computes it (for the stabiliser)."""
@@ -284,7 +288,7 @@ class StyleStage(threading.Thread):
         prev, self._prev_gray = self._prev_gray, gray
         return None if prev is None or prev.shape != gray.shape else self._own_flow(gray, prev)
 
-    def _stabilize(self, job: Job, styled: np.ndarray) -> np.ndarray:
+    def _stabilize(self, job: Job, styled: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:
         """The network's output of ``job`` smoothed along the flow (``settings.steady``; 0 = off)."""
         strength = self.settings.steady
         if strength <= 0:
@@ -292,7 +296,7 @@ class StyleStage(threading.Thread):
             return styled
         if self._stabilizer is None or self._stabilizer.strength != strength:
             self._stabilizer = OutputStabilizer(strength)
-        return self._stabilizer(styled, job.flow, job.img.shape[:2], job.box)
+        return self._stabilizer(styled, job.full_flow, job.frame.image.shape[:2], box)
 
     def _steady_box(self, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
         """Keep the last network box while the new one fits inside it and is not much smaller.
@@ -322,32 +326,35 @@ class StyleStage(threading.Thread):
             return job.ready
         assert job.stylizer is not None and job.batch is not None
         if job.carrier is not None:  # the keyframe carry's flow and checks run beside the network
-            self._carry.before(job.carrier, job.img, job.flow, self.offline)
+            self._carry.before(job.carrier, job.frame.image, job.full_flow, self.offline)
         t3 = time.perf_counter()
         h, w = job.size
         job.stylizer.cycle = self.settings.cycle and self.settings.steady > 0 and job.stylizer.phases == 1
         styled = batch_to_frames(job.stylizer.run(job.batch, block=self.offline)[..., :h, :w])[0]
         t4 = time.perf_counter()
         self.timer.add("stylize", 1000 * (t4 - t3))
+        img, mask, box = job.img, job.mask, job.box
+        if self.scale < 1.0:  # the carry, the stabiliser and the composite work at the camera's size
+            img, styled, mask, box = self._to_full_size(job, styled)
+            t5 = time.perf_counter()
+            self.timer.add("upscale", 1000 * (t5 - t4))
+            t4 = t5
         carried = self._carry.after(self.offline) if job.carrier is not None else None
         if carried is not None:
             painting, trust = carried
             t4 = time.perf_counter()
-            if job.box is not None:
-                y0, y1, x0, x1 = job.box
+            if box is not None:
+                y0, y1, x0, x1 = box
                 painting, trust = painting[y0:y1, x0:x1], trust[y0:y1, x0:x1]
             styled = KeyCarry.blend(styled, painting, trust, self.settings.carry)
             t5 = time.perf_counter()
             self.timer.add("blend", 1000 * (t5 - t4))  # the carry's blend (its flow and checks: "carry")
             t4 = t5
         if self.settings.steady > 0 or self._stabilizer is not None:
-            styled = self._stabilize(job, styled)
+            styled = self._stabilize(job, styled, box)
             t5 = time.perf_counter()
             self.timer.add("steady", 1000 * (t5 - t4))
             t4 = t5
-        img, mask, box = job.img, job.mask, job.box
-        if self.scale < 1.0:
-            img, styled, mask, box = self._to_full_size(job, styled)
         if mask is None or box is None:  # whole frame (background stylized too)
             out = styled
         else:

@@ -89,7 +89,7 @@ class StyleSet:
 
     def keyed(self, entry: StyleEntry) -> Keyed:
         """Guide trackers and the keyframe carry over ``entry``'s painted keyframes, at the work size."""
-        return keyed(entry.folder, self.guide_names(), self.session.work_size)
+        return keyed(entry.folder, self.guide_names(), self.session.source_size, self.session.cfg.render_scale)
 
     # -- start ---------------------------------------------------------------------------
     def load_all(self) -> None:

@@ -48,6 +48,14 @@ CARRY_JUMP_TOLERANCE = 16.0
 # that blinks on for a frame flickers. On saved 15 s benchmark snapshots the warping error fell by 10-33% on
 # 5 of 6 scenes (brush on the pan clip 0.66 -> 0.50, under the ground truth's own 0.58), PSNR -0.15..+0.03 dB.
 CARRY_RISE = 0.5
+# Live, where the key flow runs afresh on every ``every``-th frame only (live.carrying), the rise per fresh
+# frame is 1 - (1 - CARRY_RISE) ** every: trust then comes back at the same pace per frame whatever the
+# schedule (with 0.5 per fresh frame at every 2, content revealed behind a moving person stayed on the
+# network's output twice as many frames as with the key flow on every frame).
+CARRY_RISE_PER_FRAME = True
+# Live, a result moved onto a frame between fresh ones is checked against that frame (KeyCarry.move with
+# the frame): the better of two flows to the key per pixel, and the photo check's trust.
+CARRY_RECHECK = True
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
 # Live: the frame -> key flow at full size with medium's finest scale. At half size, or with the fast
 # preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB lower
@@ -127,10 +135,12 @@ class KeyCarry:
         self._chain: np.ndarray | None = None  # flow from the last moved frame back to the last fresh one
 
     @classmethod
-    def live(cls, keys: Sequence[CarryKey], strength: float = CARRY) -> KeyCarry:
+    def live(cls, keys: Sequence[CarryKey], strength: float = CARRY, scale: float = 1.0) -> KeyCarry:
         """The live pipeline's carry: key flow ``CARRY_FLOW_LIVE``, afresh on each call (``live.carrying``
-        chooses the frames and moves the results between them)."""
-        return cls(keys, strength, flow=CARRY_FLOW_LIVE)
+        chooses the frames and moves the results between them). ``scale``: the render scale; the flow and
+        its checks run on the frame resized by it, the painting is carried at the frame's size."""
+        preset, flow_scale = CARRY_FLOW_LIVE
+        return cls(keys, strength, flow=(preset, flow_scale * scale))
 
     def reset(self) -> None:
         """Forget the previous frame (the stream jumped): the next one gets no temporal check."""
@@ -232,23 +242,61 @@ class KeyCarry:
         self._last, self._moved = Carried(carried_s, conf, i, f), 0
         return self._last
 
-    def move(self, c: Carried, flow_to_prev: np.ndarray) -> Carried:
+    def move(self, c: Carried, flow_to_prev: np.ndarray, frame: np.ndarray | None = None) -> Carried:
         """``c`` (the previous frame's) moved onto the current frame along ``flow_to_prev`` (current ->
         previous). The painting is sampled afresh from the key along the composed flow current -> key:
         moving the carried painting itself would resample it twice, and its blur would change from
         frame to frame with the flow's fraction of a pixel (a lagged carry moved that way flickered at
         2-3x render's warping error on calibration/live_gap.py's scenes). Trust is moved as it is;
-        it is 0 where the content comes from outside the previous frame."""
+        it is 0 where the content comes from outside the previous frame.
+
+        With ``frame`` (the current frame, ``(H, W, 3) uint8``) the moved result is checked as a fresh
+        one is: two flows to the key are tried per pixel, the composed one and the last fresh one as it
+        was (right where the scene holds still: content a person walked away from has no flow back to
+        the previous frame, but the key shows it where it was), and the one whose carried photo matches
+        the frame better is kept. Trust is the photo check's, falling at once and rising at most
+        ``CARRY_RISE`` of the way from the moved trust (as a fresh carry on every frame would).
+        """
         h, w = flow_to_prev.shape[:2]
         to_key = compose(flow_to_prev, c.flow)
-        m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), to_key), None,
-                                 cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
-        painting = cv2.remap(self._key_at(c.key, (h, w))[1], m1, m2, cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)
         m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), flow_to_prev), None,
-                                 cv2.CV_16SC2)  # type: ignore[call-overload]
+                                 cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
         trust = cv2.remap(c.trust, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        photo, painting, valid = self._key_at(c.key, (h, w))
+        if frame is not None and frame.shape[:2] == (h, w) and c.flow.shape[:2] == (h, w):
+            to_key, conf = self._recheck(frame, photo, valid, (to_key, c.flow))
+            trust = cv2.min(conf, cv2.addWeighted(conf, CARRY_RISE, trust, 1.0 - CARRY_RISE, 0.0))
+        m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), to_key), None,
+                                 cv2.CV_16SC2)  # type: ignore[call-overload]
+        painting = cv2.remap(painting, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return Carried(painting, trust, c.key, to_key)
+
+    def _recheck(self, frame: np.ndarray, photo: np.ndarray, valid: np.ndarray,
+                 flows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Of ``flows`` (frame -> key), per pixel the one whose carried photo matches ``frame`` better, and
+        the photo check's trust for it (``confidence``'s mapping, without the temporal check)."""
+        h, w = frame.shape[:2]
+        grid = pixel_grid(h, w)
+        errs, maps = [], []
+        for f in flows:
+            m = cv2.convertMaps(cv2.add(grid, f), None, cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point
+            seen = cv2.remap(photo, m[0], m[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            errs.append(cv2.GaussianBlur(cv2.transform(cv2.absdiff(seen, frame), _MEAN3), (0, 0), 2.0))
+            maps.append(m)
+        other = cv2.compare(errs[1], errs[0], cv2.CMP_LT)  # uint8 255 where the second flow matches better
+        best, err = flows[0].copy(), errs[0].copy()
+        cv2.copyTo(flows[1], other, best)
+        cv2.copyTo(errs[1], other, err)
+        e = err.astype(np.float32) * np.float32(1 / self.tolerance)
+        conf = cv2.exp(-cv2.multiply(e, e))
+        # Only from inside the key's frame (and its mask): nearest samples of its validity, eroded as a fresh one's.
+        ins = [cv2.remap(valid, m[0], m[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+               for m in maps]
+        inside = ins[0]
+        cv2.copyTo(ins[1], other, inside)
+        inside = cv2.erode(inside, np.ones((5, 5), np.uint8))
+        conf = cv2.multiply(conf, inside.astype(np.float32), scale=1 / 255)
+        return best, cv2.GaussianBlur(conf, (0, 0), 1.0)
 
     def __call__(self, frame: np.ndarray, styled: np.ndarray, key: int | None = None,
                  box: tuple[int, int, int, int] | None = None, flow_to_prev: np.ndarray | None = None) -> np.ndarray:

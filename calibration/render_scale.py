@@ -1,0 +1,140 @@
+"""Live at a render scale below 1 against render at full size, on the same snapshot.
+
+For each scene (``quality.py``'s clips and ground-truth styles, at a large size such as 1280x720),
+the keyframe and its painting are full size. One model is trained on them at full size (what
+``livestyle render`` uses) and, for each render scale, one on them resized to the work size (what
+the network sees live at that scale); each for the same number of steps. Scored against the ground
+truth, every 5th frame: render (defaults), live at scale 1, and live at each scale with either
+model (``LiveReplay``: the live stage's own per-frame path, with the keyframe carry at full size).
+
+Usage: ``python calibration/render_scale.py --size 1280x720 --scales 0.5 --steps 900``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import get_photo, machine_line, parse_list, parse_size, setup_torch  # noqa: E402, I001
+from quality import Scene, baselines, make_scene  # noqa: E402, I001
+from occluder import Occluder  # noqa: E402, I001
+
+import livestyle.temporal.carry as carry_mod  # noqa: E402
+from livestyle.capture.synthclip import homography_clip, load_photo  # noqa: E402
+from livestyle.engine.device import pick  # noqa: E402
+from livestyle.engine.infer import Stylizer  # noqa: E402
+from livestyle.engine.model import Generator  # noqa: E402
+from livestyle.engine.train import TrainConfig, Trainer  # noqa: E402
+from livestyle.live.config import LiveConfig  # noqa: E402
+from livestyle.live.keyed import work_size  # noqa: E402
+from livestyle.live.replay import LiveReplay  # noqa: E402
+from livestyle.style import Keyframe  # noqa: E402
+from gt_styles import STYLES  # noqa: E402, I001
+
+
+def train(keys: list[Keyframe], steps: int, seed: int) -> tuple[Generator, tuple[str, ...]]:
+    trainer = Trainer(keys, TrainConfig(guides=("blobs",), seed=seed))
+    for _ in range(steps):
+        trainer.step()
+    model = Generator(trainer.gen_cfg)
+    model.load_state_dict(trainer.state_dict())
+    return model, tuple(g.name for g in trainer.guides)
+
+
+def render_out(scene: Scene, model: Generator, trainer_guides: tuple[str, ...]) -> dict[int, np.ndarray]:
+    """``livestyle render``'s defaults on the scene: 4 phases, the keyframe carry, the stabiliser."""
+    from livestyle.engine.train import make_guides  # the same guides the trainer made
+
+    stylizer = Stylizer(model, pick("cpu", "auto"), phases=4)
+    gseqs = [g.sequence(scene.frames, {scene.key: None}) for g in make_guides(trainer_guides)]
+    idx = list(range(max(scene.needed) + 1))
+    out: dict[int, np.ndarray] = {}
+    for s in range(0, len(idx), 4):
+        chunk = idx[s:s + 4]
+        g = [[seq[t] for seq in gseqs] for t in chunk] if gseqs else None
+        out.update(zip(chunk, stylizer([scene.frames[t] for t in chunk], g), strict=True))
+    post = scene.carry(out, carry_mod.CARRY)
+    return dict(enumerate(scene.stabilized([post[t] for t in idx], 0.7)))
+
+
+def live_out(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list[Keyframe], scale: float,
+             every: int) -> dict[int, np.ndarray]:
+    h, w = scene.frames[0].shape[:2]
+    old = carry_mod.CARRY_EVERY_LIVE
+    carry_mod.CARRY_EVERY_LIVE = every
+    try:
+        replay = LiveReplay(model, guides, keys, LiveConfig(render_scale=scale), (w, h))
+    finally:
+        carry_mod.CARRY_EVERY_LIVE = old
+    with replay:
+        return {t: replay.process(scene.frames[t]) for t in range(max(scene.needed) + 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", type=parse_size, default=(1280, 720))
+    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--scales", type=lambda s: [float(v) for v in s.split(",")], default=[0.5])
+    ap.add_argument("--steps", type=int, default=900)
+    ap.add_argument("--styles", type=lambda s: parse_list(s, STYLES, "style"), default=["stylize", "brush"])
+    ap.add_argument("--photos", type=lambda s: s.split(","), default=["astronaut", "chelsea"])
+    ap.add_argument("--motion", default="mixed")
+    ap.add_argument("--occluder", default=None)
+    ap.add_argument("--live-every", type=int, default=carry_mod.CARRY_EVERY_LIVE)
+    ap.add_argument("--stride", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    setup_torch(2, False)
+    cv2.setNumThreads(2)
+    started = time.perf_counter()
+    print(f"# live at a render scale against render at full size\n\n{machine_line('cpu')}\n\n"
+          f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}"
+          f"{'' if args.occluder is None else f', occluder {args.occluder}'}; {args.steps} training steps per model; "
+          f"key flow every {args.live_every}; scored every {args.stride}th frame\n")
+    print("| photo | style | path | PSNR | SSIM | warp x1e3 | dPSNR vs render |\n|---|---|---|---|---|---|---|")
+    occ = None if args.occluder is None else Occluder.make(load_photo(args.occluder), args.size, args.frames, args.seed)
+    summary: dict[str, list[float]] = {}
+    for photo_name in args.photos:
+        photo = get_photo(photo_name, load_photo)
+        motion, amp = ("shake", 0.0) if args.motion == "static" else (args.motion, 1.0)
+        clip = homography_clip(photo, args.frames, args.size, args.seed, motion, amp)
+        for style in args.styles:
+            scene = make_scene(photo_name, style, clip, photo, 0, args.stride, {}, occ)
+            base = baselines(scene)
+            keys = [Keyframe("000", scene.frames[0], scene.gt[0], None)]
+            full, guides = train(keys, args.steps, args.seed)
+            rows = [("carried key", base["carried key"])]
+            ref = scene.score(render_out(scene, full, guides))
+            rows.append(("render (full-size model)", ref))
+            rows.append(("live, scale 1", scene.score(live_out(scene, full, guides, keys, 1.0, args.live_every))))
+            for r in args.scales:
+                ww, hh = work_size(args.size, r)
+                small_keys = [Keyframe("000", cv2.resize(k.key, (ww, hh), interpolation=cv2.INTER_AREA),
+                                       cv2.resize(k.styled, (ww, hh), interpolation=cv2.INTER_AREA), None) for k in keys]
+                work, _ = train(small_keys, args.steps, args.seed)
+                rows.append((f"live, scale {r:g}, full-size model",
+                             scene.score(live_out(scene, full, guides, keys, r, args.live_every))))
+                rows.append((f"live, scale {r:g}, work-size model",
+                             scene.score(live_out(scene, work, guides, keys, r, args.live_every))))
+            gt_warp = base["GT"]["warp"]
+            print(f"| {photo_name} | {style} | ground truth (its own warping error) | — | — | {gt_warp:.3f} | — |")
+            for label, sc in rows:
+                d = sc["psnr"] - ref["psnr"]
+                summary.setdefault(label, []).append(d)
+                print(f"| {photo_name} | {style} | {label} | {sc['psnr']:.2f} | {sc['ssim']:.4f} | {sc['warp']:.3f} | "
+                      f"{d:+.2f} |", flush=True)
+    print("\n| path | mean dPSNR vs render | worst |\n|---|---|---|")
+    for label, ds in summary.items():
+        print(f"| {label} | {np.mean(ds):+.2f} | {min(ds):+.2f} |")
+    print(f"\ntotal {(time.perf_counter() - started) / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

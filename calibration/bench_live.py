@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402, F401  (puts this checkout's livestyle first on sys.path)
 
+import livestyle.temporal.carry as carry_mod  # noqa: E402
 from livestyle.cli import quiet_native_logs  # noqa: E402
 from livestyle.live.session import LiveConfig, LiveSession  # noqa: E402
 from livestyle.paths import ASSETS  # noqa: E402
-import livestyle.temporal.carry as carry_mod  # noqa: E402
 from livestyle.temporal import CARRY, STEADY  # noqa: E402
 
 MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True, True), "train": (False, True)}

@@ -27,8 +27,8 @@ from livestyle.errors import LivestyleError, SinkError, StyleError
 from livestyle.live.build import make_segmenter, make_stage, stage_settings
 from livestyle.live.composite import BACKGROUNDS
 from livestyle.live.config import Event, LiveConfig, SessionStats
-from livestyle.live.memory import release_free_memory
 from livestyle.live.keyed import work_size
+from livestyle.live.memory import release_free_memory
 from livestyle.live.sinks import SessionSinks
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stage import StyleStage

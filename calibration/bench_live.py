@@ -48,7 +48,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
                 time.sleep(0.2)
             time.sleep(warmup)
             s.latency.percentiles()
-            s.latency._d.clear()  # measure the window only
+            s.latency.clear()  # measure the window only
             a = s.stats()
             t0, c0 = time.perf_counter(), time.process_time()
             time.sleep(seconds)

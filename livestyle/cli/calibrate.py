@@ -1,9 +1,10 @@
 """``livestyle calibrate``: measure this machine and pick preset, resolution, render scale and precision.
 
 Each candidate runs the real live pipeline (``LiveSession``: the synthetic camera at the target
-rate, causal denoise, segmentation, blob guide, U-Net in its overlapping prep/net threads,
-composite) for a few seconds with a network of the candidate's preset, and counts stylized
-frames per second. The best candidate that keeps up with the target (within 5%) is saved to
+rate, segmentation, blob guide, U-Net in its overlapping prep/net threads, keyframe carry,
+stabiliser, composite) for a few seconds with a network of the candidate's preset, and counts
+stylized frames per second and the capture-to-output latency. The best candidate that keeps up
+with the target (within 5%) with a latency p95 of at most ``LATENCY_FRAMES`` frame intervals is saved to
 ``calibration.toml`` in the user's config folder, where ``livestyle live`` and the TUI read
 their defaults. Candidates go from the best picture down (``candidates``).
 """
@@ -41,8 +42,14 @@ STEADY = (DEFAULT_STEADY, 0.0)
 # prep thread on the 2-core dev CPU (README, Live), so it is chosen only where there is that much headroom.
 CARRY = (DEFAULT_CARRY, 0.0)
 # Network passes averaged per frame (infer.phase_offsets), tried on top of carry and stabiliser only: they cost
-# PHASES x the network's time, which fits on a GPU, not on a 2-core CPU.
-PHASES = (DEFAULT_PHASES, 1)
+# PHASES x the network's time, which fits on a GPU, not on a 2-core CPU. 2 phases closed most of the gap to
+# render on a static camera with a moving occluder (calibration/live_gap.py: -0.10 dB against -0.34 with one,
+# the key flow on every frame); on the 2-core AMD EPYC dev CPU they ran at 26-29 fps with a p95 of 103-112 ms
+# (640x360), so they are for machines with more cores.
+PHASES = tuple(dict.fromkeys((DEFAULT_PHASES, 2, 1)))
+# Latency p95 (capture to output) a candidate may have, in frame intervals of the target rate: 83 ms at 30 fps.
+# On the 2-core dev CPU the defaults ran at p95 42-52 ms at 640x360, and 2 phases, which hold ~28 fps, at 103-112.
+LATENCY_FRAMES = 2.5
 
 
 def _post_options() -> list[tuple[float, float, int]]:
@@ -60,8 +67,10 @@ def _precisions(device: str) -> list[str]:
 
 def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, target_fps: float,
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
-                      seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0, phases: int = 1) -> float:
-    """Stylized frames per second of the live pipeline for one configuration (camera at ``target_fps``)."""
+                      seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0,
+                      phases: int = 1) -> tuple[float, float]:
+    """``(stylized frames per second, latency p95 in ms)`` of the live pipeline for one configuration (camera at
+    ``target_fps``)."""
     from livestyle.engine.infer import Stylizer
     from livestyle.engine.model import build
     from livestyle.guides import BlobGuide
@@ -82,9 +91,10 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
         s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute, phases),
                           Keyed([BlobGuide().tracker(key, None)], KeyCarry.live([CarryKey(key, key)])))
         time.sleep(warmup)
+        s.latency.clear()
         a, t0 = s.stage.processed, time.perf_counter()
         time.sleep(seconds)
-        return (s.stage.processed - a) / (time.perf_counter() - t0)
+        return (s.stage.processed - a) / (time.perf_counter() - t0), s.latency.percentiles()["p95"]
 
 
 def candidates(device_type: str = "cpu") -> list[tuple[str, int, int, float]]:
@@ -107,11 +117,11 @@ def run(args) -> int:
     choice = None
     for preset, w, h, scale in candidates(pick(device).device.type):
         for prec, (steady, carry, phases) in ((p, sc) for p in _precisions(device) for sc in _post_options()):
-            fps = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry,
-                                    phases=phases)
-            ok = fps >= KEEP_UP * target
-            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases}: {fps:5.1f} fps "
-                  f"{'fits' if ok else 'too slow'}", flush=True)
+            fps, p95 = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry,
+                                         phases=phases)
+            ok = fps >= KEEP_UP * target and p95 <= 1000 * LATENCY_FRAMES / target
+            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases}: "
+                  f"{fps:5.1f} fps, p95 {p95:.0f} ms {'fits' if ok else 'too slow'}", flush=True)
             if ok:
                 choice = {"preset": preset, "width": w, "height": h, "render_scale": scale, "precision": prec,
                           "steady": steady, "carry": carry, "phases": phases, "measured_fps": round(fps, 1), "target_fps": target}

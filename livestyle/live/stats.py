@@ -57,6 +57,11 @@ class LatencyLog:
         with self._lock:
             self._d.append(seconds)
 
+    def clear(self) -> None:
+        """Forget what was logged (measure a window from now on)."""
+        with self._lock:
+            self._d.clear()
+
     def percentiles(self) -> dict[str, float]:
         with self._lock:
             arr = np.array(self._d) if self._d else None

@@ -78,6 +78,11 @@ class CarryRunner:
             self._pending = self._pool.submit(self._fresh, carrier, img, chain)
             self._since, self._chain_ok, self._submitted = None, True, n
 
+    @property
+    def state(self) -> Carried | None:
+        """The result ``after`` returned last (with its key and flow), or None."""
+        return self._state
+
     def after(self, offline: bool) -> tuple[np.ndarray, np.ndarray] | None:
         """``(painting (H, W, 3) uint8, trust (H, W) float32)`` for the frame given to ``before`` (after
         the network ran), or None while there is none."""

@@ -48,17 +48,17 @@ def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tupl
                scale: float = 1.0) -> Keyed:
     """``keyed`` for keyframes already loaded (``style.Keyframe``: key, painting, optional mask).
 
-    The guide trackers work at the work size (``size`` times ``scale``), as the network does. The
-    keyframe carry works on the camera's frames at ``size``: its flow and checks at the work size,
-    the painting carried at full size, so a render scale below 1 keeps the painting's own detail
-    wherever the carry is trusted (``StyleStage``).
+    The guide trackers and the keyframe carry work at the work size (``size`` times ``scale``), as the
+    network does; the carry keeps the keyframes at ``size``, so that at a render scale below 1 the
+    painting's own full-size detail is carried in wherever it is trusted (``KeyCarry.painting_at``,
+    ``StyleStage._to_full_size``).
     """
     keys = [_at(CarryKey(k.key, k.styled, k.mask), size) for k in kfs]
     work = work_size(size, scale)
     small = [_at(k, work) for k in keys]
     pairs = [(k.photo, k.mask) for k in small]
     trackers = [g.tracker(pairs) for g in make_guides(guide_names)] if guide_names else []
-    return Keyed(trackers, KeyCarry.live(keys, scale=scale) if keys else None)
+    return Keyed(trackers, KeyCarry.live(keys) if keys else None)
 
 
 def _at(k: CarryKey, size: tuple[int, int]) -> CarryKey:

@@ -44,7 +44,8 @@ from livestyle.temporal import (
     KeyCarry,
     OutputStabilizer,
 )
-from livestyle.temporal.flow import to_gray, upscale_flow
+from livestyle.temporal.carry import Carried
+from livestyle.temporal.flow import to_gray
 
 
 @dataclass
@@ -74,8 +75,7 @@ class Job:
     mask: np.ndarray | None = None  # (H, W) float32 person probability (masked mode)
     box: tuple[int, int, int, int] | None = None  # (y0, y1, x0, x1) stylized region; None = whole frame
     bg: str = "keep"
-    flow: np.ndarray | None = None  # (h, w, 2) float32 flow of ``img`` to the previous frame
-    full_flow: np.ndarray | None = None  # the same at the camera's size (render scale < 1; else ``flow``)
+    flow: np.ndarray | None = None  # (H, W, 2) float32 flow of ``img`` to the previous frame
     carrier: KeyCarry | None = None  # the keyframe carry to run on ``img`` (beside the network, in finish)
     reset_carrier: KeyCarry | None = None  # a carry to reset (nothing stylized in this frame)
     error: str = ""
@@ -117,9 +117,9 @@ class StyleStage(threading.Thread):
     size: its change of the frame (stylized - input) is upsampled and added to the
     full-resolution camera frame, so the frame's own detail stays sharp (for presets
     that predict a change of their input, this is what they do anyway, at lower
-    resolution). The keyframe carry, the output stabiliser and the composite then work at
-    full size (along the upsampled flow), so wherever the carry is trusted the painting
-    keeps its own full-size detail.
+    resolution). Wherever the keyframe carry is trusted, the painting's own full-size detail
+    is carried in along the upsampled key flow (``_to_full_size``); the mask is upsampled and
+    the composite is done at full size.
     """
 
     def __init__(self, inp: LatestSlot[Frame], out: LatestSlot[OutFrame], stop: threading.Event,
@@ -274,11 +274,10 @@ class StyleStage(threading.Thread):
             y0, y1, x0, x1 = box
             region, g = img[y0:y1, x0:x1], [x[y0:y1, x0:x1] for x in guides]
         batch = frames_to_batch([region], [g], stylizer.model.stride)
-        full_flow = flow if flow is None or self.scale == 1.0 else upscale_flow(flow, fr.image.shape[:2])
         t4 = time.perf_counter()
         t.add("prepare", 1000 * (t4 - t3))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
-                   bg=s.background, flow=flow, full_flow=full_flow, carrier=carrier if s.carry > 0 else None)
+                   bg=s.background, flow=flow, carrier=carrier if s.carry > 0 else None)
 
     def _flow_to_prev(self, img: np.ndarray) -> np.ndarray | None:
         """The flow current -> previous frame when no denoiser computes it (for the stabiliser)."""
@@ -288,7 +287,7 @@ class StyleStage(threading.Thread):
         prev, self._prev_gray = self._prev_gray, gray
         return None if prev is None or prev.shape != gray.shape else self._own_flow(gray, prev)
 
-    def _stabilize(self, job: Job, styled: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:
+    def _stabilize(self, job: Job, styled: np.ndarray) -> np.ndarray:
         """The network's output of ``job`` smoothed along the flow (``settings.steady``; 0 = off)."""
         strength = self.settings.steady
         if strength <= 0:
@@ -296,7 +295,7 @@ class StyleStage(threading.Thread):
             return styled
         if self._stabilizer is None or self._stabilizer.strength != strength:
             self._stabilizer = OutputStabilizer(strength)
-        return self._stabilizer(styled, job.full_flow, job.frame.image.shape[:2], box)
+        return self._stabilizer(styled, job.flow, job.img.shape[:2], job.box)
 
     def _steady_box(self, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
         """Keep the last network box while the new one fits inside it and is not much smaller.
@@ -326,34 +325,35 @@ class StyleStage(threading.Thread):
             return job.ready
         assert job.stylizer is not None and job.batch is not None
         if job.carrier is not None:  # the keyframe carry's flow and checks run beside the network
-            self._carry.before(job.carrier, job.frame.image, job.full_flow, self.offline)
+            self._carry.before(job.carrier, job.img, job.flow, self.offline)
         t3 = time.perf_counter()
         h, w = job.size
         job.stylizer.cycle = self.settings.cycle and self.settings.steady > 0 and job.stylizer.phases == 1
         styled = batch_to_frames(job.stylizer.run(job.batch, block=self.offline)[..., :h, :w])[0]
         t4 = time.perf_counter()
         self.timer.add("stylize", 1000 * (t4 - t3))
-        img, mask, box = job.img, job.mask, job.box
-        if self.scale < 1.0:  # the carry, the stabiliser and the composite work at the camera's size
-            img, styled, mask, box = self._to_full_size(job, styled)
-            t5 = time.perf_counter()
-            self.timer.add("upscale", 1000 * (t5 - t4))
-            t4 = t5
         carried = self._carry.after(self.offline) if job.carrier is not None else None
         if carried is not None:
             painting, trust = carried
             t4 = time.perf_counter()
-            if box is not None:
-                y0, y1, x0, x1 = box
+            if job.box is not None:
+                y0, y1, x0, x1 = job.box
                 painting, trust = painting[y0:y1, x0:x1], trust[y0:y1, x0:x1]
             styled = KeyCarry.blend(styled, painting, trust, self.settings.carry)
             t5 = time.perf_counter()
             self.timer.add("blend", 1000 * (t5 - t4))  # the carry's blend (its flow and checks: "carry")
             t4 = t5
         if self.settings.steady > 0 or self._stabilizer is not None:
-            styled = self._stabilize(job, styled, box)
+            styled = self._stabilize(job, styled)
             t5 = time.perf_counter()
             self.timer.add("steady", 1000 * (t5 - t4))
+            t4 = t5
+        img, mask, box = job.img, job.mask, job.box
+        if self.scale < 1.0:
+            state = self._carry.state if carried is not None else None
+            img, styled, mask, box = self._to_full_size(job, styled, state)
+            t5 = time.perf_counter()
+            self.timer.add("upscale", 1000 * (t5 - t4))
             t4 = t5
         if mask is None or box is None:  # whole frame (background stylized too)
             out = styled
@@ -365,9 +365,17 @@ class StyleStage(threading.Thread):
         self.timer.add("composite", 1000 * (time.perf_counter() - t4))
         return out
 
-    def _to_full_size(self, job: Job, styled: np.ndarray
+    def _to_full_size(self, job: Job, styled: np.ndarray, carried: Carried | None
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[int, int, int, int] | None]:
-        """Bring a render-scaled result back to the camera's size: (frame, styled region, mask, box)."""
+        """Bring a render-scaled result back to the camera's size: (frame, styled region, mask, box).
+
+        The coarse picture is the work-size result upsampled; its fine detail, finer than the work size
+        can hold, comes from the camera's frame where the keyframe carry is not trusted (what a network
+        that predicts a change of its input would keep) and from the painting, carried at full size along
+        the upsampled key flow, where it is: ``up(styled) + (1 - t) (frame - up(img)) + t (P - up(p))``,
+        ``t`` the carry's trust times its strength, ``P`` and ``p`` the carried painting at full and work
+        size.
+        """
         full = job.frame.image
         fh, fw = full.shape[:2]
         sh, sw = job.img.shape[:2]
@@ -376,12 +384,23 @@ class StyleStage(threading.Thread):
         fy0, fy1, fx0, fx1 = box
         size = (fx1 - fx0, fy1 - fy0)
         region = full[fy0:fy1, fx0:fx1]
-        if job.stylizer is not None and job.stylizer.model.cfg.residual:
-            change = cv2.subtract(styled, job.img[y0:y1, x0:x1], dtype=cv2.CV_16S)  # what the style did
-            up = cv2.resize(change, size, interpolation=cv2.INTER_LINEAR)
-            out = cv2.add(region, up, dtype=cv2.CV_8U)  # saturates to [0, 255]
-        else:
-            out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
+        out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
+        residual = job.stylizer is not None and job.stylizer.model.cfg.residual
+        detail = None
+        if residual:  # the frame's own detail: frame - up(img)
+            up_img = cv2.resize(job.img[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
+            detail = cv2.subtract(region, up_img, dtype=cv2.CV_16S)
+        if carried is not None and job.carrier is not None and self.settings.carry > 0:
+            painting = job.carrier.painting_at(carried, (fh, fw))[fy0:fy1, fx0:fx1]
+            up_p = cv2.resize(carried.painting[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
+            t = cv2.resize(carried.trust[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
+            t = cv2.merge([t * np.float32(self.settings.carry)] * 3)
+            own = cv2.subtract(painting, up_p, dtype=cv2.CV_32F)
+            frame_d = np.zeros_like(own) if detail is None else detail.astype(np.float32)
+            detail = cv2.add(frame_d, cv2.multiply(t, cv2.subtract(own, frame_d)))
+        if detail is not None:
+            out = cv2.add(out, detail, dtype=cv2.CV_8U) if detail.dtype == np.int16 else \
+                cv2.add(out.astype(np.float32), detail).round().clip(0, 255).astype(np.uint8)
         mask = None
         if job.mask is not None:  # only the box is blended: upsample just that part
             mask = np.zeros((fh, fw), np.float32)

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from livestyle.keymatch import most_similar, thumbnail
-from livestyle.temporal.flow import FlowEstimator, pixel_grid, warp
+from livestyle.temporal.flow import FlowEstimator, pixel_grid, upscale_flow, warp
 
 CARRY = 1.0  # default strength (render and live); 0 = off
 # Live it is on: without it the live output scored 2.0-6.0 dB below render on the same snapshot, with it
@@ -135,12 +135,19 @@ class KeyCarry:
         self._chain: np.ndarray | None = None  # flow from the last moved frame back to the last fresh one
 
     @classmethod
-    def live(cls, keys: Sequence[CarryKey], strength: float = CARRY, scale: float = 1.0) -> KeyCarry:
+    def live(cls, keys: Sequence[CarryKey], strength: float = CARRY) -> KeyCarry:
         """The live pipeline's carry: key flow ``CARRY_FLOW_LIVE``, afresh on each call (``live.carrying``
-        chooses the frames and moves the results between them). ``scale``: the render scale; the flow and
-        its checks run on the frame resized by it, the painting is carried at the frame's size."""
-        preset, flow_scale = CARRY_FLOW_LIVE
-        return cls(keys, strength, flow=(preset, flow_scale * scale))
+        chooses the frames and moves the results between them)."""
+        return cls(keys, strength, flow=CARRY_FLOW_LIVE)
+
+    def painting_at(self, c: Carried, hw: tuple[int, int]) -> np.ndarray:
+        """``c``'s painting at another size ``hw`` ``(H, W)`` (live at a render scale: the camera's): the key's
+        painting at that size, sampled along ``c``'s flow brought to it. Keys given at full size keep their
+        own detail there."""
+        h, w = hw
+        f = upscale_flow(c.flow, hw)
+        m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), f), None, cv2.CV_16SC2)  # type: ignore[call-overload]
+        return cv2.remap(self._key_at(c.key, hw)[1], m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     def reset(self) -> None:
         """Forget the previous frame (the stream jumped): the next one gets no temporal check."""

@@ -53,9 +53,11 @@ def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tupl
     painting's own full-size detail is carried in wherever it is trusted (``KeyCarry.painting_at``,
     ``StyleStage._to_full_size``).
     """
-    keys = [_at(CarryKey(k.key, k.styled, k.mask), size) for k in kfs]
     work = work_size(size, scale)
-    small = [_at(k, work) for k in keys]
+    small = [_at(CarryKey(k.key, k.styled, k.mask), work) for k in kfs]
+    # the carry's copy: at full size where the keyframe is bigger than the work size (it has detail to give)
+    keys = [_at(CarryKey(k.key, k.styled, k.mask), size) if k.key.shape[0] > work[1] else s
+            for k, s in zip(kfs, small, strict=True)]
     pairs = [(k.photo, k.mask) for k in small]
     trackers = [g.tracker(pairs) for g in make_guides(guide_names)] if guide_names else []
     return Keyed(trackers, KeyCarry.live(keys) if keys else None)

@@ -369,12 +369,12 @@ class StyleStage(threading.Thread):
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[int, int, int, int] | None]:
         """Bring a render-scaled result back to the camera's size: (frame, styled region, mask, box).
 
-        The coarse picture is the work-size result upsampled; its fine detail, finer than the work size
-        can hold, comes from the camera's frame where the keyframe carry is not trusted (what a network
-        that predicts a change of its input would keep) and from the painting, carried at full size along
-        the upsampled key flow, where it is: ``up(styled) + (1 - t) (frame - up(img)) + t (P - up(p))``,
-        ``t`` the carry's trust times its strength, ``P`` and ``p`` the carried painting at full and work
-        size.
+        For presets that predict a change of their input, the work-size change (stylized - input) is
+        upsampled and added to the full-size frame, so the frame's own detail stays sharp. Where the
+        keyframe carry is trusted and the keyframe is bigger than the work size, the painting's own
+        detail is carried in at full size instead: ``t (P + up(styled - p)) + (1 - t) (frame +
+        up(styled - img))``, ``t`` the carry's trust times its strength, ``P`` and ``p`` the carried
+        painting at full and work size (``KeyCarry.painting_at``).
         """
         full = job.frame.image
         fh, fw = full.shape[:2]
@@ -384,23 +384,19 @@ class StyleStage(threading.Thread):
         fy0, fy1, fx0, fx1 = box
         size = (fx1 - fx0, fy1 - fy0)
         region = full[fy0:fy1, fx0:fx1]
-        out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
-        residual = job.stylizer is not None and job.stylizer.model.cfg.residual
-        detail = None
-        if residual:  # the frame's own detail: frame - up(img)
-            up_img = cv2.resize(job.img[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-            detail = cv2.subtract(region, up_img, dtype=cv2.CV_16S)
-        if carried is not None and job.carrier is not None and self.settings.carry > 0:
-            painting = job.carrier.painting_at(carried, (fh, fw))[fy0:fy1, fx0:fx1]
-            up_p = cv2.resize(carried.painting[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
+        if job.stylizer is not None and job.stylizer.model.cfg.residual:
+            change = cv2.subtract(styled, job.img[y0:y1, x0:x1], dtype=cv2.CV_16S)  # what the style did
+            out = cv2.add(region, cv2.resize(change, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
+        else:
+            out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
+        carrier = job.carrier
+        if carried is not None and carrier is not None and self.settings.carry > 0 and carrier.has_detail(carried):
+            painting = carrier.painting_at(carried, (fh, fw))[fy0:fy1, fx0:fx1]
+            rest = cv2.subtract(styled, carried.painting[y0:y1, x0:x1], dtype=cv2.CV_16S)  # styled - p
+            own = cv2.add(painting, cv2.resize(rest, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
             t = cv2.resize(carried.trust[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-            t = cv2.merge([t * np.float32(self.settings.carry)] * 3)
-            own = cv2.subtract(painting, up_p, dtype=cv2.CV_32F)
-            frame_d = np.zeros_like(own) if detail is None else detail.astype(np.float32)
-            detail = cv2.add(frame_d, cv2.multiply(t, cv2.subtract(own, frame_d)))
-        if detail is not None:
-            out = cv2.add(out, detail, dtype=cv2.CV_8U) if detail.dtype == np.int16 else \
-                cv2.add(out.astype(np.float32), detail).round().clip(0, 255).astype(np.uint8)
+            t *= np.float32(self.settings.carry)
+            out = cv2.blendLinear(own, out, t, 1.0 - t)
         mask = None
         if job.mask is not None:  # only the box is blended: upsample just that part
             mask = np.zeros((fh, fw), np.float32)

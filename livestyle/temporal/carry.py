@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from livestyle.keymatch import most_similar, thumbnail
-from livestyle.temporal.flow import FlowEstimator, pixel_grid, upscale_flow, warp
+from livestyle.temporal.flow import FlowEstimator, pixel_grid, warp
 
 CARRY = 1.0  # default strength (render and live); 0 = off
 # Live it is on: without it the live output scored 2.0-6.0 dB below render on the same snapshot, with it
@@ -140,13 +140,24 @@ class KeyCarry:
         chooses the frames and moves the results between them)."""
         return cls(keys, strength, flow=CARRY_FLOW_LIVE)
 
+    def has_detail(self, c: Carried) -> bool:
+        """True when ``c``'s keyframe is bigger than ``c`` itself (``painting_at`` a bigger size then adds
+        detail; else it only interpolates)."""
+        return self.keys[c.key].painting.shape[0] > c.painting.shape[0]
+
     def painting_at(self, c: Carried, hw: tuple[int, int]) -> np.ndarray:
         """``c``'s painting at another size ``hw`` ``(H, W)`` (live at a render scale: the camera's): the key's
         painting at that size, sampled along ``c``'s flow brought to it. Keys given at full size keep their
         own detail there."""
         h, w = hw
-        f = upscale_flow(c.flow, hw)
-        m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), f), None, cv2.CV_16SC2)  # type: ignore[call-overload]
+        sh, sw = c.flow.shape[:2]
+        # The sampling map at the small size, in full-size pixel coordinates, then resized: pixel centres
+        # map as X = (x + 0.5) * k - 0.5, and a bilinear resize keeps that affine map.
+        kx, ky = w / sw, h / sh
+        small = cv2.add(pixel_grid(sh, sw), c.flow)
+        small = cv2.add(cv2.multiply(small, (kx, ky, 0.0, 0.0)), (0.5 * kx - 0.5, 0.5 * ky - 0.5, 0.0, 0.0))
+        m1, m2 = cv2.convertMaps(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), None,
+                                 cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
         return cv2.remap(self._key_at(c.key, hw)[1], m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     def reset(self) -> None:

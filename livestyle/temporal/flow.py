@@ -104,16 +104,6 @@ class FlowEstimator:
         return flow
 
 
-def upscale_flow(flow: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """``flow`` of a resized image brought to size ``hw`` ``(H, W)``: resized, its vectors scaled with it."""
-    h, w = hw
-    fh, fw = flow.shape[:2]
-    if (fh, fw) == (h, w):
-        return flow
-    small = cv2.multiply(flow, (w / fw, h / fh, 0.0, 0.0))  # scale the vectors at low resolution: cheaper
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
 def warp(img: np.ndarray, flow: np.ndarray, border: str = "reflect", border_value: float = 0.0,
          interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """Backward warp: ``out(x) = img(x + flow(x))``, bilinear by default.

@@ -111,6 +111,8 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e2": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 rise0.5": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 -recheck": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 tol10": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 tol12": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e1 phases4": ({"phases": 4}, (("medium-r2", 1.0), 1, 0), None),
     "e1 medium": ({}, (("medium", 1.0), 1, 0), None),
     "e1 +guides": ({}, (("medium-r2", 1.0), 1, 0), lambda r, g: setattr(r.stage, "_trackers", [_Replayed(s) for s in g])),
@@ -135,7 +137,9 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
 
 # variant -> module constants of temporal.carry patched while it runs
 CARRY_PATCHES: dict[str, dict[str, object]] = {"e2 rise0.5": {"CARRY_RISE_PER_FRAME": False, "CARRY_RECHECK": False},
-                                               "e2 -recheck": {"CARRY_RECHECK": False}}
+                                               "e2 -recheck": {"CARRY_RECHECK": False},
+                                               "e2 tol10": {"CARRY_TOLERANCE": 10.0},
+                                               "e2 tol12": {"CARRY_TOLERANCE": 12.0}}
 
 
 def live_score(scene: Scene, model: Generator, keys: list[Keyframe], guides: tuple[str, ...], guide_seqs: list,

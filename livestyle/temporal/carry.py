@@ -138,7 +138,7 @@ class KeyCarry:
     def live(cls, keys: Sequence[CarryKey], strength: float = CARRY) -> KeyCarry:
         """The live pipeline's carry: key flow ``CARRY_FLOW_LIVE``, afresh on each call (``live.carrying``
         chooses the frames and moves the results between them)."""
-        return cls(keys, strength, flow=CARRY_FLOW_LIVE)
+        return cls(keys, strength, tolerance=CARRY_TOLERANCE, flow=CARRY_FLOW_LIVE)
 
     def has_detail(self, c: Carried) -> bool:
         """True when ``c``'s keyframe is bigger than ``c`` itself (``painting_at`` a bigger size then adds

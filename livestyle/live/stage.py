@@ -35,6 +35,7 @@ from livestyle.live.keyed import Keyed
 from livestyle.live.mix import Crossfade, apply_strength
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stats import StageTimer
+from livestyle.live.upscale import to_full_size
 from livestyle.outputs import OutFrame
 from livestyle.temporal import (
     CARRY_LIVE,
@@ -44,7 +45,6 @@ from livestyle.temporal import (
     KeyCarry,
     OutputStabilizer,
 )
-from livestyle.temporal.carry import Carried
 from livestyle.temporal.flow import to_gray
 
 
@@ -118,7 +118,7 @@ class StyleStage(threading.Thread):
     full-resolution camera frame, so the frame's own detail stays sharp (for presets
     that predict a change of their input, this is what they do anyway, at lower
     resolution). Wherever the keyframe carry is trusted, the painting's own full-size detail
-    is carried in along the upsampled key flow (``_to_full_size``); the mask is upsampled and
+    is carried in along the upsampled key flow (``live.upscale``); the mask is upsampled and
     the composite is done at full size.
     """
 
@@ -351,7 +351,10 @@ class StyleStage(threading.Thread):
         img, mask, box = job.img, job.mask, job.box
         if self.scale < 1.0:
             state = self._carry.state if carried is not None else None
-            img, styled, mask, box = self._to_full_size(job, styled, state)
+            residual = job.stylizer.model.cfg.residual
+            img = job.frame.image
+            styled, mask, box = to_full_size(img, job.img, styled, job.box, job.mask, residual, job.carrier, state,
+                                             self.settings.carry)
             t5 = time.perf_counter()
             self.timer.add("upscale", 1000 * (t5 - t4))
             t4 = t5
@@ -364,41 +367,3 @@ class StyleStage(threading.Thread):
             out[y0:y1, x0:x1] = blend(styled, out[y0:y1, x0:x1], mask[y0:y1, x0:x1])
         self.timer.add("composite", 1000 * (time.perf_counter() - t4))
         return out
-
-    def _to_full_size(self, job: Job, styled: np.ndarray, carried: Carried | None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[int, int, int, int] | None]:
-        """Bring a render-scaled result back to the camera's size: (frame, styled region, mask, box).
-
-        For presets that predict a change of their input, the work-size change (stylized - input) is
-        upsampled and added to the full-size frame, so the frame's own detail stays sharp. Where the
-        keyframe carry is trusted and the keyframe is bigger than the work size, the painting's own
-        detail is carried in at full size instead: ``t (P + up(styled - p)) + (1 - t) (frame +
-        up(styled - img))``, ``t`` the carry's trust times its strength, ``P`` and ``p`` the carried
-        painting at full and work size (``KeyCarry.painting_at``).
-        """
-        full = job.frame.image
-        fh, fw = full.shape[:2]
-        sh, sw = job.img.shape[:2]
-        y0, y1, x0, x1 = job.box if job.box is not None else (0, sh, 0, sw)
-        box = (round(y0 * fh / sh), round(y1 * fh / sh), round(x0 * fw / sw), round(x1 * fw / sw))
-        fy0, fy1, fx0, fx1 = box
-        size = (fx1 - fx0, fy1 - fy0)
-        region = full[fy0:fy1, fx0:fx1]
-        if job.stylizer is not None and job.stylizer.model.cfg.residual:
-            change = cv2.subtract(styled, job.img[y0:y1, x0:x1], dtype=cv2.CV_16S)  # what the style did
-            out = cv2.add(region, cv2.resize(change, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
-        else:
-            out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
-        carrier = job.carrier
-        if carried is not None and carrier is not None and self.settings.carry > 0 and carrier.has_detail(carried):
-            painting = carrier.painting_at(carried, (fh, fw))[fy0:fy1, fx0:fx1]
-            rest = cv2.subtract(styled, carried.painting[y0:y1, x0:x1], dtype=cv2.CV_16S)  # styled - p
-            own = cv2.add(painting, cv2.resize(rest, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
-            t = cv2.resize(carried.trust[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-            t *= np.float32(self.settings.carry)
-            out = cv2.blendLinear(own, out, t, 1.0 - t)
-        mask = None
-        if job.mask is not None:  # only the box is blended: upsample just that part
-            mask = np.zeros((fh, fw), np.float32)
-            mask[fy0:fy1, fx0:fx1] = cv2.resize(job.mask[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-        return full, out, mask, (box if job.box is not None else None)

@@ -135,3 +135,14 @@ def test_a_failed_carry_fails_one_frame_not_the_ones_after(clip):
         runner.after(offline=True)  # the stage reports it and sends this frame unstylized
     runner.before(carrier, frames[1], flows[1], offline=True)
     assert runner.after(offline=True) is None  # the next frame goes on (nothing due, nothing carried)
+
+
+def test_trust_rises_at_the_same_pace_per_frame_whatever_the_schedule(clip):
+    """With the key flow every 2nd frame, a fresh result may rise 75% of the way (two frames at 50%)."""
+    from livestyle.temporal.carry import CARRY_RISE
+
+    frames, flows, truth = clip
+    for every in (1, 2, 3):
+        carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+        run(CarryRunner(StageTimer(), every=every, lag=0), carrier, frames[:2], flows[:2])
+        assert carrier.rise == pytest.approx(1 - (1 - CARRY_RISE) ** every)

@@ -33,6 +33,7 @@ from occluder import Occluder  # noqa: E402, I001
 import livestyle.temporal.carry as carry_mod  # noqa: E402
 import livestyle.temporal.flow as flow_mod  # noqa: E402
 from livestyle.temporal import FlowEstimator  # noqa: E402
+from livestyle.engine.device import Compute  # noqa: E402
 from livestyle.engine.infer import Stylizer  # noqa: E402
 from livestyle.live.config import LiveConfig  # noqa: E402
 from livestyle.live.replay import LiveReplay  # noqa: E402
@@ -164,9 +165,9 @@ def live_score(scene: Scene, model: Generator, keys: list[Keyframe], guides: tup
     return {**scene.score(out), "ms": ms}
 
 
-def render_score(scene: Scene, model: Generator, trainer: Trainer, guide_seqs: list) -> dict:
+def render_score(scene: Scene, model: Generator, compute: Compute, guide_seqs: list) -> dict:
     """``livestyle render``'s defaults on the snapshot, as quality.py scores them."""
-    stylizer = Stylizer(model, trainer.compute, 4)
+    stylizer = Stylizer(model, compute, 4)
     idx = list(range(max(scene.needed) + 1))
     out: dict[int, np.ndarray] = {}
     for s in range(0, len(idx), 4):
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             model.load_state_dict(trainer.state_dict())
             guide_seqs = [g.sequence(scene.frames, {0: None}) for g in trainer.guides]
             guides = tuple(g.name for g in trainer.guides)
-            ren = render_score(scene, model, trainer, guide_seqs)
+            ren = render_score(scene, model, trainer.compute, guide_seqs)
             gt_warp = scene.warp(dict(enumerate(scene.gt)))
             rows.append([photo_name, style, "ground truth (its own warping error)", "—", "—", f"{gt_warp:.3f}", "—", "—"])
             rows.append([photo_name, style, "render (defaults)", f"{ren['psnr']:.2f}", f"{ren['ssim']:.4f}",

@@ -23,14 +23,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import get_photo, machine_line, parse_list, parse_size, setup_torch  # noqa: E402, I001
 from quality import Scene, baselines, make_scene  # noqa: E402, I001
+from live_gap import render_score  # noqa: E402, I001
 from occluder import Occluder  # noqa: E402, I001
 
 import livestyle.temporal.carry as carry_mod  # noqa: E402
 from livestyle.capture.synthclip import homography_clip, load_photo  # noqa: E402
 from livestyle.engine.device import pick  # noqa: E402
-from livestyle.engine.infer import Stylizer  # noqa: E402
 from livestyle.engine.model import Generator  # noqa: E402
-from livestyle.engine.train import TrainConfig, Trainer  # noqa: E402
+from livestyle.engine.train import TrainConfig, Trainer, make_guides  # noqa: E402
 from livestyle.live.config import LiveConfig  # noqa: E402
 from livestyle.live.keyed import work_size  # noqa: E402
 from livestyle.live.replay import LiveReplay  # noqa: E402
@@ -45,22 +45,6 @@ def train(keys: list[Keyframe], steps: int, seed: int) -> tuple[Generator, tuple
     model = Generator(trainer.gen_cfg)
     model.load_state_dict(trainer.state_dict())
     return model, tuple(g.name for g in trainer.guides)
-
-
-def render_out(scene: Scene, model: Generator, trainer_guides: tuple[str, ...]) -> dict[int, np.ndarray]:
-    """``livestyle render``'s defaults on the scene: 4 phases, the keyframe carry, the stabiliser."""
-    from livestyle.engine.train import make_guides  # the same guides the trainer made
-
-    stylizer = Stylizer(model, pick("cpu", "auto"), phases=4)
-    gseqs = [g.sequence(scene.frames, {scene.key: None}) for g in make_guides(trainer_guides)]
-    idx = list(range(max(scene.needed) + 1))
-    out: dict[int, np.ndarray] = {}
-    for s in range(0, len(idx), 4):
-        chunk = idx[s:s + 4]
-        g = [[seq[t] for seq in gseqs] for t in chunk] if gseqs else None
-        out.update(zip(chunk, stylizer([scene.frames[t] for t in chunk], g), strict=True))
-    post = scene.carry(out, carry_mod.CARRY)
-    return dict(enumerate(scene.stabilized([post[t] for t in idx], 0.7)))
 
 
 def live_out(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list[Keyframe], scale: float,
@@ -110,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             keys = [Keyframe("000", scene.frames[0], scene.gt[0], None)]
             full, guides = train(keys, args.steps, args.seed)
             rows = [("carried key", base["carried key"])]
-            ref = scene.score(render_out(scene, full, guides))
+            gseqs = [g.sequence(scene.frames, {scene.key: None}) for g in make_guides(guides)]
+            ref = render_score(scene, full, pick("cpu", "auto"), gseqs)
             rows.append(("render (full-size model)", ref))
             rows.append(("live, scale 1", scene.score(live_out(scene, full, guides, keys, 1.0, args.live_every))))
             for r in args.scales:

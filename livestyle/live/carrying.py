@@ -3,8 +3,10 @@
 A fresh carry (``KeyCarry.carry``: the frame -> key flow and its checks, ~19 ms per 640x360 frame on
 one core of the 2-core AMD EPYC dev CPU) starts on thread "style-carry" when the network starts on
 the same frame, on every ``every``-th frame; on the frames between, the last result is moved onto
-the frame along the frame-to-frame flow (``KeyCarry.move``: the painting sampled afresh from the key
-along the composed flow, ~2 ms). With ``lag`` 0 (the default) the network's output waits for a result
+the frame along the frame-to-frame flow and checked against it (``KeyCarry.move`` with the frame: the
+painting sampled afresh from the key along the better of two flows per pixel, trust from the photo
+check, ~5 ms at 640x360; ``temporal.carry.CARRY_RECHECK``). Trust rises per frame at the same pace
+whatever ``every`` is (``CARRY_RISE_PER_FRAME``). With ``lag`` 0 (the default) the network's output waits for a result
 due on its own frame, so live and its offline replay (``render --live``, the quality benchmark) give
 the same frames. With ``lag`` >= 1 the network never waits: live uses the newest finished result,
 moved onto the frame, and the offline replay uses each result ``lag`` frames after its own (a frame

@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
                              scene.score(live_out(scene, full, guides, keys, r, args.live_every))))
                 rows.append((f"live, scale {r:g}, work-size model",
                              scene.score(live_out(scene, work, guides, keys, r, args.live_every))))
+                rows.append((f"live, scale {r:g}, work-size model, work-size keyframe (no full-size detail)",
+                             scene.score(live_out(scene, work, guides, small_keys, r, args.live_every))))
             gt_warp = base["GT"]["warp"]
             print(f"| {photo_name} | {style} | ground truth (its own warping error) | — | — | {gt_warp:.3f} | — |")
             for label, sc in rows:

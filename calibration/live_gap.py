@@ -66,6 +66,28 @@ def patched(obj, name: str, value) -> Iterator[None]:
 
 
 Setup = Callable[[LiveReplay, list], None]
+
+
+class _Refined:
+    """The key flow as DIS medium-r2 at half size, then OpenCV's variational refinement at full size
+    (``fixed`` fixed-point iterations): full-size precision for less (calibration/bench_flow.py)."""
+
+    def __init__(self, fixed: int = 1) -> None:
+        self.half = FlowEstimator("medium-r2", 0.5)
+        self.vr = cv2.VariationalRefinement_create()  # type: ignore[attr-defined]
+        self.vr.setFixedPointIterations(fixed)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ga, gb = (cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) if x.ndim == 3 else x for x in (a, b))
+        f = self.half(ga, gb)
+        self.vr.calc(ga, gb, f)
+        return f
+
+
+def _refined(fixed: int) -> Setup:
+    def setup(r: LiveReplay, g: list) -> None:
+        r.stage._carrier.flow = _Refined(fixed)  # type: ignore[union-attr]
+    return setup
 # DIS settings tried for the carry beside the named ones (livestyle.temporal.flow.PRESETS)
 flow_mod.PRESETS.setdefault("medium-s4i12", (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
                                              {"PatchStride": 4, "GradientDescentIterations": 12}))
@@ -112,6 +134,9 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e2": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 rise0.5": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 -recheck": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e1 vr1": ({}, (("medium-r2", 1.0), 1, 0), _refined(1)),
+    "e2 vr1": ({}, (("medium-r2", 1.0), 2, 0), _refined(1)),
+    "e1 vr2": ({}, (("medium-r2", 1.0), 1, 0), _refined(2)),
     "e2 tol10": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 tol12": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e1 phases4": ({"phases": 4}, (("medium-r2", 1.0), 1, 0), None),

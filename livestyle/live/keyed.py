@@ -51,7 +51,7 @@ def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tupl
     The guide trackers and the keyframe carry work at the work size (``size`` times ``scale``), as the
     network does; the carry keeps the keyframes at ``size``, so that at a render scale below 1 the
     painting's own full-size detail is carried in wherever it is trusted (``KeyCarry.painting_at``,
-    ``StyleStage._to_full_size``).
+    ``live.upscale.to_full_size``).
     """
     work = work_size(size, scale)
     small = [_at(CarryKey(k.key, k.styled, k.mask), work) for k in kfs]

@@ -31,7 +31,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
             carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto",
-            source: str = "synthetic") -> dict:
+            source: str = "synthetic", net_every: int = 0) -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -39,7 +39,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
         style = tmp / "style"
     cfg = LiveConfig(style=str(style), source=source, outputs="null", width=w, height=h, fps=fps,
                      masked=masked, train=training, preset=preset, render_scale=render_scale, steady=steady,
-                     carry=carry, phases=phases, device=device, precision=precision,
+                     carry=carry, phases=phases, device=device, precision=precision, net_every=net_every,
                      denoise=DENOISE[0] if DENOISE else LiveConfig().denoise)
     try:
         with LiveSession(cfg) as s:
@@ -55,7 +55,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "carry_every": carry_mod.CARRY_EVERY_LIVE, "phases": phases, "masked": masked, "training": training,
+            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "carry_every": carry_mod.CARRY_EVERY_LIVE, "phases": phases, "net_every": net_every, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -94,6 +94,8 @@ def main() -> None:
                     help="LiveConfig.source: synthetic, or a video file (played at its own fps, looped; its size wins)")
     ap.add_argument("--carry-every", type=int, default=None,
                     help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: by core count)")
+    ap.add_argument("--net-every", type=int, default=0,
+                    help="the network on every Nth frame (LiveConfig.net_every; default 0: auto, as live)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.carry_every is not None:
@@ -108,16 +110,16 @@ def main() -> None:
                 raise SystemExit(f"bench_live: unknown mode {mode!r}; use {', '.join(MODES)}")
             masked, training = MODES[mode]
             r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset, a.render_scale, a.steady,
-                        a.carry, a.phases, a.device, a.precision, a.source)
+                        a.carry, a.phases, a.device, a.precision, a.source, a.net_every)
             rows.append(r)
             print(json.dumps(r), flush=True)
     print(f"\n{rows[0]['device'] if rows else ''}")
-    print("\n| size | render scale | steady | carry | phases | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | CPU ms/frame | stage ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| size | render scale | steady | carry | phases | network every | masked | training | stylized fps | output fps | latency p50/p95/p99 ms | CPU ms/frame | stage ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         lat = r["latency_ms"]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_ms"].items())
-        print(f"| {r['size']} | {r['render_scale']:g} | {r['steady']:g} | {r['carry']:g} | {r['phases']} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
+        print(f"| {r['size']} | {r['render_scale']:g} | {r['steady']:g} | {r['carry']:g} | {r['phases']} | {r['net_every'] or 'auto'} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
               f"{r['stylized_fps']} | {r['output_fps']} | {lat['p50']:.0f}/{lat['p95']:.0f}/{lat['p99']:.0f} | "
               f"{r['cpu_ms_per_frame']} | {stages} |")
     if a.json:

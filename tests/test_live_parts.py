@@ -71,16 +71,19 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     # equal network work: the bigger output first; more network work before a bigger output
     assert order.index(("fast", 1280, 720, 0.5)) < order.index(("fast", 640, 360, 1.0)) < order.index(("fast", 960, 540, 0.5))
     (tmp_path / "calibration.toml").write_text(
-        '[live]\npreset = "fast"\nwidth = 480\nheight = 270\nrender_scale = 0.5\nsteady = 0.0\ncarry = 1.0\nphases = 2\n')
+        '[live]\npreset = "fast"\nwidth = 480\nheight = 270\nrender_scale = 0.5\nsteady = 0.0\ncarry = 1.0\nphases = 2\n'
+        'net_every = 2\n')
     assert load_calibration() == {"preset": "fast", "width": 480, "height": 270, "render_scale": 0.5,
-                                            "steady": 0.0, "carry": 1.0, "phases": 2}
+                                            "steady": 0.0, "carry": 1.0, "phases": 2, "net_every": 2}
     import argparse
 
     from livestyle.cli.live import add_arguments, config_from_args
     ap = argparse.ArgumentParser()
     add_arguments(ap)
     cfg = config_from_args(ap.parse_args(["--style", str(tmp_path / "s")]))
-    assert (cfg.width, cfg.height, cfg.render_scale, cfg.steady, cfg.carry, cfg.phases) == (480, 270, 0.5, 0.0, 1.0, 2)  # the saved choice
+    assert (cfg.width, cfg.height, cfg.render_scale, cfg.steady, cfg.carry, cfg.phases, cfg.net_every) == \
+        (480, 270, 0.5, 0.0, 1.0, 2, 2)  # the saved choice
+    assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--net-every", "1"])).net_every == 1
     assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--steady", "0.5"])).steady == 0.5
     assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--carry", "0"])).carry == 0.0
     assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--phases", "1"])).phases == 1
@@ -88,9 +91,10 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     # the network averaged over 4 phases with carry and stabiliser, then 2, then one pass: carry and stabiliser,
     # stabiliser alone, neither (what costs most only where there is headroom)
     s0 = calibrate.STEADY[0]
-    assert calibrate._post_options() == [(s0, 1.0, 4), (s0, 1.0, 2), (s0, 1.0, 1), (s0, 0.0, 1), (0.0, 0.0, 1)]
+    assert calibrate._post_options() == [(s0, 1.0, 4, 1), (s0, 1.0, 2, 1), (s0, 1.0, 1, 1), (s0, 1.0, 1, 2),
+                                         (s0, 0.0, 1, 1), (0.0, 0.0, 1, 1)]
     carried, _ = calibrate.measure_candidate("fast", 160, 96, "fp32", "cpu", 30.0, masked=False, warmup=0.5,
-                                             seconds=1.0, carry=1.0, phases=4)
+                                             seconds=1.0, carry=1.0, phases=4, net_every=2)
     assert carried > 0
 
 

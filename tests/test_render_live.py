@@ -53,7 +53,8 @@ def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
     names = sorted(p.name for p in tiny_clip.iterdir())
     plain = ["--steady", "0", "--carry", "0", "--phases", "1"]  # (on a GPU live averages 4 phases by default)
     runs = {"plain": plain, "carry": ["--steady", "0", "--phases", "1"],  # the keyframe carry is on by default
-            "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0", "--phases", "1"], "half": [*plain, "--render-scale", "0.5"]}
+            "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0", "--phases", "1"], "half": [*plain, "--render-scale", "0.5"],
+            "net2": [*plain, "--net-every", "2"]}
     got = {}
     for label, flags in runs.items():
         assert main(["render", str(trained), str(tiny_clip), str(tmp_path / label), "--live", *flags]) == 0
@@ -81,8 +82,8 @@ def test_live_defaults_without_a_calibration_file_are_the_built_in_ones(trained,
     base = LiveConfig()
     phases = GPU_PHASES if torch.cuda.is_available() else base.phases  # a GPU averages 4 phases by default
     d = live_defaults()
-    assert (d["steady"], d["carry"], d["phases"], d["render_scale"]) == (base.steady, base.carry, phases,
-                                                                          base.render_scale)
+    assert (d["steady"], d["carry"], d["phases"], d["render_scale"], d["net_every"]) == \
+        (base.steady, base.carry, phases, base.render_scale, base.net_every)
     assert main(["render", str(trained), str(tiny_clip), str(tmp_path / "a"), "--live"]) == 0
     assert f"carry {base.carry:g}, phases {phases}" in capsys.readouterr().err
     calibration_path().parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +99,9 @@ def test_live_only_flags_and_bad_values_are_one_line_errors(trained, tiny_clip, 
                           "--render-scale must be between")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--phases", "3"],
                           "--phases must be one of")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--net-every", "9"],
+                          "--net-every must be")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--net-every", "2"], "only apply with --live")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--max-frames", "0"],
                           "--max-frames must be a whole number of at least 1")
     assert not (tmp_path / "o").exists()

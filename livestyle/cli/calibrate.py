@@ -1,4 +1,4 @@
-"""``livestyle calibrate``: measure this machine and pick preset, resolution, render scale and precision.
+"""``livestyle calibrate``: measure this machine and pick preset, resolution, render scale, precision and schedule.
 
 Each candidate runs the real live pipeline (``LiveSession``: the synthetic camera at the target
 rate, segmentation, blob guide, U-Net in its overlapping prep/net threads, keyframe carry,
@@ -47,16 +47,21 @@ CARRY = (DEFAULT_CARRY, 0.0)
 # the key flow on every frame); on the 2-core AMD EPYC dev CPU they ran at 26-29 fps with a p95 of 103-112 ms
 # (640x360), so they are for machines with more cores.
 PHASES = tuple(dict.fromkeys((DEFAULT_PHASES, 2, 1)))
+# The network on every 2nd frame (its output moved along the flow between: ``StyleStage.net_every``), tried after one
+# pass on every frame with carry and stabiliser, before the carry is turned off: on calibration/live_gap.py's 4 mixed
+# scenes it cost 0.07 dB against the network on every frame (-0.38 against -0.31 dB to render), where the carry
+# off cost 2-6 dB.
+NET_EVERY = (1, 2)
 # Latency p95 (capture to output) a candidate may have, in frame intervals of the target rate: 83 ms at 30 fps.
 # On the 2-core dev CPU the defaults ran at p95 42-52 ms at 640x360, and 2 phases, which hold ~28 fps, at 103-112.
 LATENCY_FRAMES = 2.5
 
 
-def _post_options() -> list[tuple[float, float, int]]:
-    """(steady, carry, phases) from the best picture down: the network averaged over phases with carry and
-    stabiliser, then one pass: carry and stabiliser, stabiliser alone, neither."""
-    return ([(STEADY[0], CARRY[0], p) for p in PHASES] + [(STEADY[0], c, 1) for c in CARRY[1:]]
-            + [(s, 0.0, 1) for s in STEADY[1:]])
+def _post_options() -> list[tuple[float, float, int, int]]:
+    """(steady, carry, phases, network every) from the best picture down: the network averaged over phases with
+    carry and stabiliser, then one pass: on every frame, on every 2nd, then carry off: stabiliser alone, neither."""
+    return ([(STEADY[0], CARRY[0], p, 1) for p in PHASES] + [(STEADY[0], CARRY[0], 1, n) for n in NET_EVERY[1:]]
+            + [(STEADY[0], c, 1, 1) for c in CARRY[1:]] + [(s, 0.0, 1, 1) for s in STEADY[1:]])
 
 
 def _precisions(device: str) -> list[str]:
@@ -68,7 +73,7 @@ def _precisions(device: str) -> list[str]:
 def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, target_fps: float,
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
                       seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0,
-                      phases: int = 1) -> tuple[float, float]:
+                      phases: int = 1, net_every: int = 1) -> tuple[float, float]:
     """``(stylized frames per second, latency p95 in ms)`` of the live pipeline for one configuration (camera at
     ``target_fps``)."""
     from livestyle.engine.infer import Stylizer
@@ -81,7 +86,7 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
 
     cfg = LiveConfig(style=None, source="synthetic", outputs="null", width=w, height=h, fps=target_fps,
                      masked=masked, train=False, preset=preset, device=device, precision=precision,
-                     render_scale=render_scale, steady=steady, carry=carry, phases=phases)
+                     render_scale=render_scale, steady=steady, carry=carry, phases=phases, net_every=net_every)
     with LiveSession(cfg) as s:
         assert s.stage is not None
         ww, hh = s.work_size
@@ -116,15 +121,16 @@ def run(args) -> int:
           f"({pick(device).describe()})")
     choice = None
     for preset, w, h, scale in candidates(pick(device).device.type):
-        for prec, (steady, carry, phases) in ((p, sc) for p in _precisions(device) for sc in _post_options()):
+        for prec, (steady, carry, phases, every) in ((p, sc) for p in _precisions(device) for sc in _post_options()):
             fps, p95 = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry,
-                                         phases=phases)
+                                         phases=phases, net_every=every)
             ok = fps >= KEEP_UP * target and p95 <= 1000 * LATENCY_FRAMES / target
-            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases}: "
-                  f"{fps:5.1f} fps, p95 {p95:.0f} ms {'fits' if ok else 'too slow'}", flush=True)
+            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases} "
+                  f"network every {every}: {fps:5.1f} fps, p95 {p95:.0f} ms {'fits' if ok else 'too slow'}", flush=True)
             if ok:
                 choice = {"preset": preset, "width": w, "height": h, "render_scale": scale, "precision": prec,
-                          "steady": steady, "carry": carry, "phases": phases, "measured_fps": round(fps, 1), "target_fps": target}
+                          "steady": steady, "carry": carry, "phases": phases, "net_every": every,
+                          "measured_fps": round(fps, 1), "target_fps": target}
                 break
         if choice:
             break
@@ -133,13 +139,14 @@ def run(args) -> int:
               "(the smallest configuration is saved anyway)", file=sys.stderr)
         w, h = SIZES[-1]
         choice = {"preset": "fast", "width": w, "height": h, "render_scale": SCALES[-1],
-                  "precision": _precisions(device)[-1], "steady": STEADY[-1], "carry": 0.0, "phases": 1, "measured_fps": None,
+                  "precision": _precisions(device)[-1], "steady": STEADY[-1], "carry": 0.0, "phases": 1,
+                  "net_every": NET_EVERY[-1], "measured_fps": None,
                   "target_fps": target}
     text = "[live]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in choice.items()
                                  if v is not None)
     write_atomic(calibration_path(), text.encode())
     print(f"livestyle: chose {choice['preset']} {choice['width']}x{choice['height']} render scale "
           f"{choice['render_scale']:g} {choice['precision']} steady {choice['steady']:g} carry {choice['carry']:g} "
-          f"phases {choice['phases']}; "
+          f"phases {choice['phases']} network every {choice['net_every']}; "
           f"saved to {calibration_path()}")
     return 0

@@ -8,12 +8,13 @@ import sys
 from livestyle.engine.infer import PHASES
 from livestyle.errors import LivestyleError, check_range
 from livestyle.live.composite import BACKGROUNDS
+from livestyle.live.config import NET_EVERY_HELP
 from livestyle.render import check_output_not_in_style, render
 from livestyle.temporal.carry import CARRY
 from livestyle.temporal.denoise import STEADY
 
 MAX_BATCH = 64  # a sanity bound: frames per network call beyond a few only cost memory
-LIVE_ONLY = ("masked", "background", "render_scale", "segment_every", "segment_model", "strength")
+LIVE_ONLY = ("masked", "background", "render_scale", "net_every", "segment_every", "segment_model", "strength")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,6 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     live.add_argument("--background", choices=BACKGROUNDS, default=None, help="background in masked mode")
     live.add_argument("--render-scale", type=float, default=None,
                       help="run the network on the frame resized by this (0.25-1; default as live)")
+    live.add_argument("--net-every", type=int, default=None, metavar="N", help=NET_EVERY_HELP + " (default as live)")
     live.add_argument("--segment-every", type=int, default=None, help="segmentation network every N frames (default 2)")
     live.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     live.add_argument("--strength", type=float, default=None, metavar="S",
@@ -59,7 +61,7 @@ def run(a: argparse.Namespace) -> int:
 
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
     check_range("--batch", a.batch, 1, MAX_BATCH, integer=True)
-    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every)
+    check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every, net_every=a.net_every)
     check_range("--strength", a.strength, 0.0, 1.0)
     check_output_not_in_input(a.input, a.output)  # both paths: never write over what is being read
     check_output_not_in_style(a.style, a.output)  # nor over the style's keyframes, paintings or model
@@ -88,10 +90,12 @@ def _run_live(a: argparse.Namespace) -> int:
                      carry=d["carry"] if a.carry is None else a.carry,
                      phases=d["phases"] if a.phases is None else a.phases,
                      render_scale=d["render_scale"] if a.render_scale is None else a.render_scale,
+                     net_every=d["net_every"] if a.net_every is None else a.net_every,
                      segment_every=2 if a.segment_every is None else a.segment_every, segment_model=a.segment_model,
                      device=a.device, precision=a.precision or d["precision"],
                      strength=1.0 if a.strength is None else a.strength)
     print(f"livestyle: live path: steady {cfg.steady:g}, carry {cfg.carry:g}, phases {cfg.phases}, render scale "
-          f"{cfg.render_scale:g}{', masked' if cfg.masked else ''}, denoise {'on' if cfg.denoise else 'off'}",
+          f"{cfg.render_scale:g}, network every {cfg.net_every or 'auto'}{', masked' if cfg.masked else ''}, "
+          f"denoise {'on' if cfg.denoise else 'off'}",
           file=sys.stderr)
     return render_live(a.style, a.input, a.output, cfg, a.max_frames)

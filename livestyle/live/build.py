@@ -28,7 +28,7 @@ def live_defaults(device: str = "auto") -> dict:
     ``livestyle calibrate`` saved on this machine, else the built-in ``LiveConfig`` defaults, except
     that on a GPU (``device`` resolving to CUDA) the network averages ``GPU_PHASES`` phases.
 
-    Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``preset``,
+    Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``net_every``, ``preset``,
     ``precision``. An absent or unreadable calibration file gives the built-in values.
     """
     base, cal = LiveConfig(), load_calibration()
@@ -38,6 +38,7 @@ def live_defaults(device: str = "auto") -> dict:
             "steady": float(cal.get("steady", base.steady)), "carry": float(cal.get("carry", base.carry)),
             "phases": int(cal.get("phases", base.phases)),
             "render_scale": float(cal.get("render_scale", base.render_scale)),
+            "net_every": int(cal.get("net_every", base.net_every)),
             "preset": str(cal.get("preset", base.preset)), "precision": str(cal.get("precision", base.precision))}
 
 
@@ -57,13 +58,14 @@ FPS_RANGE = (1.0, 240.0)
 STEADY_RANGE = (0.0, 0.95)  # 1 would freeze the picture
 CARRY_RANGE = (0.0, 1.0)
 RENDER_SCALE_RANGE = (0.25, 1.0)
+NET_EVERY_RANGE = (0, 4)  # 0 = auto (live.stage.auto_net_every)
 SEGMENT_EVERY_RANGE = (1, 1000)
 
 
 def check_live_options(steady: float | None = None, carry: float | None = None, phases: int | None = None,
                        render_scale: float | None = None, segment_every: int | None = None,
                        width: int | None = None, height: int | None = None, fps: float | None = None,
-                       prefix: str = "--") -> None:
+                       prefix: str = "--", net_every: int | None = None) -> None:
     """Raise ``LivestyleError`` (one line, with the allowed range) for a live option out of range; None = not given.
 
     ``prefix`` names the options in the message: ``"--"`` for flags (``--steady``), or e.g. ``"FILE: key "``
@@ -82,6 +84,7 @@ def check_live_options(steady: float | None = None, carry: float | None = None, 
     if phases is not None and (isinstance(phases, bool) or phases not in PHASE_CHOICES):
         raise LivestyleError(f"{name('phases')} must be one of {', '.join(map(str, PHASE_CHOICES))}, got {phases!r}")
     check_range(name("render_scale"), render_scale, *RENDER_SCALE_RANGE)
+    check_range(name("net_every"), net_every, *NET_EVERY_RANGE, integer=True)
 
 
 def stage_settings(cfg: LiveConfig) -> StageSettings:
@@ -114,7 +117,7 @@ def make_stage(cfg: LiveConfig, settings: StageSettings, segmenter=None,
         denoiser = CausalDenoiser(preset=STEADY_FLOW[0], scale=STEADY_FLOW[1])
     return StyleStage(inp if inp is not None else LatestSlot(), out if out is not None else LatestSlot(),
                       stop if stop is not None else threading.Event(), settings, denoiser, segmenter,
-                      on_error=on_error, threads=threads, scale=cfg.render_scale)
+                      on_error=on_error, threads=threads, scale=cfg.render_scale, net_every=cfg.net_every)
 
 
 def calibration_path() -> Path:
@@ -124,13 +127,13 @@ def calibration_path() -> Path:
 
 # The keys of ``calibration.toml``'s ``[live]`` table and their types (``run`` writes them all).
 CALIBRATION_KEYS: dict[str, type] = {"preset": str, "width": int, "height": int, "render_scale": float,
-                                     "precision": str, "steady": float, "carry": float, "phases": int,
+                                     "precision": str, "steady": float, "carry": float, "phases": int, "net_every": int,
                                      "measured_fps": float, "target_fps": float}
 
 
 def load_calibration() -> dict:
     """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``,
-    ``phases``, ``measured_fps``, ``target_fps``), or {} if there is none.
+    ``phases``, ``net_every``, ``measured_fps``, ``target_fps``), or {} if there is none.
 
     A file that is not valid TOML, has an unknown table or key, or a value of the wrong type or out of range
     is a ``LivestyleError`` naming the file and the key (not ignored: these values choose what ``live``, the
@@ -172,7 +175,8 @@ def _check_calibration(p: Path, cal: dict, fix: str) -> None:
 
     try:
         check_live_options(cal.get("steady"), cal.get("carry"), cal.get("phases"), cal.get("render_scale"),
-                           width=cal.get("width"), height=cal.get("height"), prefix=f"{p}: key ")
+                           width=cal.get("width"), height=cal.get("height"), prefix=f"{p}: key ",
+                           net_every=cal.get("net_every"))
         check_range(f"{p}: key target_fps", cal.get("target_fps"), *FPS_RANGE)
         check_range(f"{p}: key measured_fps", cal.get("measured_fps"), 0, None)
     except LivestyleError as e:

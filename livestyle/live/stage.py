@@ -2,8 +2,8 @@
 
     prepare (thread "style-prep"):  latest camera frame -> causal denoise ->
         segmentation -> blob guide -> network input (the person's box in masked mode)
-    finish (thread "style-net"):    U-Net (meanwhile, on thread "style-carry", the keyframe
-        carry's flow frame -> key and its checks, never waited for: ``live.carrying``) ->
+    finish (thread "style-net"):    U-Net, or its last output moved here (``live.skipping``) (meanwhile, on
+        thread "style-carry", the keyframe carry's flow frame -> key and its checks: ``live.carrying``) ->
         keyframe carry blend -> output stabiliser -> composite -> latest output slot
 
 While the network works on frame t, the next frame is already being prepared:
@@ -33,6 +33,7 @@ from livestyle.live.carrying import CarryRunner
 from livestyle.live.composite import background, blend, person_box
 from livestyle.live.keyed import Keyed
 from livestyle.live.mix import Crossfade, apply_strength
+from livestyle.live.skipping import NetSchedule, region_of
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stats import StageTimer
 from livestyle.live.upscale import to_full_size
@@ -78,6 +79,7 @@ class Job:
     flow: np.ndarray | None = None  # (H, W, 2) float32 flow of ``img`` to the previous frame
     carrier: KeyCarry | None = None  # the keyframe carry to run on ``img`` (beside the network, in finish)
     reset_carrier: KeyCarry | None = None  # a carry to reset (nothing stylized in this frame)
+    guides: list[np.ndarray] | None = None  # the region's guide frames (a job the network skips: live.skipping)
     error: str = ""
 
 
@@ -125,11 +127,12 @@ class StyleStage(threading.Thread):
     def __init__(self, inp: LatestSlot[Frame], out: LatestSlot[OutFrame], stop: threading.Event,
                  settings: StageSettings, denoiser=None, segmenter=None,
                  on_error: Callable[[str], None] | None = None, threads: int | None = None,
-                 scale: float = 1.0):
+                 scale: float = 1.0, net_every: int = 1):
         super().__init__(name="style-prep", daemon=True)
         if not 0.0 < scale <= 1.0:
             raise ValueError(f"render scale must be in (0, 1], got {scale}")
         self.scale = scale  # the network and its helpers see frames resized by this
+        self.schedule = NetSchedule(net_every)  # the network on every Nth frame (live.skipping); 0 = auto
         self.inp, self.out, self._halt = inp, out, stop
         self.settings = settings
         self.denoiser, self.segmenter = denoiser, segmenter
@@ -170,6 +173,15 @@ class StyleStage(threading.Thread):
     @property
     def stylizer(self) -> Stylizer | None:
         return self._stylizer
+
+    @property
+    def net_every(self) -> int:
+        """The network on every Nth frame, the frames between move its last output (``live.skipping``); 0 = auto."""
+        return self.schedule.every
+
+    @net_every.setter
+    def net_every(self, n: int) -> None:
+        self.schedule.every = n
 
     def start(self) -> None:
         self._net.start()
@@ -246,7 +258,8 @@ class StyleStage(threading.Thread):
         t1 = time.perf_counter()
         t.add("denoise", 1000 * (t1 - t0))
         flow = getattr(self.denoiser, "last_flow", None)  # current -> previous: one DIS run per frame, shared
-        if self.denoiser is None and (s.steady > 0 or s.carry > 0):
+        every = self.schedule.every_for(img.shape[0] * img.shape[1])
+        if self.denoiser is None and (s.steady > 0 or s.carry > 0 or every > 1):
             flow = self._flow_to_prev(img)
         need_mask = s.masked and self.segmenter is not None
         mask = self.segmenter(img, flow_to_prev=flow) if need_mask else None  # (H, W) float32 in [0, 1]
@@ -256,6 +269,7 @@ class StyleStage(threading.Thread):
         mask_u8 = None if mask is None else (mask > 0.5).astype(np.uint8) * 255
         self.last_input = (img, mask_u8)
         if stylizer is None or not s.enabled:
+            self.schedule.restart()
             return Job(fr, img, ready=img if self.scale == 1.0 else fr.image, reset_carrier=carrier)
         busy = need_mask and getattr(self.segmenter, "ran_network", False)  # re-anchoring may wait a frame
         guides = [tr.update(img, mask_u8, flow_to_prev=flow, busy=busy) for tr in trackers]
@@ -267,12 +281,16 @@ class StyleStage(threading.Thread):
             box = self._steady_box(person_box(mask, max(32, stylizer.model.stride)))
             if box is None:  # nobody in the frame: nothing to stylize
                 t.add("stylize", 0.0)
+                self.schedule.restart()
                 return Job(fr, img, ready=background(img if self.scale == 1.0 else fr.image, s.background),
                            reset_carrier=carrier)
         region, g = img, guides
         if box is not None:
             y0, y1, x0, x1 = box
             region, g = img[y0:y1, x0:x1], [x[y0:y1, x0:x1] for x in guides]
+        if self.schedule.skips(stylizer, box, flow, every):
+            return Job(fr, img, stylizer=stylizer, size=region.shape[:2], mask=mask, box=box, bg=s.background,
+                       flow=flow, carrier=carrier if s.carry > 0 else None, guides=g)
         batch = frames_to_batch([region], [g], stylizer.model.stride)
         t4 = time.perf_counter()
         t.add("prepare", 1000 * (t4 - t3))
@@ -315,6 +333,18 @@ class StyleStage(threading.Thread):
         self._box = box
         return box
 
+    def _network(self, job: Job) -> np.ndarray:
+        """The network's output for ``job``'s region, ``(h, w, 3) uint8``; kept for the frames that skip it."""
+        assert job.stylizer is not None
+        h, w = job.size
+        batch = job.batch
+        if batch is None:  # a skipped frame with nothing to move (the last network frame failed)
+            batch = frames_to_batch([region_of(job.img, job.box)], [job.guides or []], job.stylizer.model.stride)
+        job.stylizer.cycle = self.settings.cycle and self.settings.steady > 0 and job.stylizer.phases == 1
+        styled = batch_to_frames(job.stylizer.run(batch, block=self.offline)[..., :h, :w])[0]
+        self.schedule.keep(styled, job.img, job.box, job.stylizer.model.cfg.residual)
+        return styled
+
     def finish(self, job: Job) -> np.ndarray:
         """Run the network on a prepared job and composite: the output frame ``(H, W, 3) uint8 BGR``."""
         if job.ready is not None:
@@ -322,16 +352,17 @@ class StyleStage(threading.Thread):
                 self._stabilizer.reset()  # nothing stylized in this frame: the next one starts afresh
             if job.reset_carrier is not None:
                 self._carry.reset(job.reset_carrier)
+            self.schedule.clear()
             return job.ready
-        assert job.stylizer is not None and job.batch is not None
+        assert job.stylizer is not None
         if job.carrier is not None:  # the keyframe carry's flow and checks run beside the network
             self._carry.before(job.carrier, job.img, job.flow, self.offline)
         t3 = time.perf_counter()
-        h, w = job.size
-        job.stylizer.cycle = self.settings.cycle and self.settings.steady > 0 and job.stylizer.phases == 1
-        styled = batch_to_frames(job.stylizer.run(job.batch, block=self.offline)[..., :h, :w])[0]
+        styled = self.schedule.moved(job.img, job.flow, job.box) if job.batch is None else None
+        stage = "move" if styled is not None else "stylize"  # the last network output moved here, or the network
+        styled = self._network(job) if styled is None else styled
         t4 = time.perf_counter()
-        self.timer.add("stylize", 1000 * (t4 - t3))
+        self.timer.add(stage, 1000 * (t4 - t3))
         carried = self._carry.after(self.offline) if job.carrier is not None else None
         if carried is not None:
             painting, trust = carried

@@ -60,14 +60,15 @@ def start_resource_tracker() -> None:
 def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
     """The ``LiveConfig`` a session starts from; ``overrides`` set other ``LiveConfig`` fields.
 
-    Preset, precision, render scale, output stabiliser, keyframe carry and phases are what ``livestyle live``
+    Preset, precision, render scale, output stabiliser, keyframe carry, phases and network schedule are what ``livestyle live``
     uses where it is not told (``live.build.live_defaults``: ``livestyle calibrate``'s saved choice, else
     the built-in defaults, with 4 phases on a GPU).
     """
     from livestyle.live.build import live_defaults
 
     d = live_defaults(str(overrides.get("device", "auto")))
-    tuned: dict[str, Any] = {k: d[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases")}
+    tuned: dict[str, Any] = {k: d[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases",
+                                                   "net_every")}
     return LiveConfig(style=s.style or None, source=s.source, outputs=s.outputs or "null", width=s.width,
                       height=s.height, fps=s.fps, masked=s.masked, background=s.background,
                       **{**tuned, **overrides})

@@ -31,7 +31,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
             carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto",
-            source: str = "synthetic", net_every: int = 0) -> dict:
+            source: str = "synthetic", net_every: int = 1) -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -94,8 +94,7 @@ def main() -> None:
                     help="LiveConfig.source: synthetic, or a video file (played at its own fps, looped; its size wins)")
     ap.add_argument("--carry-every", type=int, default=None,
                     help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: by core count)")
-    ap.add_argument("--net-every", type=int, default=0,
-                    help="the network on every Nth frame (LiveConfig.net_every; default 0: auto, as live)")
+    ap.add_argument("--net-every", type=int, default=1, help="the network on every Nth frame (LiveConfig.net_every)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.carry_every is not None:
@@ -119,7 +118,7 @@ def main() -> None:
     for r in rows:
         lat = r["latency_ms"]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_ms"].items())
-        print(f"| {r['size']} | {r['render_scale']:g} | {r['steady']:g} | {r['carry']:g} | {r['phases']} | {r['net_every'] or 'auto'} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
+        print(f"| {r['size']} | {r['render_scale']:g} | {r['steady']:g} | {r['carry']:g} | {r['phases']} | {r['net_every']} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
               f"{r['stylized_fps']} | {r['output_fps']} | {lat['p50']:.0f}/{lat['p95']:.0f}/{lat['p99']:.0f} | "
               f"{r['cpu_ms_per_frame']} | {stages} |")
     if a.json:

@@ -158,6 +158,8 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e2 net2": ({}, (("medium-r2", 1.0), 2, 0), lambda r, g: setattr(r.stage, "net_every", 2)),
     "e2 net2 aligned": ({}, (("medium-r2", 1.0), 2, 0),
                         lambda r, g: (setattr(r.stage, "net_every", 2), setattr(r.stage.schedule, "stagger", False))),
+    "e2 net2 -check": ({}, (("medium-r2", 1.0), 2, 0),
+                       lambda r, g: (setattr(r.stage, "net_every", 2), setattr(r.stage.schedule, "check", False))),
     "e1 net2": ({}, (("medium-r2", 1.0), 1, 0), lambda r, g: setattr(r.stage, "net_every", 2)),
     "e2 net3": ({}, (("medium-r2", 1.0), 2, 0), lambda r, g: setattr(r.stage, "net_every", 3)),
     "e3 net3": ({}, (("medium-r2", 1.0), 3, 0), lambda r, g: setattr(r.stage, "net_every", 3)),

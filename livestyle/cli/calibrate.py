@@ -49,8 +49,8 @@ CARRY = (DEFAULT_CARRY, 0.0)
 PHASES = tuple(dict.fromkeys((DEFAULT_PHASES, 2, 1)))
 # The network on every 2nd frame (its output moved along the flow between: ``StyleStage.net_every``), tried after one
 # pass on every frame with carry and stabiliser, before the carry is turned off: on calibration/live_gap.py's 4 mixed
-# scenes it cost 0.07 dB against the network on every frame (-0.38 against -0.31 dB to render), where the carry
-# off cost 2-6 dB.
+# scenes it cost 0.07 dB against the network on every frame (-0.38 against -0.31 dB to render), 0.45 dB on a still
+# camera with someone walking through (live.skipping), where the carry off cost 2-6 dB.
 NET_EVERY = (1, 2)
 # Latency p95 (capture to output) a candidate may have, in frame intervals of the target rate: 83 ms at 30 fps.
 # On the 2-core dev CPU the defaults ran at p95 42-52 ms at 640x360, and 2 phases, which hold ~28 fps, at 103-112.

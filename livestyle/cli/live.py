@@ -63,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                    help="run the network on the frame resized by this (0.25-1; e.g. 0.5 for 720p on a laptop "
                         "CPU); the style's change is upsampled onto the full-size frame (default: calibrated, else 1)")
     p.add_argument("--net-every", type=int, default=None, metavar="N",
-                   help=NET_EVERY_HELP + " (default: calibrated, else auto)")
+                   help=NET_EVERY_HELP + " (default: calibrated, else 1)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")

@@ -95,7 +95,7 @@ def _run_live(a: argparse.Namespace) -> int:
                      device=a.device, precision=a.precision or d["precision"],
                      strength=1.0 if a.strength is None else a.strength)
     print(f"livestyle: live path: steady {cfg.steady:g}, carry {cfg.carry:g}, phases {cfg.phases}, render scale "
-          f"{cfg.render_scale:g}, network every {cfg.net_every or 'auto'}{', masked' if cfg.masked else ''}, "
+          f"{cfg.render_scale:g}, network every {cfg.net_every}{', masked' if cfg.masked else ''}, "
           f"denoise {'on' if cfg.denoise else 'off'}",
           file=sys.stderr)
     return render_live(a.style, a.input, a.output, cfg, a.max_frames)

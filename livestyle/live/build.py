@@ -58,7 +58,7 @@ FPS_RANGE = (1.0, 240.0)
 STEADY_RANGE = (0.0, 0.95)  # 1 would freeze the picture
 CARRY_RANGE = (0.0, 1.0)
 RENDER_SCALE_RANGE = (0.25, 1.0)
-NET_EVERY_RANGE = (0, 4)  # 0 = auto (live.stage.auto_net_every)
+NET_EVERY_RANGE = (1, 4)
 SEGMENT_EVERY_RANGE = (1, 1000)
 
 

@@ -8,9 +8,9 @@ from livestyle.engine.model import DEFAULT_PRESET
 from livestyle.temporal.carry import CARRY_LIVE
 from livestyle.temporal.denoise import STEADY
 
-NET_EVERY_HELP = ("run the network on every Nth frame, 0-4; the frames between move its last output along the "
-                  "optical flow (the keyframe carry and stabiliser still run on every frame): for big frames on "
-                  "few cores. 0 = auto: 2 where a frame has over 2x 640x360 pixels on fewer than 4 cores, else 1")
+NET_EVERY_HELP = ("run the network on every Nth frame, 1-4; the frames between move its last output along the "
+                  "optical flow (the keyframe carry and stabiliser still run on every frame): for a CPU that cannot "
+                  "keep up; what a moving person uncovers looks a frame old")
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class LiveConfig:
     segment_every: int = 2  # the network every 2nd frame; the mask follows the flow in between
     segment_model: str | None = None
     render_scale: float = 1.0  # < 1: the network works on the frame resized by this (see StyleStage)
-    net_every: int = 0  # the network on every Nth frame, its output moved along the flow between (StyleStage); 0 = auto
+    net_every: int = 1  # the network on every Nth frame, its last output moved along the flow between (live.skipping)
     preset: str = DEFAULT_PRESET
     device: str = "auto"
     precision: str = "auto"

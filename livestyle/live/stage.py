@@ -132,7 +132,7 @@ class StyleStage(threading.Thread):
         if not 0.0 < scale <= 1.0:
             raise ValueError(f"render scale must be in (0, 1], got {scale}")
         self.scale = scale  # the network and its helpers see frames resized by this
-        self.schedule = NetSchedule(net_every)  # the network on every Nth frame (live.skipping); 0 = auto
+        self.schedule = NetSchedule(net_every)  # the network on every Nth frame (live.skipping)
         self.inp, self.out, self._halt = inp, out, stop
         self.settings = settings
         self.denoiser, self.segmenter = denoiser, segmenter
@@ -176,7 +176,7 @@ class StyleStage(threading.Thread):
 
     @property
     def net_every(self) -> int:
-        """The network on every Nth frame, the frames between move its last output (``live.skipping``); 0 = auto."""
+        """The network on every Nth frame, the frames between move its last output (``live.skipping``)."""
         return self.schedule.every
 
     @net_every.setter
@@ -258,7 +258,7 @@ class StyleStage(threading.Thread):
         t1 = time.perf_counter()
         t.add("denoise", 1000 * (t1 - t0))
         flow = getattr(self.denoiser, "last_flow", None)  # current -> previous: one DIS run per frame, shared
-        every = self.schedule.every_for(img.shape[0] * img.shape[1])
+        every = self.schedule.every
         if self.denoiser is None and (s.steady > 0 or s.carry > 0 or every > 1):
             flow = self._flow_to_prev(img)
         need_mask = s.masked and self.segmenter is not None

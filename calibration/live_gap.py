@@ -137,6 +137,7 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e1 vr1": ({}, (("medium-r2", 1.0), 1, 0), _refined(1)),
     "e2 vr1": ({}, (("medium-r2", 1.0), 2, 0), _refined(1)),
     "e1 vr2": ({}, (("medium-r2", 1.0), 1, 0), _refined(2)),
+    "e2 cubic": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 tol10": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 tol12": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e1 phases4": ({"phases": 4}, (("medium-r2", 1.0), 1, 0), None),
@@ -173,7 +174,8 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
 CARRY_PATCHES: dict[str, dict[str, object]] = {"e2 rise0.5": {"CARRY_RISE_PER_FRAME": False, "CARRY_RECHECK": False},
                                                "e2 -recheck": {"CARRY_RECHECK": False},
                                                "e2 tol10": {"CARRY_TOLERANCE": 10.0},
-                                               "e2 tol12": {"CARRY_TOLERANCE": 12.0}}
+                                               "e2 tol12": {"CARRY_TOLERANCE": 12.0},
+                                               "e2 cubic": {"PAINTING_INTERP": cv2.INTER_CUBIC}}
 
 
 def live_score(scene: Scene, model: Generator, keys: list[Keyframe], guides: tuple[str, ...], guide_seqs: list,

@@ -161,3 +161,24 @@ def test_stabilizer_does_not_darken_the_edges_when_the_flow_points_outside() -> 
     for _ in range(30):
         out = stab(crop, flow, (48, 64), box)
     assert out.min() >= 249
+
+
+def test_stabilizer_keeps_fine_texture_sharp_under_sub_pixel_motion() -> None:
+    """The previous output is resampled on every frame: with bilinear samples a 4-px texture moving by half a
+    pixel per frame kept 81% of its contrast in the recursive average (each resample blurs it again), with
+    cubic ones 95%."""
+    h, w = 48, 96
+    x = np.arange(w, dtype=np.float32)
+
+    def stripes(t: float) -> np.ndarray:  # period 4 px, moving right by 0.5 px per frame
+        row = 128 + 60 * np.sin(2 * np.pi * (x - 0.5 * t) / 4)
+        return np.repeat(np.clip(np.round(row), 0, 255).astype(np.uint8)[None, :, None], h, 0).repeat(3, 2)
+
+    flow = np.zeros((h, w, 2), np.float32)
+    flow[..., 0] = -0.5  # current -> previous: each pixel was half a pixel to the left
+    stab = OutputStabilizer(0.7)
+    for t in range(30):
+        out = stab(stripes(t), flow)
+    inner = (slice(4, -4), slice(8, -8))
+    kept = out[inner].astype(np.float32).std() / stripes(29)[inner].astype(np.float32).std()
+    assert kept > 0.9

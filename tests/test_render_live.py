@@ -54,7 +54,7 @@ def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
     plain = ["--steady", "0", "--carry", "0", "--phases", "1"]  # (on a GPU live averages 4 phases by default)
     runs = {"plain": plain, "carry": ["--steady", "0", "--phases", "1"],  # the keyframe carry is on by default
             "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0", "--phases", "1"], "half": [*plain, "--render-scale", "0.5"],
-            "net2": [*plain, "--net-every", "2"]}
+            "net2": [*plain, "--net-every", "2"], "half-net2": [*plain, "--render-scale", "0.5", "--net-every", "3"]}
     got = {}
     for label, flags in runs.items():
         assert main(["render", str(trained), str(tiny_clip), str(tmp_path / label), "--live", *flags]) == 0
@@ -67,10 +67,11 @@ def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
     assert np.array_equal(got["steady"][0], got["plain"][0])  # the stabiliser has no past at frame 0
 
 
-def test_render_live_masked_keeps_the_background_as_it_was(trained, tiny_clip, tmp_path):
+@pytest.mark.parametrize("every", ["1", "2"])
+def test_render_live_masked_keeps_the_background_as_it_was(trained, tiny_clip, tmp_path, every):
     out = tmp_path / "masked"
     assert main(["render", str(trained), str(tiny_clip), str(out), "--live", "--masked", "--no-denoise",
-                 "--steady", "0"]) == 0
+                 "--steady", "0", "--net-every", every]) == 0
     names = sorted(p.name for p in tiny_clip.iterdir())
     for o, s in zip(read_all(out, names), read_all(tiny_clip, names), strict=True):
         same = np.all(o == s, axis=2)

@@ -138,6 +138,8 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e2 vr1": ({}, (("medium-r2", 1.0), 2, 0), _refined(1)),
     "e1 vr2": ({}, (("medium-r2", 1.0), 1, 0), _refined(2)),
     "e2 cubic": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 steady0.6": ({"steady": 0.6}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 steady0.8": ({"steady": 0.8}, (("medium-r2", 1.0), 2, 0), None),
     "e2 tol10": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e2 tol12": ({}, (("medium-r2", 1.0), 2, 0), None),
     "e1 phases4": ({"phases": 4}, (("medium-r2", 1.0), 1, 0), None),

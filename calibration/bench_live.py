@@ -31,7 +31,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
             carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto",
-            source: str = "synthetic", net_every: int = 1) -> dict:
+            source: str = "synthetic", net_every: int = 1, key_flow: str = "fine") -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -40,6 +40,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
     cfg = LiveConfig(style=str(style), source=source, outputs="null", width=w, height=h, fps=fps,
                      masked=masked, train=training, preset=preset, render_scale=render_scale, steady=steady,
                      carry=carry, phases=phases, device=device, precision=precision, net_every=net_every,
+                     key_flow=key_flow,
                      denoise=DENOISE[0] if DENOISE else LiveConfig().denoise)
     try:
         with LiveSession(cfg) as s:
@@ -55,7 +56,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "steady": steady, "carry": carry, "carry_every": carry_mod.CARRY_EVERY_LIVE, "phases": phases, "net_every": net_every, "masked": masked, "training": training,
+            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "key_flow": key_flow, "steady": steady, "carry": carry, "carry_every": carry_mod.CARRY_EVERY_LIVE, "phases": phases, "net_every": net_every, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -95,6 +96,8 @@ def main() -> None:
     ap.add_argument("--carry-every", type=int, default=None,
                     help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: by core count)")
     ap.add_argument("--net-every", type=int, default=1, help="the network on every Nth frame (LiveConfig.net_every)")
+    ap.add_argument("--key-flow", choices=("fine", "coarse"), default="fine",
+                    help="the carry's key flow at a render scale below 1 (LiveConfig.key_flow)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.carry_every is not None:
@@ -109,7 +112,7 @@ def main() -> None:
                 raise SystemExit(f"bench_live: unknown mode {mode!r}; use {', '.join(MODES)}")
             masked, training = MODES[mode]
             r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset, a.render_scale, a.steady,
-                        a.carry, a.phases, a.device, a.precision, a.source, a.net_every)
+                        a.carry, a.phases, a.device, a.precision, a.source, a.net_every, a.key_flow)
             rows.append(r)
             print(json.dumps(r), flush=True)
     print(f"\n{rows[0]['device'] if rows else ''}")
@@ -118,7 +121,8 @@ def main() -> None:
     for r in rows:
         lat = r["latency_ms"]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_ms"].items())
-        print(f"| {r['size']} | {r['render_scale']:g} | {r['steady']:g} | {r['carry']:g} | {r['phases']} | {r['net_every']} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
+        scale = f"{r['render_scale']:g}" + (f" ({r['key_flow']} key flow)" if r["render_scale"] < 1 else "")
+        print(f"| {r['size']} | {scale} | {r['steady']:g} | {r['carry']:g} | {r['phases']} | {r['net_every']} | {'on' if r['masked'] else 'off'} | {'on' if r['training'] else 'off'} | "
               f"{r['stylized_fps']} | {r['output_fps']} | {lat['p50']:.0f}/{lat['p95']:.0f}/{lat['p99']:.0f} | "
               f"{r['cpu_ms_per_frame']} | {stages} |")
     if a.json:

@@ -48,12 +48,14 @@ def train(keys: list[Keyframe], steps: int, seed: int) -> tuple[Generator, tuple
 
 
 def live_out(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list[Keyframe], scale: float,
-             every: int) -> dict[int, np.ndarray]:
+             every: int, fine: bool = True) -> dict[int, np.ndarray]:
+    """``fine`` False: the coarse key flow (``LiveConfig.key_flow``: medium-r2 on the work frame)."""
     h, w = scene.frames[0].shape[:2]
     old = carry_mod.CARRY_EVERY_LIVE
     carry_mod.CARRY_EVERY_LIVE = every
     try:
-        replay = LiveReplay(model, guides, keys, LiveConfig(render_scale=scale), (w, h))
+        replay = LiveReplay(model, guides, keys, LiveConfig(render_scale=scale, key_flow="fine" if fine else "coarse"),
+                            (w, h))
     finally:
         carry_mod.CARRY_EVERY_LIVE = old
     with replay:
@@ -73,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--live-every", type=int, default=carry_mod.CARRY_EVERY_LIVE)
     ap.add_argument("--stride", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--coarse-flow", action="store_true",
+                    help="also the work-size model with the coarse key flow (medium-r2 on the work frame)")
+    ap.add_argument("--no-full-model", action="store_true", help="skip the full-size model's rows at each scale")
+    ap.add_argument("--no-work-key", action="store_true", help="skip the work-size keyframe's rows")
     args = ap.parse_args(argv)
     setup_torch(2, False)
     cv2.setNumThreads(2)
@@ -103,12 +109,17 @@ def main(argv: list[str] | None = None) -> int:
                 small_keys = [Keyframe("000", cv2.resize(k.key, (ww, hh), interpolation=cv2.INTER_AREA),
                                        cv2.resize(k.styled, (ww, hh), interpolation=cv2.INTER_AREA), None) for k in keys]
                 work, _ = train(small_keys, args.steps, args.seed)
-                rows.append((f"live, scale {r:g}, full-size model",
-                             scene.score(live_out(scene, full, guides, keys, r, args.live_every))))
+                if not args.no_full_model:
+                    rows.append((f"live, scale {r:g}, full-size model",
+                                 scene.score(live_out(scene, full, guides, keys, r, args.live_every))))
                 rows.append((f"live, scale {r:g}, work-size model",
                              scene.score(live_out(scene, work, guides, keys, r, args.live_every))))
-                rows.append((f"live, scale {r:g}, work-size model, work-size keyframe (no full-size detail)",
-                             scene.score(live_out(scene, work, guides, small_keys, r, args.live_every))))
+                if args.coarse_flow:
+                    rows.append((f"live, scale {r:g}, work-size model, coarse key flow",
+                                 scene.score(live_out(scene, work, guides, keys, r, args.live_every, fine=False))))
+                if not args.no_work_key:
+                    rows.append((f"live, scale {r:g}, work-size model, work-size keyframe (no full-size detail)",
+                                 scene.score(live_out(scene, work, guides, small_keys, r, args.live_every))))
             gt_warp = base["GT"]["warp"]
             print(f"| {photo_name} | {style} | ground truth (its own warping error) | — | — | {gt_warp:.3f} | — |")
             for label, sc in rows:

@@ -187,7 +187,27 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
         KeyCarry([CarryKey(frames[0], truth[0])], every=0)
     live = KeyCarry.live([CarryKey(frames[0], truth[0])])  # live: afresh on each call, at full size
     assert (live.every, live.scale, live.flow.preset) == (1, 1.0, "medium-r2")  # live.carrying picks the frames
+    # at a render scale of 0.5 the fine key flow matches patches on the work frame itself (the level medium-r2
+    # matches at on the full-size frame); the coarse one as at full size
+    assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5).flow.preset == "fine-r2"
+    assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5, fine=False).flow.preset == "medium-r2"
+    assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.75).flow.preset == "medium-r2"
     assert CARRY_EVERY_LIVE == (1 if (os.cpu_count() or 2) >= 4 else 2)
+
+
+def test_at_half_scale_the_fine_key_flow_lands_the_full_size_painting_closer(moving):
+    """Live at render scale 0.5: the flow runs on half-size frames, the key's full-size painting is sampled
+    along it (``painting_at``); matching patches on the half-size frame itself puts the strokes nearer where
+    the truth has them than matching them at half of that."""
+    frames, truth = moving
+    h, w = frames[0].shape[:2]
+    half = [cv2.resize(f, (w // 2, h // 2), interpolation=cv2.INTER_AREA) for f in frames]
+    errs = {}
+    for fine in (True, False):
+        kc = KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5, fine=fine)
+        errs[fine] = [interior(kc.painting_at(kc.carry(half[t], key=0), (h, w)), truth[t]) for t in (3, 6, 9)]
+    assert np.mean(errs[True]) < 0.97 * np.mean(errs[False]), errs
+    assert all(f < c for f, c in zip(errs[True], errs[False], strict=True)), errs
 
 
 def test_trust_falls_at_once_but_rises_over_frames(moving):

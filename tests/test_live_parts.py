@@ -72,17 +72,18 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     assert order.index(("fast", 1280, 720, 0.5)) < order.index(("fast", 640, 360, 1.0)) < order.index(("fast", 960, 540, 0.5))
     (tmp_path / "calibration.toml").write_text(
         '[live]\npreset = "fast"\nwidth = 480\nheight = 270\nrender_scale = 0.5\nsteady = 0.0\ncarry = 1.0\nphases = 2\n'
-        'net_every = 2\n')
+        'net_every = 2\nkey_flow = "coarse"\n')
     assert load_calibration() == {"preset": "fast", "width": 480, "height": 270, "render_scale": 0.5,
-                                            "steady": 0.0, "carry": 1.0, "phases": 2, "net_every": 2}
+                                  "steady": 0.0, "carry": 1.0, "phases": 2, "net_every": 2, "key_flow": "coarse"}
     import argparse
 
     from livestyle.cli.live import add_arguments, config_from_args
     ap = argparse.ArgumentParser()
     add_arguments(ap)
     cfg = config_from_args(ap.parse_args(["--style", str(tmp_path / "s")]))
-    assert (cfg.width, cfg.height, cfg.render_scale, cfg.steady, cfg.carry, cfg.phases, cfg.net_every) == \
-        (480, 270, 0.5, 0.0, 1.0, 2, 2)  # the saved choice
+    assert (cfg.width, cfg.height, cfg.render_scale, cfg.steady, cfg.carry, cfg.phases, cfg.net_every, cfg.key_flow) == \
+        (480, 270, 0.5, 0.0, 1.0, 2, 2, "coarse")  # the saved choice
+    assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--key-flow", "fine"])).key_flow == "fine"
     assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--net-every", "1"])).net_every == 1
     assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--steady", "0.5"])).steady == 0.5
     assert config_from_args(ap.parse_args(["--style", str(tmp_path / "s"), "--carry", "0"])).carry == 0.0
@@ -91,11 +92,21 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     # the network averaged over 4 phases with carry and stabiliser, then 2, then one pass: carry and stabiliser,
     # stabiliser alone, neither (what costs most only where there is headroom)
     s0 = calibrate.STEADY[0]
-    assert calibrate._post_options() == [(s0, 1.0, 4, 1), (s0, 1.0, 2, 1), (s0, 1.0, 1, 1), (s0, 1.0, 1, 2),
-                                         (s0, 0.0, 1, 1), (0.0, 0.0, 1, 1)]
+    with_carry = [(s0, 1.0, 4, 1), (s0, 1.0, 2, 1), (s0, 1.0, 1, 1), (s0, 1.0, 1, 2)]
+    rest = [(s0, 0.0, 1, 1, "fine"), (0.0, 0.0, 1, 1, "fine")]
+    assert calibrate._post_options() == [(*o, "fine") for o in with_carry] + rest
+    # at a render scale the carry's key flow matters: every carried option with the fine one, then the coarse one
+    assert calibrate._post_options(0.5) == [(*o, "fine") for o in with_carry] + [(*o, "coarse") for o in with_carry] + \
+        rest
     carried, _ = calibrate.measure_candidate("fast", 160, 96, "fp32", "cpu", 30.0, masked=False, warmup=0.5,
                                              seconds=1.0, carry=1.0, phases=4, net_every=2)
     assert carried > 0
+    coarse, _ = calibrate.measure_candidate("fast", 160, 96, "fp32", "cpu", 30.0, masked=False, render_scale=0.5,
+                                            warmup=0.5, seconds=1.0, carry=1.0, key_flow="coarse")
+    assert coarse > 0
+    (tmp_path / "calibration.toml").write_text('[live]\nkey_flow = "medium"\n')
+    with pytest.raises(LivestyleError, match="key key_flow must be one of fine, coarse"):
+        load_calibration()
 
 
 def test_doctor_reports_each_check_with_a_fix(capsys):

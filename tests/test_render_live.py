@@ -54,7 +54,9 @@ def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
     plain = ["--steady", "0", "--carry", "0", "--phases", "1"]  # (on a GPU live averages 4 phases by default)
     runs = {"plain": plain, "carry": ["--steady", "0", "--phases", "1"],  # the keyframe carry is on by default
             "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0", "--phases", "1"], "half": [*plain, "--render-scale", "0.5"],
-            "net2": [*plain, "--net-every", "2"], "half-net2": [*plain, "--render-scale", "0.5", "--net-every", "3"]}
+            "net2": [*plain, "--net-every", "2"], "half-net2": [*plain, "--render-scale", "0.5", "--net-every", "3"],
+            "half-carry": ["--steady", "0", "--phases", "1", "--render-scale", "0.5"],
+            "half-carry-coarse": ["--steady", "0", "--phases", "1", "--render-scale", "0.5", "--key-flow", "coarse"]}
     got = {}
     for label, flags in runs.items():
         assert main(["render", str(trained), str(tiny_clip), str(tmp_path / label), "--live", *flags]) == 0
@@ -65,6 +67,8 @@ def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
         if label != "plain":
             assert any(not np.array_equal(a, b) for a, b in zip(got[label][1:], got["plain"][1:], strict=True)), label
     assert np.array_equal(got["steady"][0], got["plain"][0])  # the stabiliser has no past at frame 0
+    # the carry's key flow at a render scale: fine by default, coarse when asked
+    assert any(not np.array_equal(a, b) for a, b in zip(got["half-carry"][1:], got["half-carry-coarse"][1:], strict=True))
 
 
 @pytest.mark.parametrize("every", ["1", "2"])
@@ -103,6 +107,11 @@ def test_live_only_flags_and_bad_values_are_one_line_errors(trained, tiny_clip, 
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--net-every", "9"],
                           "--net-every must be")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--net-every", "2"], "only apply with --live")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--key-flow", "coarse"],
+                          "only apply with --live")
+    with pytest.raises(SystemExit) as e:  # a choice: argparse names the flag and the choices
+        main(["render", str(trained), str(tiny_clip), o, "--live", "--key-flow", "exact"])
+    assert e.value.code == 2 and "--key-flow: invalid choice: 'exact' (choose from" in capsys.readouterr().err
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--max-frames", "0"],
                           "--max-frames must be a whole number of at least 1")
     assert not (tmp_path / "o").exists()

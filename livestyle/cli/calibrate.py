@@ -21,7 +21,9 @@ from livestyle.engine.infer import PHASES as DEFAULT_PHASES
 from livestyle.errors import check_range
 from livestyle.files.imageio import write_atomic
 from livestyle.live.build import calibration_path
+from livestyle.live.config import KEY_FLOWS
 from livestyle.temporal.carry import CARRY as DEFAULT_CARRY
+from livestyle.temporal.carry import CARRY_FINE_BELOW
 from livestyle.temporal.denoise import STEADY as DEFAULT_STEADY
 
 SIZES = ((1280, 720), (960, 540), (640, 360), (480, 270))
@@ -52,16 +54,26 @@ PHASES = tuple(dict.fromkeys((DEFAULT_PHASES, 2, 1)))
 # scenes it cost 0.07 dB against the network on every frame (-0.38 against -0.31 dB to render), 0.45 dB on a still
 # camera with someone walking through (live.skipping), where the carry off cost 2-6 dB.
 NET_EVERY = (1, 2)
+# At a render scale below 1, the keyframe carry's key flow (``LiveConfig.key_flow``): "fine" (as precise as at full
+# size) first, then "coarse" (matched on the work-size frame). At render scale 0.5 fine was 1.1 dB closer to render
+# (calibration/render_scale.py: -1.34 against -2.46 dB, 4 scenes) but cost 4x the flow's time: 1280x720 at scale 0.5
+# ran at 19-20 fps with it on the 2-core AMD EPYC dev CPU, 26-29 with the coarse one. Both come before the network on
+# every 2nd frame or the carry off (those cost up to 0.45 and 2-6 dB). ``KEY_FLOWS``: fine, coarse.
 # Latency p95 (capture to output) a candidate may have, in frame intervals of the target rate: 83 ms at 30 fps.
 # On the 2-core dev CPU the defaults ran at p95 42-52 ms at 640x360, and 2 phases, which hold ~28 fps, at 103-112.
 LATENCY_FRAMES = 2.5
 
 
-def _post_options() -> list[tuple[float, float, int, int]]:
-    """(steady, carry, phases, network every) from the best picture down: the network averaged over phases with
-    carry and stabiliser, then one pass: on every frame, on every 2nd, then carry off: stabiliser alone, neither."""
-    return ([(STEADY[0], CARRY[0], p, 1) for p in PHASES] + [(STEADY[0], CARRY[0], 1, n) for n in NET_EVERY[1:]]
-            + [(STEADY[0], c, 1, 1) for c in CARRY[1:]] + [(s, 0.0, 1, 1) for s in STEADY[1:]])
+def _post_options(scale: float = 1.0) -> list[tuple[float, float, int, int, str]]:
+    """(steady, carry, phases, network every, key flow) from the best picture down: the network averaged over phases
+    with carry and stabiliser, then one pass: on every frame, on every 2nd (at a render scale where the key flow
+    matters, all of these with the fine key flow, then with the coarse one), then carry off: stabiliser alone,
+    neither."""
+    flows = KEY_FLOWS if scale <= CARRY_FINE_BELOW else KEY_FLOWS[:1]
+    carried = [o for f in flows for o in [(STEADY[0], CARRY[0], p, 1, f) for p in PHASES]
+               + [(STEADY[0], CARRY[0], 1, n, f) for n in NET_EVERY[1:]]]
+    return carried + [(STEADY[0], c, 1, 1, KEY_FLOWS[0]) for c in CARRY[1:]] + \
+        [(s, 0.0, 1, 1, KEY_FLOWS[0]) for s in STEADY[1:]]
 
 
 def _precisions(device: str) -> list[str]:
@@ -73,7 +85,7 @@ def _precisions(device: str) -> list[str]:
 def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, target_fps: float,
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
                       seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0,
-                      phases: int = 1, net_every: int = 1) -> tuple[float, float]:
+                      phases: int = 1, net_every: int = 1, key_flow: str = "fine") -> tuple[float, float]:
     """``(stylized frames per second, latency p95 in ms)`` of the live pipeline for one configuration (camera at
     ``target_fps``)."""
     from livestyle.engine.infer import Stylizer
@@ -86,7 +98,8 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
 
     cfg = LiveConfig(style=None, source="synthetic", outputs="null", width=w, height=h, fps=target_fps,
                      masked=masked, train=False, preset=preset, device=device, precision=precision,
-                     render_scale=render_scale, steady=steady, carry=carry, phases=phases, net_every=net_every)
+                     render_scale=render_scale, steady=steady, carry=carry, phases=phases, net_every=net_every,
+                     key_flow=key_flow)
     with LiveSession(cfg) as s:
         assert s.stage is not None
         ww, hh = s.work_size
@@ -94,7 +107,8 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
 
         key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's and carry's cost do not depend on it
         s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute, phases),
-                          Keyed([BlobGuide().tracker(key, None)], KeyCarry.live([CarryKey(key, key)])))
+                          Keyed([BlobGuide().tracker(key, None)], KeyCarry.live([CarryKey(key, key)], scale=render_scale,
+                                                                                 fine=key_flow == "fine")))
         time.sleep(warmup)
         s.latency.clear()
         a, t0 = s.stage.processed, time.perf_counter()
@@ -121,15 +135,17 @@ def run(args) -> int:
           f"({pick(device).describe()})")
     choice = None
     for preset, w, h, scale in candidates(pick(device).device.type):
-        for prec, (steady, carry, phases, every) in ((p, sc) for p in _precisions(device) for sc in _post_options()):
+        for prec, (steady, carry, phases, every, kf) in ((p, sc) for p in _precisions(device)
+                                                        for sc in _post_options(scale)):
             fps, p95 = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry,
-                                         phases=phases, net_every=every)
+                                         phases=phases, net_every=every, key_flow=kf)
             ok = fps >= KEEP_UP * target and p95 <= 1000 * LATENCY_FRAMES / target
             print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases} "
-                  f"network every {every}: {fps:5.1f} fps, p95 {p95:.0f} ms {'fits' if ok else 'too slow'}", flush=True)
+                  f"network every {every}{f' {kf} key flow' if scale <= CARRY_FINE_BELOW and carry > 0 else ''}: {fps:5.1f} fps, p95 {p95:.0f} ms {'fits' if ok else 'too slow'}", flush=True)
             if ok:
                 choice = {"preset": preset, "width": w, "height": h, "render_scale": scale, "precision": prec,
                           "steady": steady, "carry": carry, "phases": phases, "net_every": every,
+                          "key_flow": kf,
                           "measured_fps": round(fps, 1), "target_fps": target}
                 break
         if choice:
@@ -140,13 +156,13 @@ def run(args) -> int:
         w, h = SIZES[-1]
         choice = {"preset": "fast", "width": w, "height": h, "render_scale": SCALES[-1],
                   "precision": _precisions(device)[-1], "steady": STEADY[-1], "carry": 0.0, "phases": 1,
-                  "net_every": NET_EVERY[-1], "measured_fps": None,
+                  "net_every": NET_EVERY[-1], "key_flow": KEY_FLOWS[-1], "measured_fps": None,
                   "target_fps": target}
     text = "[live]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in choice.items()
                                  if v is not None)
     write_atomic(calibration_path(), text.encode())
     print(f"livestyle: chose {choice['preset']} {choice['width']}x{choice['height']} render scale "
           f"{choice['render_scale']:g} {choice['precision']} steady {choice['steady']:g} carry {choice['carry']:g} "
-          f"phases {choice['phases']} network every {choice['net_every']}; "
+          f"phases {choice['phases']} network every {choice['net_every']} key flow {choice['key_flow']}; "
           f"saved to {calibration_path()}")
     return 0

@@ -15,7 +15,7 @@ from livestyle.engine.model import PRESETS
 from livestyle.errors import check_positive, check_range
 from livestyle.live.build import check_live_options, live_defaults
 from livestyle.live.composite import BACKGROUNDS
-from livestyle.live.config import NET_EVERY_HELP
+from livestyle.live.config import KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY_HELP
 from livestyle.live.session import LiveConfig, LiveSession
 from livestyle.paths import ASSETS
 from livestyle.temporal.carry import CARRY_LIVE
@@ -64,6 +64,8 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                         "CPU); the style's change is upsampled onto the full-size frame (default: calibrated, else 1)")
     p.add_argument("--net-every", type=int, default=None, metavar="N",
                    help=NET_EVERY_HELP + " (default: calibrated, else 1)")
+    p.add_argument("--key-flow", choices=KEY_FLOWS, default=None,
+                   help=KEY_FLOW_HELP + " (default: calibrated, else fine)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")
@@ -115,7 +117,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
     check_positive("--seconds", a.seconds)
     check_live_options(a.steady, a.carry, a.phases, a.render_scale, a.segment_every, a.width, a.height, a.fps,
-                       net_every=a.net_every)
+                       net_every=a.net_every, key_flow=a.key_flow)
     check_control_options(a)
     if a.stats_json:
         check_can_write(a.stats_json)
@@ -133,6 +135,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         segment_every=a.segment_every, segment_model=a.segment_model,
         render_scale=d["render_scale"] if a.render_scale is None else a.render_scale, preset=a.preset or d["preset"], device=a.device,
         net_every=d["net_every"] if a.net_every is None else a.net_every,
+        key_flow=a.key_flow or d["key_flow"],
         precision=a.precision or d["precision"], mirror=a.mirror, side_by_side=a.side_by_side,
         max_frames=a.max_frames,
         vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format, **control_config(a),

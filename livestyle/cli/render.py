@@ -8,13 +8,14 @@ import sys
 from livestyle.engine.infer import PHASES
 from livestyle.errors import LivestyleError, check_range
 from livestyle.live.composite import BACKGROUNDS
-from livestyle.live.config import NET_EVERY_HELP
+from livestyle.live.config import KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY_HELP
 from livestyle.render import check_output_not_in_style, render
 from livestyle.temporal.carry import CARRY
 from livestyle.temporal.denoise import STEADY
 
 MAX_BATCH = 64  # a sanity bound: frames per network call beyond a few only cost memory
-LIVE_ONLY = ("masked", "background", "render_scale", "net_every", "segment_every", "segment_model", "strength")
+LIVE_ONLY = ("masked", "background", "render_scale", "net_every", "key_flow", "segment_every", "segment_model",
+             "strength")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,6 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     live.add_argument("--render-scale", type=float, default=None,
                       help="run the network on the frame resized by this (0.25-1; default as live)")
     live.add_argument("--net-every", type=int, default=None, metavar="N", help=NET_EVERY_HELP + " (default as live)")
+    live.add_argument("--key-flow", choices=KEY_FLOWS, default=None, help=KEY_FLOW_HELP + " (default as live)")
     live.add_argument("--segment-every", type=int, default=None, help="segmentation network every N frames (default 2)")
     live.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     live.add_argument("--strength", type=float, default=None, metavar="S",
@@ -91,11 +93,13 @@ def _run_live(a: argparse.Namespace) -> int:
                      phases=d["phases"] if a.phases is None else a.phases,
                      render_scale=d["render_scale"] if a.render_scale is None else a.render_scale,
                      net_every=d["net_every"] if a.net_every is None else a.net_every,
+                     key_flow=a.key_flow or d["key_flow"],
                      segment_every=2 if a.segment_every is None else a.segment_every, segment_model=a.segment_model,
                      device=a.device, precision=a.precision or d["precision"],
                      strength=1.0 if a.strength is None else a.strength)
     print(f"livestyle: live path: steady {cfg.steady:g}, carry {cfg.carry:g}, phases {cfg.phases}, render scale "
-          f"{cfg.render_scale:g}, network every {cfg.net_every}{', masked' if cfg.masked else ''}, "
+          f"{cfg.render_scale:g}{f' ({cfg.key_flow} key flow)' if cfg.render_scale < 1 else ''}, network every "
+          f"{cfg.net_every}{', masked' if cfg.masked else ''}, "
           f"denoise {'on' if cfg.denoise else 'off'}",
           file=sys.stderr)
     return render_live(a.style, a.input, a.output, cfg, a.max_frames)

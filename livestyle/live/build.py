@@ -14,7 +14,7 @@ from pathlib import Path
 
 from livestyle.capture import Frame
 from livestyle.errors import LivestyleError, check_range
-from livestyle.live.config import LiveConfig
+from livestyle.live.config import KEY_FLOWS, LiveConfig
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stage import StageSettings, StyleStage
 from livestyle.outputs import OutFrame
@@ -28,7 +28,7 @@ def live_defaults(device: str = "auto") -> dict:
     ``livestyle calibrate`` saved on this machine, else the built-in ``LiveConfig`` defaults, except
     that on a GPU (``device`` resolving to CUDA) the network averages ``GPU_PHASES`` phases.
 
-    Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``net_every``, ``preset``,
+    Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``net_every``, ``key_flow``, ``preset``,
     ``precision``. An absent or unreadable calibration file gives the built-in values.
     """
     base, cal = LiveConfig(), load_calibration()
@@ -39,6 +39,7 @@ def live_defaults(device: str = "auto") -> dict:
             "phases": int(cal.get("phases", base.phases)),
             "render_scale": float(cal.get("render_scale", base.render_scale)),
             "net_every": int(cal.get("net_every", base.net_every)),
+            "key_flow": str(cal.get("key_flow", base.key_flow)),
             "preset": str(cal.get("preset", base.preset)), "precision": str(cal.get("precision", base.precision))}
 
 
@@ -65,7 +66,7 @@ SEGMENT_EVERY_RANGE = (1, 1000)
 def check_live_options(steady: float | None = None, carry: float | None = None, phases: int | None = None,
                        render_scale: float | None = None, segment_every: int | None = None,
                        width: int | None = None, height: int | None = None, fps: float | None = None,
-                       prefix: str = "--", net_every: int | None = None) -> None:
+                       prefix: str = "--", net_every: int | None = None, key_flow: str | None = None) -> None:
     """Raise ``LivestyleError`` (one line, with the allowed range) for a live option out of range; None = not given.
 
     ``prefix`` names the options in the message: ``"--"`` for flags (``--steady``), or e.g. ``"FILE: key "``
@@ -85,6 +86,8 @@ def check_live_options(steady: float | None = None, carry: float | None = None, 
         raise LivestyleError(f"{name('phases')} must be one of {', '.join(map(str, PHASE_CHOICES))}, got {phases!r}")
     check_range(name("render_scale"), render_scale, *RENDER_SCALE_RANGE)
     check_range(name("net_every"), net_every, *NET_EVERY_RANGE, integer=True)
+    if key_flow is not None and key_flow not in KEY_FLOWS:
+        raise LivestyleError(f"{name('key_flow')} must be one of {', '.join(KEY_FLOWS)}, got {key_flow!r}")
 
 
 def stage_settings(cfg: LiveConfig) -> StageSettings:
@@ -128,12 +131,13 @@ def calibration_path() -> Path:
 # The keys of ``calibration.toml``'s ``[live]`` table and their types (``run`` writes them all).
 CALIBRATION_KEYS: dict[str, type] = {"preset": str, "width": int, "height": int, "render_scale": float,
                                      "precision": str, "steady": float, "carry": float, "phases": int, "net_every": int,
+                                     "key_flow": str,
                                      "measured_fps": float, "target_fps": float}
 
 
 def load_calibration() -> dict:
     """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``,
-    ``phases``, ``net_every``, ``measured_fps``, ``target_fps``), or {} if there is none.
+    ``phases``, ``net_every``, ``key_flow``, ``measured_fps``, ``target_fps``), or {} if there is none.
 
     A file that is not valid TOML, has an unknown table or key, or a value of the wrong type or out of range
     is a ``LivestyleError`` naming the file and the key (not ignored: these values choose what ``live``, the
@@ -176,7 +180,7 @@ def _check_calibration(p: Path, cal: dict, fix: str) -> None:
     try:
         check_live_options(cal.get("steady"), cal.get("carry"), cal.get("phases"), cal.get("render_scale"),
                            width=cal.get("width"), height=cal.get("height"), prefix=f"{p}: key ",
-                           net_every=cal.get("net_every"))
+                           net_every=cal.get("net_every"), key_flow=cal.get("key_flow"))
         check_range(f"{p}: key target_fps", cal.get("target_fps"), *FPS_RANGE)
         check_range(f"{p}: key measured_fps", cal.get("measured_fps"), 0, None)
     except LivestyleError as e:

@@ -22,9 +22,9 @@ class Keyed:
 
 
 def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[int, int],
-          scale: float = 1.0) -> Keyed:
+          scale: float = 1.0, key_flow: str = "fine") -> Keyed:
     """Trackers for ``guide_names`` and a ``KeyCarry`` over every painted keyframe, for frames of ``size``
-    ``(w, h)`` (the camera's) and a render scale ``scale`` (see ``keyed_from``).
+    ``(w, h)`` (the camera's), a render scale ``scale`` and the carry's ``key_flow`` (see ``keyed_from``).
 
     Keyframes from another resolution are resized to ours. Unreadable keyframes give an empty
     ``Keyed`` (the watcher reports them; the live output goes on unstylized by them).
@@ -35,7 +35,7 @@ def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[i
         kfs = style.load(strict=False)
     except LivestyleError:
         return Keyed()
-    return keyed_from(kfs, guide_names, size, scale)
+    return keyed_from(kfs, guide_names, size, scale, key_flow)
 
 
 def work_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -45,13 +45,14 @@ def work_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
 
 
 def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tuple[int, int],
-               scale: float = 1.0) -> Keyed:
+               scale: float = 1.0, key_flow: str = "fine") -> Keyed:
     """``keyed`` for keyframes already loaded (``style.Keyframe``: key, painting, optional mask).
 
     The guide trackers and the keyframe carry work at the work size (``size`` times ``scale``), as the
     network does; the carry keeps the keyframes at ``size``, so that at a render scale below 1 the
     painting's own full-size detail is carried in wherever it is trusted (``KeyCarry.painting_at``,
-    ``live.upscale.to_full_size``).
+    ``live.upscale.to_full_size``). ``key_flow`` ``"fine"``: the carry's key flow as precise as at full size,
+    ``"coarse"``: matched on the work-size frame (``LiveConfig.key_flow``; the same at scale 1).
     """
     work = work_size(size, scale)
     small = [_at(CarryKey(k.key, k.styled, k.mask), work) for k in kfs]
@@ -60,7 +61,7 @@ def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tupl
             for k, s in zip(kfs, small, strict=True)]
     pairs = [(k.photo, k.mask) for k in small]
     trackers = [g.tracker(pairs) for g in make_guides(guide_names)] if guide_names else []
-    return Keyed(trackers, KeyCarry.live(keys) if keys else None)
+    return Keyed(trackers, KeyCarry.live(keys, scale=scale, fine=key_flow != "coarse") if keys else None)
 
 
 def _at(k: CarryKey, size: tuple[int, int]) -> CarryKey:

@@ -34,7 +34,7 @@ class LiveReplay:
 
     ``model``: the trained generator; ``guides``: the guide names it takes (its checkpoint's);
     ``keyframes``: the painted keyframes its guide trackers and keyframe carry start from. ``cfg``: the live options (``masked``, ``background``, ``steady``, ``carry``, ``phases``,
-    ``render_scale``, ``denoise``, ``segment_every``, ``device``, ``precision``); its ``style``,
+    ``render_scale``, ``key_flow``, ``denoise``, ``segment_every``, ``device``, ``precision``); its ``style``,
     ``source`` and ``outputs`` are not used. ``size``: ``(w, h)`` of the frames to come.
     Use as a context manager (the segmenter holds a mediapipe graph).
     """
@@ -49,7 +49,8 @@ class LiveReplay:
         self.segmenter = make_segmenter(cfg, work) if cfg.masked else None
         self.stage: StyleStage = make_stage(cfg, stage_settings(cfg), self.segmenter)
         self.stage.offline = True  # every frame through the same network runtime, whatever the timing
-        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed_from(keyframes, guides, (w, h), r))
+        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed_from(keyframes, guides, (w, h), r,
+                                                                                  cfg.key_flow))
 
     @classmethod
     def from_style(cls, style: str | Path, cfg: LiveConfig, size: tuple[int, int]) -> LiveReplay:

@@ -89,7 +89,8 @@ class StyleSet:
 
     def keyed(self, entry: StyleEntry) -> Keyed:
         """Guide trackers and the keyframe carry over ``entry``'s painted keyframes, at the work size."""
-        return keyed(entry.folder, self.guide_names(), self.session.source_size, self.session.cfg.render_scale)
+        return keyed(entry.folder, self.guide_names(), self.session.source_size, self.session.cfg.render_scale,
+                     self.session.cfg.key_flow)
 
     # -- start ---------------------------------------------------------------------------
     def load_all(self) -> None:

@@ -67,6 +67,14 @@ CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> ke
 # frame flow, doubled the warping error (2.6-3.4x render's against 1.3-1.6x) and cost 0.1-0.4 dB
 # (live_gap.py, 8 scenes, "e1 lag1" against "v12 e1").
 CARRY_FLOW_LIVE = ("medium-r2", 1.0)
+# Live at a render scale of at most this, the "fine" key flow (``LiveConfig.key_flow``, the default) matches
+# patches at the work frame's own resolution (``fine-r2``): at 0.5 that is the level medium-r2 matches at on
+# the camera's full-size frame. At render scale 0.5 (calibration/render_scale.py --size 640x480, 4 scenes, 15 s
+# models) live rose from -2.46 to -1.34 dB against render; the flow costs ~4x medium-r2's on the work frame (64
+# against 16 ms per 640x360 frame on one core of the AMD EPYC dev CPU), so ``livestyle calibrate`` tries the
+# "coarse" one (medium-r2 on the work frame) where it does not keep up.
+CARRY_FINE_BELOW = 0.7
+CARRY_FLOW_LIVE_FINE = ("fine-r2", 1.0)
 CARRY_EVERY_LIVE = 1 if (os.cpu_count() or 2) >= 4 else 2
 CARRY_LAG_LIVE = 0
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
@@ -138,10 +146,13 @@ class KeyCarry:
         self._chain: np.ndarray | None = None  # flow from the last moved frame back to the last fresh one
 
     @classmethod
-    def live(cls, keys: Sequence[CarryKey], strength: float = CARRY) -> KeyCarry:
-        """The live pipeline's carry: key flow ``CARRY_FLOW_LIVE``, afresh on each call (``live.carrying``
-        chooses the frames and moves the results between them)."""
-        return cls(keys, strength, tolerance=CARRY_TOLERANCE, flow=CARRY_FLOW_LIVE)
+    def live(cls, keys: Sequence[CarryKey], strength: float = CARRY, scale: float = 1.0,
+             fine: bool = True) -> KeyCarry:
+        """The live pipeline's carry at render scale ``scale``: key flow ``CARRY_FLOW_LIVE`` (with ``fine``
+        at a scale of ``CARRY_FINE_BELOW`` or less: ``CARRY_FLOW_LIVE_FINE``), afresh on each call
+        (``live.carrying`` chooses the frames and moves the results between them)."""
+        flow = CARRY_FLOW_LIVE_FINE if fine and scale <= CARRY_FINE_BELOW else CARRY_FLOW_LIVE
+        return cls(keys, strength, tolerance=CARRY_TOLERANCE, flow=flow)
 
     def has_detail(self, c: Carried) -> bool:
         """True when ``c``'s keyframe is bigger than ``c`` itself (``painting_at`` a bigger size then adds

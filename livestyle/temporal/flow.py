@@ -18,12 +18,17 @@ import numpy as np
 # medium at full size than with fast; medium at half size no better than fast). ``medium-r2`` is
 # medium with 2 variational refinement iterations instead of 5: the same scores within 0.05 dB on 3 of
 # 4 scenes, 14% less time (18.4 against 21.4 ms at 640x360, one thread, AMD EPYC Zen 4); a sparser
-# patch grid (stride 4 or 6) lost 0.7-3 dB.
+# patch grid (stride 4 or 6) lost 0.7-3 dB. ``fine-r2`` is medium-r2 with patches matched at the
+# image's own resolution (finest scale 0): on a half-size frame, the same patch level as medium-r2 on
+# the full-size one (live at a render scale of 0.5: the key flow as precise as at full size).
 PRESETS: dict[str, tuple[int, dict[str, int]]] = {
     "ultrafast": (cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, {}),
     "fast": (cv2.DISOPTICAL_FLOW_PRESET_FAST, {}),
     "medium": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {}),
     "medium-r2": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2}),
+    "fine-r2": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2, "FinestScale": 0}),
+    "fine-s4": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2, "FinestScale": 0,
+                                                    "PatchStride": 4}),
 }
 BORDERS = {
     "reflect": cv2.BORDER_REFLECT,
@@ -63,7 +68,7 @@ def to_gray(img: np.ndarray) -> np.ndarray:
 class FlowEstimator:
     """DIS optical flow between two frames.
 
-    ``preset``: ``"ultrafast"``, ``"fast"``, ``"medium"`` or ``"medium-r2"`` (``PRESETS``); ``scale`` in
+    ``preset``: ``"ultrafast"``, ``"fast"``, ``"medium"``, ``"medium-r2"`` or ``"fine-r2"`` (``PRESETS``); ``scale`` in
     (0, 1] computes flow on images resized by ``scale`` and scales the flow
     back to full resolution (cheaper, smoother, less precise).
 

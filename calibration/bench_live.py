@@ -56,7 +56,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "key_flow": key_flow, "steady": steady, "carry": carry, "carry_every": carry_mod.CARRY_EVERY_LIVE, "phases": phases, "net_every": net_every, "masked": masked, "training": training,
+            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "key_flow": key_flow, "steady": steady, "carry": carry, "carry_every": s.stage._carry.every, "phases": phases, "net_every": net_every, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -94,7 +94,8 @@ def main() -> None:
     ap.add_argument("--source", default="synthetic",
                     help="LiveConfig.source: synthetic, or a video file (played at its own fps, looped; its size wins)")
     ap.add_argument("--carry-every", type=int, default=None,
-                    help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: by core count)")
+                    help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: "
+                         "temporal.carry.carry_every_live, by core count and the flow's size)")
     ap.add_argument("--net-every", type=int, default=1, help="the network on every Nth frame (LiveConfig.net_every)")
     ap.add_argument("--key-flow", choices=("fine", "coarse"), default="fine",
                     help="the carry's key flow at a render scale below 1 (LiveConfig.key_flow)")

@@ -48,7 +48,7 @@ def train(keys: list[Keyframe], steps: int, seed: int) -> tuple[Generator, tuple
 
 
 def live_out(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list[Keyframe], scale: float,
-             every: int, fine: bool = True) -> dict[int, np.ndarray]:
+             every: int | None, fine: bool = True) -> dict[int, np.ndarray]:
     """``fine`` False: the coarse key flow (``LiveConfig.key_flow``: medium-r2 on the work frame)."""
     h, w = scene.frames[0].shape[:2]
     old = carry_mod.CARRY_EVERY_LIVE
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--photos", type=lambda s: s.split(","), default=["astronaut", "chelsea"])
     ap.add_argument("--motion", default="mixed")
     ap.add_argument("--occluder", default=None)
-    ap.add_argument("--live-every", type=int, default=carry_mod.CARRY_EVERY_LIVE)
+    ap.add_argument("--live-every", type=int, default=None,
+                    help="the key flow on every Nth frame (default: as live, temporal.carry.carry_every_live)")
     ap.add_argument("--stride", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--coarse-flow", action="store_true",
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# live at a render scale against render at full size\n\n{machine_line('cpu')}\n\n"
           f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}"
           f"{'' if args.occluder is None else f', occluder {args.occluder}'}; {args.steps} training steps per model; "
-          f"key flow every {args.live_every}; scored every {args.stride}th frame\n")
+          f"key flow every {args.live_every or 'frame or 2nd frame, as live on this machine'}; scored every {args.stride}th frame\n")
     print("| photo | style | path | PSNR | SSIM | warp x1e3 | dPSNR vs render |\n|---|---|---|---|---|---|---|")
     occ = None if args.occluder is None else Occluder.make(load_photo(args.occluder), args.size, args.frames, args.seed)
     summary: dict[str, list[float]] = {}

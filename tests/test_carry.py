@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 import pytest
 
 from livestyle.capture.synthclip import homography_clip, load_photo
 from livestyle.cli import main
-from livestyle.temporal import CARRY_EVERY_LIVE, CarryKey, KeyCarry, nearest_keys
+from livestyle.temporal import CARRY_EVERY_LIVE, CarryKey, KeyCarry, carry_every_live, nearest_keys
 
 from .conftest import paint
 from .test_cli import assert_one_line_error
@@ -192,7 +190,13 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
     assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5).flow.preset == "fine-r2"
     assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5, fine=False).flow.preset == "medium-r2"
     assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.75).flow.preset == "medium-r2"
-    assert CARRY_EVERY_LIVE == (1 if (os.cpu_count() or 2) >= 4 else 2)
+    # where the key flow runs afresh on every frame: with 4+ cores, or where it is cheap (medium-r2 up to 640x360)
+    assert CARRY_EVERY_LIVE is None  # no override: carry_every_live decides
+    for cores, hw, every in ((4, (720, 1280), 1), (2, (360, 640), 1), (2, (720, 1280), 2), (3, (480, 640), 2)):
+        assert carry_every_live(hw, live, cores) == every, (cores, hw)
+    fine = KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5)  # 4x the pixels of medium-r2 at that size
+    assert carry_every_live((360, 640), fine, 2) == 2 and carry_every_live((180, 320), fine, 2) == 1
+    assert carry_every_live((360, 640), fine, 8) == 1
 
 
 def test_at_half_scale_the_fine_key_flow_lands_the_full_size_painting_closer(moving):

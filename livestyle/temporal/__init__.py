@@ -20,6 +20,7 @@ from livestyle.temporal.carry import (
     CARRY_LIVE,
     CarryKey,
     KeyCarry,
+    carry_every_live,
     nearest_keys,
 )
 from livestyle.temporal.denoise import (
@@ -41,6 +42,6 @@ from livestyle.temporal.flow import (
 __all__ = [
     "CARRY", "CARRY_EVERY_LIVE", "CARRY_FLOW", "CARRY_FLOW_LIVE", "CARRY_LIVE", "STEADY",
     "STEADY_FLOW", "STEADY_FLOW_RENDER", "CarryKey", "CausalDenoiser", "FlowEstimator",
-    "KeyCarry", "OutputStabilizer", "denoise_sequence", "forward_backward_consistency",
+    "KeyCarry", "OutputStabilizer", "carry_every_live", "denoise_sequence", "forward_backward_consistency",
     "nearest_keys", "points_consistent", "sample_at", "warp",
 ]

@@ -60,9 +60,10 @@ CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> ke
 # Live: the frame -> key flow at full size with medium's finest scale. At half size, or with the fast
 # preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB lower
 # (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own beside the network
-# (live.carrying): afresh on every frame where the machine has a core for it (4 or more), on every other
-# frame on 2-3 cores (the frames between move the last result along the frame-to-frame flow: 0.1-0.3 dB
-# lower, 12 against 19 ms per 640x360 frame on average on one core of the AMD EPYC dev CPU). The network
+# (live.carrying): afresh on every frame where the machine has a core for it (4 or more) or where it is cheap
+# (``carry_every_live``), else on every other frame (the frames between move the last result along the
+# frame-to-frame flow: 0.1-0.3 dB lower, 12 against 19 ms per 640x360 frame on average on one core of the AMD
+# EPYC dev CPU). The network
 # waits for a result due on its frame (CARRY_LAG_LIVE 0): using it a frame late instead, moved along the
 # frame flow, doubled the warping error (2.6-3.4x render's against 1.3-1.6x) and cost 0.1-0.4 dB
 # (live_gap.py, 8 scenes, "e1 lag1" against "v12 e1").
@@ -75,7 +76,15 @@ CARRY_FLOW_LIVE = ("medium-r2", 1.0)
 # "coarse" one (medium-r2 on the work frame) where it does not keep up.
 CARRY_FINE_BELOW = 0.7
 CARRY_FLOW_LIVE_FINE = ("fine-r2", 1.0)
-CARRY_EVERY_LIVE = 1 if (os.cpu_count() or 2) >= 4 else 2
+# Live, the key flow runs afresh on every ``carry_every_live(...)``-th frame; an int here overrides that (the
+# calibration scripts' ``--live-every``).
+CARRY_EVERY_LIVE: int | None = None
+# On fewer than 4 cores the key flow still runs on every frame while it matches patches on at most this many
+# pixels: medium-r2 on a 640x360 frame. There on the 2-core AMD EPYC dev CPU it held 29.5-30.1 fps (p95 42-96 ms)
+# against 29.9-30.2 (p95 42-78) every other frame, and 28.2-28.3 against 26.1-28.4 fps on the AVX2 stand-in
+# (calibration/bench_live.py --carry-every 1|2, interleaved, live-2026-12-05-v16-carry-every.md); at 1280x720
+# (4x the pixels) or with the fine key flow at render scale 0.5 it does not keep up.
+CARRY_EVERY1_PIXELS = 320 * 180
 CARRY_LAG_LIVE = 0
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 # How the painting is sampled along the flow. Bicubic samples (calibration/live_gap.py "e2 cubic", 6 scenes each):
@@ -153,6 +162,10 @@ class KeyCarry:
         (``live.carrying`` chooses the frames and moves the results between them)."""
         flow = CARRY_FLOW_LIVE_FINE if fine and scale <= CARRY_FINE_BELOW else CARRY_FLOW_LIVE
         return cls(keys, strength, tolerance=CARRY_TOLERANCE, flow=flow)
+
+    def flow_pixels(self, hw: tuple[int, int]) -> float:
+        """How many pixels the key flow matches patches on for frames of ``hw`` ``(H, W)`` (its cost)."""
+        return hw[0] * hw[1] * self.scale ** 2 / 4 ** self.flow.finest_scale
 
     def has_detail(self, c: Carried) -> bool:
         """True when ``c``'s keyframe is bigger than ``c`` itself (``painting_at`` a bigger size then adds
@@ -353,6 +366,17 @@ class KeyCarry:
             raise ValueError(f"styled output {styled.shape} does not match the frame region {carried.shape}")
         w1 = conf * np.float32(strength)
         return cv2.blendLinear(carried, styled, w1, 1.0 - w1)  # per-pixel weights, uint8 out: ~1 ms at 640x360
+
+
+def carry_every_live(hw: tuple[int, int], carrier: KeyCarry, cores: int | None = None) -> int:
+    """On every how many frames the live key flow runs afresh for frames of ``hw`` ``(H, W)``: 1 with 4 or
+    more ``cores`` (default: this machine's) or where the flow matches patches on at most
+    ``CARRY_EVERY1_PIXELS`` pixels, else 2; ``CARRY_EVERY_LIVE`` when set."""
+    if CARRY_EVERY_LIVE is not None:
+        return CARRY_EVERY_LIVE
+    if (cores or os.cpu_count() or 2) >= 4:
+        return 1
+    return 1 if carrier.flow_pixels(hw) <= CARRY_EVERY1_PIXELS else 2
 
 
 def compose(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:

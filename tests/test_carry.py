@@ -197,6 +197,7 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
     fine = KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5)  # 4x the pixels of medium-r2 at that size
     assert carry_every_live((360, 640), fine, 2) == 2 and carry_every_live((180, 320), fine, 2) == 1
     assert carry_every_live((360, 640), fine, 8) == 1
+    assert carry_every_live((360, 640), live, 2, scale=0.5) == 2  # the rest of the frame is at the camera's size
 
 
 def test_at_half_scale_the_fine_key_flow_lands_the_full_size_painting_closer(moving):
@@ -285,3 +286,25 @@ def test_a_moved_carry_checked_against_its_frame_trusts_what_a_person_walked_awa
     assert np.allclose(checked.trust[stays], CARRY_RISE, atol=0.05) and err(checked, stays) < 2  # rising
     assert checked.trust[44:76, 60:92].max() < 0.05  # the occluder itself stays untrusted
     assert np.allclose(checked.trust[100:, 100:], 1.0, atol=0.02)  # the still background stays trusted
+
+
+def test_the_live_runner_takes_the_schedule_of_its_frames(moving, monkeypatch):
+    """On a 2-core machine the live runner runs the key flow on every frame of a small frame at full scale, on
+    every 2nd at 1280x720 or at a render scale; an override (the calibration scripts') wins."""
+    from livestyle.live.carrying import CarryRunner
+    from livestyle.live.stats import StageTimer
+    from livestyle.temporal import carry as carry_mod
+
+    monkeypatch.setattr(carry_mod.os, "cpu_count", lambda: 2)
+    small = moving[0][0]
+    big = cv2.resize(small, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    for img, scale, override, every in ((small, 1.0, None, 1), (big, 1.0, None, 2), (small, 0.5, None, 2),
+                                        (small, 1.0, 3, 3)):
+        monkeypatch.setattr(carry_mod, "CARRY_EVERY_LIVE", override)
+        runner = CarryRunner(StageTimer(), scale=scale)
+        try:
+            runner.before(KeyCarry.live([CarryKey(img, img)]), img, None, offline=True)
+            assert runner.after(offline=True) is not None
+            assert runner.every == every, (img.shape, scale, override)
+        finally:
+            runner.close()

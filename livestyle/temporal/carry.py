@@ -368,15 +368,17 @@ class KeyCarry:
         return cv2.blendLinear(carried, styled, w1, 1.0 - w1)  # per-pixel weights, uint8 out: ~1 ms at 640x360
 
 
-def carry_every_live(hw: tuple[int, int], carrier: KeyCarry, cores: int | None = None) -> int:
-    """On every how many frames the live key flow runs afresh for frames of ``hw`` ``(H, W)``: 1 with 4 or
-    more ``cores`` (default: this machine's) or where the flow matches patches on at most
-    ``CARRY_EVERY1_PIXELS`` pixels, else 2; ``CARRY_EVERY_LIVE`` when set."""
+def carry_every_live(hw: tuple[int, int], carrier: KeyCarry, cores: int | None = None, scale: float = 1.0) -> int:
+    """On every how many frames the live key flow runs afresh for frames of ``hw`` ``(H, W)`` at render scale
+    ``scale``: 1 with 4 or more ``cores`` (default: this machine's) or, at scale 1, where the flow matches
+    patches on at most ``CARRY_EVERY1_PIXELS`` pixels, else 2; ``CARRY_EVERY_LIVE`` when set. (Below scale 1
+    the rest of the frame's work is at the camera's size: at 1280x720, scale 0.5, the key flow on every frame
+    cost 2-5 of 23-27 fps on the 2-core dev CPU, live-2026-12-05-v16-key-flow-720.md.)"""
     if CARRY_EVERY_LIVE is not None:
         return CARRY_EVERY_LIVE
     if (cores or os.cpu_count() or 2) >= 4:
         return 1
-    return 1 if carrier.flow_pixels(hw) <= CARRY_EVERY1_PIXELS else 2
+    return 1 if scale >= 1.0 and carrier.flow_pixels(hw) <= CARRY_EVERY1_PIXELS else 2
 
 
 def compose(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:

@@ -31,7 +31,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
             carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto",
-            source: str = "synthetic", net_every: int = 1, key_flow: str = "fine") -> dict:
+            source: str = "synthetic", net_every: int = 1, key_flow: str = "auto") -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -97,7 +97,7 @@ def main() -> None:
                     help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: "
                          "temporal.carry.carry_every_live, by core count and the flow's size)")
     ap.add_argument("--net-every", type=int, default=1, help="the network on every Nth frame (LiveConfig.net_every)")
-    ap.add_argument("--key-flow", choices=("fine", "coarse"), default="fine",
+    ap.add_argument("--key-flow", choices=("auto", "fine", "coarse"), default="auto",
                     help="the carry's key flow at a render scale below 1 (LiveConfig.key_flow)")
     ap.add_argument("--json")
     a = ap.parse_args()

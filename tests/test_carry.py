@@ -187,17 +187,34 @@ def test_every_other_frame_moves_the_last_carry_along_the_frame_flow():
     assert (live.every, live.scale, live.flow.preset) == (1, 1.0, "medium-r2")  # live.carrying picks the frames
     # at a render scale of 0.5 the fine key flow matches patches on the work frame itself (the level medium-r2
     # matches at on the full-size frame); the coarse one as at full size
-    assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5).flow.preset == "fine-r2"
+    assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5, fine=True).flow.preset == "fine-r2"
     assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5, fine=False).flow.preset == "medium-r2"
     assert KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.75).flow.preset == "medium-r2"
     # where the key flow runs afresh on every frame: with 4+ cores, or where it is cheap (medium-r2 up to 640x360)
     assert CARRY_EVERY_LIVE is None  # no override: carry_every_live decides
     for cores, hw, every in ((4, (720, 1280), 1), (2, (360, 640), 1), (2, (720, 1280), 2), (3, (480, 640), 2)):
         assert carry_every_live(hw, live, cores) == every, (cores, hw)
-    fine = KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5)  # 4x the pixels of medium-r2 at that size
+    fine = KeyCarry.live([CarryKey(frames[0], truth[0])], scale=0.5, fine=True)  # 4x the pixels of medium-r2 at that size
     assert carry_every_live((360, 640), fine, 2) == 2 and carry_every_live((180, 320), fine, 2) == 1
     assert carry_every_live((360, 640), fine, 8) == 1
     assert carry_every_live((360, 640), live, 2, scale=0.5) == 2  # the rest of the frame is at the camera's size
+
+
+def test_the_key_flow_at_a_render_scale_is_fine_where_there_are_cores_for_it(moving, monkeypatch):
+    """``key_flow`` auto (the live default): fine with 4 or more cores, coarse on fewer; fine and coarse as asked."""
+    from livestyle.live.keyed import keyed_from
+    from livestyle.style import Keyframe
+    from livestyle.temporal import carry as carry_mod
+
+    frames, truth = moving
+    kfs = [Keyframe("000", frames[0], truth[0], None)]
+    for cores, flow, preset in ((8, "auto", "fine-r2"), (2, "auto", "medium-r2"), (2, "fine", "fine-r2"),
+                                (8, "coarse", "medium-r2")):
+        monkeypatch.setattr(carry_mod.os, "cpu_count", lambda n=cores: n)
+        carrier = keyed_from(kfs, (), (160, 120), 0.5, flow).carrier
+        assert carrier is not None and carrier.flow.preset == preset, (cores, flow)
+        full = keyed_from(kfs, (), (160, 120), 1.0, flow).carrier  # at full size there is one key flow
+        assert full is not None and full.flow.preset == "medium-r2"
 
 
 def test_at_half_scale_the_fine_key_flow_lands_the_full_size_painting_closer(moving):

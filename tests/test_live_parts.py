@@ -105,7 +105,7 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
                                             warmup=0.5, seconds=1.0, carry=1.0, key_flow="coarse")
     assert coarse > 0
     (tmp_path / "calibration.toml").write_text('[live]\nkey_flow = "medium"\n')
-    with pytest.raises(LivestyleError, match="key key_flow must be one of fine, coarse"):
+    with pytest.raises(LivestyleError, match="key key_flow must be one of auto, fine, coarse"):
         load_calibration()
 
 

@@ -55,7 +55,7 @@ def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
     runs = {"plain": plain, "carry": ["--steady", "0", "--phases", "1"],  # the keyframe carry is on by default
             "phases": [*plain, "--phases", "4"], "steady": ["--carry", "0", "--phases", "1"], "half": [*plain, "--render-scale", "0.5"],
             "net2": [*plain, "--net-every", "2"], "half-net2": [*plain, "--render-scale", "0.5", "--net-every", "3"],
-            "half-carry": ["--steady", "0", "--phases", "1", "--render-scale", "0.5"],
+            "half-carry": ["--steady", "0", "--phases", "1", "--render-scale", "0.5", "--key-flow", "fine"],
             "half-carry-coarse": ["--steady", "0", "--phases", "1", "--render-scale", "0.5", "--key-flow", "coarse"]}
     got = {}
     for label, flags in runs.items():
@@ -67,7 +67,7 @@ def test_render_live_honours_the_live_flags(trained, tiny_clip, tmp_path):
         if label != "plain":
             assert any(not np.array_equal(a, b) for a, b in zip(got[label][1:], got["plain"][1:], strict=True)), label
     assert np.array_equal(got["steady"][0], got["plain"][0])  # the stabiliser has no past at frame 0
-    # the carry's key flow at a render scale: fine by default, coarse when asked
+    # the carry's key flow at a render scale: fine or coarse as asked
     assert any(not np.array_equal(a, b) for a, b in zip(got["half-carry"][1:], got["half-carry-coarse"][1:], strict=True))
 
 

@@ -58,7 +58,7 @@ NET_EVERY = (1, 2)
 # size) first, then "coarse" (matched on the work-size frame). At render scale 0.5 fine was 1.1 dB closer to render
 # (calibration/render_scale.py: -1.34 against -2.46 dB, 4 scenes) but cost 4x the flow's time: 1280x720 at scale 0.5
 # ran at 19-20 fps with it on the 2-core AMD EPYC dev CPU, 26-29 with the coarse one. Both come before the network on
-# every 2nd frame or the carry off (those cost up to 0.45 and 2-6 dB). ``KEY_FLOWS``: fine, coarse.
+# every 2nd frame or the carry off (those cost up to 0.45 and 2-6 dB). ``KEY_FLOWS``: auto, fine, coarse.
 # Latency p95 (capture to output) a candidate may have, in frame intervals of the target rate: 83 ms at 30 fps.
 # On the 2-core dev CPU the defaults ran at p95 42-52 ms at 640x360, and 2 phases, which hold ~28 fps, at 103-112.
 LATENCY_FRAMES = 2.5
@@ -69,11 +69,11 @@ def _post_options(scale: float = 1.0) -> list[tuple[float, float, int, int, str]
     with carry and stabiliser, then one pass: on every frame, on every 2nd (at a render scale where the key flow
     matters, all of these with the fine key flow, then with the coarse one), then carry off: stabiliser alone,
     neither."""
-    flows = KEY_FLOWS if scale <= CARRY_FINE_BELOW else KEY_FLOWS[:1]
+    flows = KEY_FLOWS[1:] if scale <= CARRY_FINE_BELOW else KEY_FLOWS[1:2]
     carried = [o for f in flows for o in [(STEADY[0], CARRY[0], p, 1, f) for p in PHASES]
                + [(STEADY[0], CARRY[0], 1, n, f) for n in NET_EVERY[1:]]]
-    return carried + [(STEADY[0], c, 1, 1, KEY_FLOWS[0]) for c in CARRY[1:]] + \
-        [(s, 0.0, 1, 1, KEY_FLOWS[0]) for s in STEADY[1:]]
+    return carried + [(STEADY[0], c, 1, 1, KEY_FLOWS[1]) for c in CARRY[1:]] + \
+        [(s, 0.0, 1, 1, KEY_FLOWS[1]) for s in STEADY[1:]]
 
 
 def _precisions(device: str) -> list[str]:
@@ -92,7 +92,7 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
     from livestyle.engine.model import build
     from livestyle.guides import BlobGuide
     from livestyle.live.config import LiveConfig
-    from livestyle.live.keyed import Keyed
+    from livestyle.live.keyed import FINE, Keyed
     from livestyle.live.session import LiveSession
     from livestyle.temporal import CarryKey, KeyCarry
 
@@ -108,7 +108,7 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
         key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's and carry's cost do not depend on it
         s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute, phases),
                           Keyed([BlobGuide().tracker(key, None)], KeyCarry.live([CarryKey(key, key)], scale=render_scale,
-                                                                                 fine=key_flow == "fine")))
+                                                                                 fine=FINE[key_flow])))
         time.sleep(warmup)
         s.latency.clear()
         a, t0 = s.stage.processed, time.perf_counter()

@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--net-every", type=int, default=None, metavar="N",
                    help=NET_EVERY_HELP + " (default: calibrated, else 1)")
     p.add_argument("--key-flow", choices=KEY_FLOWS, default=None,
-                   help=KEY_FLOW_HELP + " (default: calibrated, else fine)")
+                   help=KEY_FLOW_HELP + " (default: calibrated, else auto)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")

@@ -11,10 +11,10 @@ from livestyle.temporal.denoise import STEADY
 NET_EVERY_HELP = ("run the network on every Nth frame, 1-4; the frames between move its last output along the "
                   "optical flow (the keyframe carry and stabiliser still run on every frame): for a CPU that cannot "
                   "keep up; what a moving person uncovers looks a frame old")
-KEY_FLOWS = ("fine", "coarse")
+KEY_FLOWS = ("auto", "fine", "coarse")
 KEY_FLOW_HELP = ("at a render scale below 1, the keyframe carry's optical flow: fine (as precise as at full size: "
-                 "the painting's strokes land where they belong, ~4x the flow's time) or coarse (matched on the "
-                 "smaller frame: cheaper, strokes a pixel or two off)")
+                 "the painting's strokes land where they belong, ~4x the flow's time), coarse (matched on the "
+                 "smaller frame: cheaper, strokes a pixel or two off) or auto (fine with 4 or more CPU cores)")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class LiveConfig:
     segment_model: str | None = None
     render_scale: float = 1.0  # < 1: the network works on the frame resized by this (see StyleStage)
     net_every: int = 1  # the network on every Nth frame, its last output moved along the flow between (live.skipping)
-    key_flow: str = "fine"  # at a render scale < 1: the carry's key flow as precise as at full size, or coarse (KEY_FLOWS)
+    key_flow: str = "auto"  # at a render scale < 1: the carry's key flow fine, coarse or auto (KEY_FLOWS, KeyCarry.live)
     preset: str = DEFAULT_PRESET
     device: str = "auto"
     precision: str = "auto"

@@ -12,6 +12,8 @@ from livestyle.errors import LivestyleError
 from livestyle.style import Keyframe, StyleFolder
 from livestyle.temporal import CarryKey, KeyCarry
 
+FINE = {"fine": True, "coarse": False, "auto": None}  # LiveConfig.key_flow -> KeyCarry.live's ``fine``
+
 
 @dataclass
 class Keyed:
@@ -22,7 +24,7 @@ class Keyed:
 
 
 def keyed(style: StyleFolder | None, guide_names: tuple[str, ...], size: tuple[int, int],
-          scale: float = 1.0, key_flow: str = "fine") -> Keyed:
+          scale: float = 1.0, key_flow: str = "auto") -> Keyed:
     """Trackers for ``guide_names`` and a ``KeyCarry`` over every painted keyframe, for frames of ``size``
     ``(w, h)`` (the camera's), a render scale ``scale`` and the carry's ``key_flow`` (see ``keyed_from``).
 
@@ -45,14 +47,15 @@ def work_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
 
 
 def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tuple[int, int],
-               scale: float = 1.0, key_flow: str = "fine") -> Keyed:
+               scale: float = 1.0, key_flow: str = "auto") -> Keyed:
     """``keyed`` for keyframes already loaded (``style.Keyframe``: key, painting, optional mask).
 
     The guide trackers and the keyframe carry work at the work size (``size`` times ``scale``), as the
     network does; the carry keeps the keyframes at ``size``, so that at a render scale below 1 the
     painting's own full-size detail is carried in wherever it is trusted (``KeyCarry.painting_at``,
     ``live.upscale.to_full_size``). ``key_flow`` ``"fine"``: the carry's key flow as precise as at full size,
-    ``"coarse"``: matched on the work-size frame (``LiveConfig.key_flow``; the same at scale 1).
+    ``"coarse"``: matched on the work-size frame, ``"auto"``: ``KeyCarry.live``'s choice (``LiveConfig.key_flow``;
+    all the same at scale 1).
     """
     work = work_size(size, scale)
     small = [_at(CarryKey(k.key, k.styled, k.mask), work) for k in kfs]
@@ -61,7 +64,7 @@ def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tupl
             for k, s in zip(kfs, small, strict=True)]
     pairs = [(k.photo, k.mask) for k in small]
     trackers = [g.tracker(pairs) for g in make_guides(guide_names)] if guide_names else []
-    return Keyed(trackers, KeyCarry.live(keys, scale=scale, fine=key_flow != "coarse") if keys else None)
+    return Keyed(trackers, KeyCarry.live(keys, scale=scale, fine=FINE[key_flow]) if keys else None)
 
 
 def _at(k: CarryKey, size: tuple[int, int]) -> CarryKey:

@@ -68,14 +68,15 @@ CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> ke
 # frame flow, doubled the warping error (2.6-3.4x render's against 1.3-1.6x) and cost 0.1-0.4 dB
 # (live_gap.py, 8 scenes, "e1 lag1" against "v12 e1").
 CARRY_FLOW_LIVE = ("medium-r2", 1.0)
-# Live at a render scale of at most this, the "fine" key flow (``LiveConfig.key_flow``, the default) matches
-# patches at the work frame's own resolution (``fine-r2``): at 0.5 that is the level medium-r2 matches at on
-# the camera's full-size frame. At render scale 0.5 (calibration/render_scale.py --size 640x480, 4 scenes, 15 s
-# models) live rose from -2.46 to -1.34 dB against render; the flow costs ~4x medium-r2's on the work frame (64
-# against 16 ms per 640x360 frame on one core of the AMD EPYC dev CPU), so ``livestyle calibrate`` tries the
-# "coarse" one (medium-r2 on the work frame) where it does not keep up.
+# At a render scale of at most this, the "fine" key flow (``LiveConfig.key_flow``) matches patches on the work
+# frame itself (``fine-r2``; at 0.5 the level medium-r2 matches at on the full-size frame): live against render at
+# scale 0.5 rose from -2.46 to -1.34 dB on a moving camera, -1.97 to -1.86 on a still one (render_scale.py, 640x480,
+# 4 scenes each). It costs 4x (64 against 16 ms per 640x360 frame, one core of the AMD EPYC): 1280x720 at scale 0.5
+# ran at 16-20 fps with it on 2 cores, 23-29 without (live-2026-12-05-v16-key-flow-720.md). "auto" (the default)
+# is fine with ``CARRY_FINE_CORES`` cores or more; ``livestyle calibrate`` tries fine, then coarse.
 CARRY_FINE_BELOW = 0.7
 CARRY_FLOW_LIVE_FINE = ("fine-r2", 1.0)
+CARRY_FINE_CORES = 4
 # Live, the key flow runs afresh on every ``carry_every_live(...)``-th frame; an int here overrides that (the
 # calibration scripts' ``--live-every``).
 CARRY_EVERY_LIVE: int | None = None
@@ -156,10 +157,13 @@ class KeyCarry:
 
     @classmethod
     def live(cls, keys: Sequence[CarryKey], strength: float = CARRY, scale: float = 1.0,
-             fine: bool = True) -> KeyCarry:
+             fine: bool | None = None) -> KeyCarry:
         """The live pipeline's carry at render scale ``scale``: key flow ``CARRY_FLOW_LIVE`` (with ``fine``
-        at a scale of ``CARRY_FINE_BELOW`` or less: ``CARRY_FLOW_LIVE_FINE``), afresh on each call
-        (``live.carrying`` chooses the frames and moves the results between them)."""
+        at a scale of ``CARRY_FINE_BELOW`` or less: ``CARRY_FLOW_LIVE_FINE``; ``fine`` None: where the
+        machine has ``CARRY_FINE_CORES`` cores), afresh on each call (``live.carrying`` chooses the frames
+        and moves the results between them)."""
+        if fine is None:
+            fine = (os.cpu_count() or 2) >= CARRY_FINE_CORES
         flow = CARRY_FLOW_LIVE_FINE if fine and scale <= CARRY_FINE_BELOW else CARRY_FLOW_LIVE
         return cls(keys, strength, tolerance=CARRY_TOLERANCE, flow=flow)
 
@@ -371,9 +375,8 @@ class KeyCarry:
 def carry_every_live(hw: tuple[int, int], carrier: KeyCarry, cores: int | None = None, scale: float = 1.0) -> int:
     """On every how many frames the live key flow runs afresh for frames of ``hw`` ``(H, W)`` at render scale
     ``scale``: 1 with 4 or more ``cores`` (default: this machine's) or, at scale 1, where the flow matches
-    patches on at most ``CARRY_EVERY1_PIXELS`` pixels, else 2; ``CARRY_EVERY_LIVE`` when set. (Below scale 1
-    the rest of the frame's work is at the camera's size: at 1280x720, scale 0.5, the key flow on every frame
-    cost 2-5 of 23-27 fps on the 2-core dev CPU, live-2026-12-05-v16-key-flow-720.md.)"""
+    patches on at most ``CARRY_EVERY1_PIXELS`` pixels, else 2 (at 1280x720, scale 0.5, every frame cost 2-5
+    of 23-27 fps on the 2-core dev CPU); ``CARRY_EVERY_LIVE`` when set."""
     if CARRY_EVERY_LIVE is not None:
         return CARRY_EVERY_LIVE
     if (cores or os.cpu_count() or 2) >= 4:

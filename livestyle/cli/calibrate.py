@@ -57,7 +57,7 @@ NET_EVERY = (1, 2)
 # At a render scale below 1, the keyframe carry's key flow (``LiveConfig.key_flow``): "fine" (as precise as at full
 # size) first, then "coarse" (matched on the work-size frame). At render scale 0.5 fine was 1.1 dB closer to render
 # (calibration/render_scale.py: -1.34 against -2.46 dB, 4 scenes) but cost 4x the flow's time: 1280x720 at scale 0.5
-# ran at 19-20 fps with it on the 2-core AMD EPYC dev CPU, 26-29 with the coarse one. Both come before the network on
+# ran at 16-20 fps with it on the 2-core AMD EPYC dev CPU, 23-29 with the coarse one. Both come before the network on
 # every 2nd frame or the carry off (those cost up to 0.45 and 2-6 dB). ``KEY_FLOWS``: auto, fine, coarse.
 # Latency p95 (capture to output) a candidate may have, in frame intervals of the target rate: 83 ms at 30 fps.
 # On the 2-core dev CPU the defaults ran at p95 42-52 ms at 640x360, and 2 phases, which hold ~28 fps, at 103-112.
@@ -85,7 +85,7 @@ def _precisions(device: str) -> list[str]:
 def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, target_fps: float,
                       masked: bool = True, render_scale: float = 1.0, warmup: float = 2.0,
                       seconds: float = 3.0, steady: float = STEADY[0], carry: float = 0.0,
-                      phases: int = 1, net_every: int = 1, key_flow: str = "fine") -> tuple[float, float]:
+                      phases: int = 1, net_every: int = 1, key_flow: str = "auto") -> tuple[float, float]:
     """``(stylized frames per second, latency p95 in ms)`` of the live pipeline for one configuration (camera at
     ``target_fps``)."""
     from livestyle.engine.infer import Stylizer

@@ -93,7 +93,7 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     # stabiliser alone, neither (what costs most only where there is headroom)
     s0 = calibrate.STEADY[0]
     with_carry = [(s0, 1.0, 4, 1), (s0, 1.0, 2, 1), (s0, 1.0, 1, 1), (s0, 1.0, 1, 2)]
-    rest = [(s0, 0.0, 1, 1, "fine"), (0.0, 0.0, 1, 1, "fine")]
+    rest = [(s0, 0.0, 1, 1, "auto"), (0.0, 0.0, 1, 1, "auto")]  # no carry, no key flow to choose
     assert calibrate._post_options() == [(*o, "fine") for o in with_carry] + rest
     # at a render scale the carry's key flow matters: every carried option with the fine one, then the coarse one
     assert calibrate._post_options(0.5) == [(*o, "fine") for o in with_carry] + [(*o, "coarse") for o in with_carry] + \
@@ -225,3 +225,50 @@ def test_style_stage_carries_the_painting_where_the_frame_shows_the_key():
     assert "carry" in stage.timer.snapshot()
     stage.settings.carry = 0.0
     assert np.abs(stage.process(frame).astype(int) - frame).max() <= 1  # off: the network's output as it is
+
+
+def test_the_share_of_the_frames_fine_detail_a_painting_keeps():
+    """At a render scale, the frame's own fine detail is added back in the share the keyframe's painting keeps it:
+    all of it for a colour grade, about half for a half-contrast copy, none for a painting that smooths it away."""
+    import cv2
+
+    from livestyle.live.upscale import kept_detail
+
+    photo = astronaut((192, 128))
+    work = (96, 64)
+    grade = cv2.convertScaleAbs(photo, alpha=1.0, beta=20)
+    half = cv2.convertScaleAbs(photo, alpha=0.5, beta=64)
+    smooth = cv2.GaussianBlur(photo, (0, 0), 3.0)  # a painting that smooths the fine detail away
+    assert np.all(kept_detail(photo, grade, None, work) > 0.9)
+    assert np.allclose(kept_detail(photo, half, None, work), 0.5, atol=0.05)
+    assert np.all(kept_detail(photo, smooth, None, work) < 0.1)
+    mask = np.zeros((128, 192), np.uint8)
+    mask[:, :96] = 255  # only the left half is painted (a colour grade); the right half is anything
+    mixed = np.concatenate([grade[:, :96], smooth[:, 96:]], axis=1)
+    assert np.all(kept_detail(photo, mixed, mask, work) > 0.85)
+
+
+def test_at_a_render_scale_the_untrusted_frame_gets_the_detail_its_painting_keeps():
+    """``to_full_size`` where the carry trusts nothing: the work-size result upsampled plus the frame's fine detail
+    times the keyframe's kept share (0: the plain upsampled result; 1: what adding the change to the frame gives)."""
+    import cv2
+
+    from livestyle.live.upscale import to_full_size
+    from livestyle.temporal import CarryKey, KeyCarry
+    from livestyle.temporal.carry import Carried
+
+    full = astronaut((192, 128))
+    img = cv2.resize(full, (96, 64), interpolation=cv2.INTER_AREA)
+    styled = cv2.convertScaleAbs(img, alpha=0.8, beta=30)
+    carrier = KeyCarry([CarryKey(full, full)])
+    carried = Carried(img, np.zeros((64, 96), np.float32), 0, np.zeros((64, 96, 2), np.float32))
+    up = cv2.resize(styled, (192, 128), interpolation=cv2.INTER_LINEAR)
+    residual, _, _ = to_full_size(full, img, styled, None, None, True)
+    change = cv2.resize(cv2.subtract(styled, img, dtype=cv2.CV_16S), (192, 128), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(residual.astype(int) - cv2.add(full, change, dtype=cv2.CV_8U)).max() <= 1  # as before: all of it
+    for keep in (0.0, 1.0):
+        carrier.kept_detail = [np.full(3, keep, np.float32)]
+        out, _, _ = to_full_size(full, img, styled, None, None, True, carrier, carried, 1.0)
+        want = up if keep == 0 else residual
+        assert np.abs(out.astype(int) - want).max() <= 1, keep
+    assert np.abs(residual.astype(int) - up).mean() > 2  # the two differ: the frame's detail is real

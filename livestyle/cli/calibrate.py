@@ -72,8 +72,8 @@ def _post_options(scale: float = 1.0) -> list[tuple[float, float, int, int, str]
     flows = KEY_FLOWS[1:] if scale <= CARRY_FINE_BELOW else KEY_FLOWS[1:2]
     carried = [o for f in flows for o in [(STEADY[0], CARRY[0], p, 1, f) for p in PHASES]
                + [(STEADY[0], CARRY[0], 1, n, f) for n in NET_EVERY[1:]]]
-    return carried + [(STEADY[0], c, 1, 1, KEY_FLOWS[1]) for c in CARRY[1:]] + \
-        [(s, 0.0, 1, 1, KEY_FLOWS[1]) for s in STEADY[1:]]
+    return carried + [(STEADY[0], c, 1, 1, KEY_FLOWS[0]) for c in CARRY[1:]] + \
+        [(s, 0.0, 1, 1, KEY_FLOWS[0]) for s in STEADY[1:]]  # no carry: no key flow (auto)
 
 
 def _precisions(device: str) -> list[str]:
@@ -156,7 +156,7 @@ def run(args) -> int:
         w, h = SIZES[-1]
         choice = {"preset": "fast", "width": w, "height": h, "render_scale": SCALES[-1],
                   "precision": _precisions(device)[-1], "steady": STEADY[-1], "carry": 0.0, "phases": 1,
-                  "net_every": NET_EVERY[-1], "key_flow": KEY_FLOWS[-1], "measured_fps": None,
+                  "net_every": NET_EVERY[-1], "key_flow": KEY_FLOWS[0], "measured_fps": None,
                   "target_fps": target}
     text = "[live]\n" + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in choice.items()
                                  if v is not None)

@@ -9,6 +9,7 @@ import cv2
 
 from livestyle.engine.train import make_guides
 from livestyle.errors import LivestyleError
+from livestyle.live.upscale import kept_detail
 from livestyle.style import Keyframe, StyleFolder
 from livestyle.temporal import CarryKey, KeyCarry
 
@@ -64,7 +65,10 @@ def keyed_from(kfs: Sequence[Keyframe], guide_names: tuple[str, ...], size: tupl
             for k, s in zip(kfs, small, strict=True)]
     pairs = [(k.photo, k.mask) for k in small]
     trackers = [g.tracker(pairs) for g in make_guides(guide_names)] if guide_names else []
-    return Keyed(trackers, KeyCarry.live(keys, scale=scale, fine=FINE[key_flow]) if keys else None)
+    carrier = KeyCarry.live(keys, scale=scale, fine=FINE[key_flow]) if keys else None
+    if carrier is not None and work != size:  # what of the frame's fine detail each painting keeps (live.upscale)
+        carrier.kept_detail = [kept_detail(k.photo, k.painting, k.mask, work) for k in keys]
+    return Keyed(trackers, carrier)
 
 
 def _at(k: CarryKey, size: tuple[int, int]) -> CarryKey:

@@ -149,6 +149,7 @@ class KeyCarry:
         self._thumbs: list[np.ndarray] | None = None
         self._sized: dict[tuple[int, tuple[int, int]], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.last_confidence: np.ndarray | None = None  # (H, W) float32 of the last frame, for display and tests
+        self.kept_detail: list[np.ndarray] | None = None  # per key, at a render scale: live.upscale.kept_detail
         self._prev: tuple[int, np.ndarray, np.ndarray] | None = None  # (key, carried painting, trust) of the
         # previous fresh frame, at the checks' size
         self._last: Carried | None = None  # the last frame's, at full size

@@ -266,9 +266,11 @@ def test_at_a_render_scale_the_untrusted_frame_gets_the_detail_its_painting_keep
     residual, _, _ = to_full_size(full, img, styled, None, None, True)
     change = cv2.resize(cv2.subtract(styled, img, dtype=cv2.CV_16S), (192, 128), interpolation=cv2.INTER_LINEAR)
     assert np.abs(residual.astype(int) - cv2.add(full, change, dtype=cv2.CV_8U)).max() <= 1  # as before: all of it
-    for keep in (0.0, 1.0):
-        carrier.kept_detail = [np.full(3, keep, np.float32)]
+    low = cv2.resize(img, (192, 128), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    for keep in (0.0, 0.3, 1.0):
+        carrier.kept_detail = [np.array([keep, keep / 2 if keep < 1 else keep, keep], np.float32)]
         out, _, _ = to_full_size(full, img, styled, None, None, True, carrier, carried, 1.0)
-        want = up if keep == 0 else residual
-        assert np.abs(out.astype(int) - want).max() <= 1, keep
+        want = up + carrier.kept_detail[0] * (full.astype(np.float32) - low)
+        assert np.abs(out.astype(int) - np.clip(want, 0, 255)).max() <= 2, keep
+    assert np.abs(out.astype(int) - residual).max() <= 2  # keep 1 is what adding the change gave
     assert np.abs(residual.astype(int) - up).mean() > 2  # the two differ: the frame's detail is real

@@ -65,13 +65,17 @@ def to_full_size(full: np.ndarray, img: np.ndarray, styled: np.ndarray, box: Box
     keep: tuple[float, ...] = (1.0 if residual else 0.0,) * 3
     if carried is not None and carrier is not None and carrier.kept_detail is not None and carrier.has_detail(carried):
         keep = tuple(float(k) for k in carrier.kept_detail[carried.key])
-    out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
-    if max(keep) > 0:
-        low = cv2.resize(img[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
-        detail = cv2.subtract(region, low, dtype=cv2.CV_16S)  # what the work size cannot hold
-        if min(keep) < 1:
-            detail = cv2.multiply(detail, (*keep, 0.0), dtype=cv2.CV_16S)
-        out = cv2.add(out, detail, dtype=cv2.CV_8U)
+    small = img[y0:y1, x0:x1]
+    if min(keep) >= 1.0:  # all of the frame's detail: the style's change, upsampled, added to the frame
+        change = cv2.subtract(styled, small, dtype=cv2.CV_16S)
+        out = cv2.add(region, cv2.resize(change, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
+    elif max(keep) <= 0.0:
+        out = cv2.resize(styled, size, interpolation=cv2.INTER_LINEAR)
+    else:  # up(styled) + k (frame - up(img)) = k frame + up(styled - k img), k x as a per-channel lookup table
+        lut = np.clip(np.arange(256, dtype=np.float32)[:, None] * np.asarray(keep, np.float32) + 0.5, 0, 255)
+        lut = lut.astype(np.uint8).reshape(256, 1, 3)
+        change = cv2.subtract(styled, cv2.LUT(small, lut), dtype=cv2.CV_16S)
+        out = cv2.add(cv2.LUT(region, lut), cv2.resize(change, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
     if carried is not None and carrier is not None and carry > 0 and carrier.has_detail(carried):
         painting = carrier.painting_at(carried, (fh, fw))[fy0:fy1, fx0:fx1]
         rest = cv2.subtract(styled, carried.painting[y0:y1, x0:x1], dtype=cv2.CV_16S)  # styled - p

@@ -101,6 +101,12 @@ def test_calibration_is_saved_and_read_back(tmp_path, monkeypatch):
     carried, _ = calibrate.measure_candidate("fast", 160, 96, "fp32", "cpu", 30.0, masked=False, warmup=0.5,
                                              seconds=1.0, carry=1.0, phases=4, net_every=2)
     assert carried > 0
+    # every candidate with the carry before any without it (carry off: 2-6 dB; one candidate smaller: less)
+    order = calibrate.plan("cpu", ["bf16", "fp32"])
+    first_off = next(i for i, (_, _, o) in enumerate(order) if o[1] == 0)
+    assert first_off > 0 and all(o[1] == 0 for _, _, o in order[first_off:])
+    assert {c for c, _, _ in order[:first_off]} == set(calibrate.candidates("cpu"))
+    assert order[0] == (("fast", 1280, 720, 1.0), "bf16", with_carry[0] + ("fine",))
     coarse, _ = calibrate.measure_candidate("fast", 160, 96, "fp32", "cpu", 30.0, masked=False, render_scale=0.5,
                                             warmup=0.5, seconds=1.0, carry=1.0, key_flow="coarse")
     assert coarse > 0

@@ -6,7 +6,8 @@ stabiliser, composite) for a few seconds with a network of the candidate's prese
 stylized frames per second and the capture-to-output latency. The best candidate that keeps up
 with the target (within 5%) with a latency p95 of at most ``LATENCY_FRAMES`` frame intervals is saved to
 ``calibration.toml`` in the user's config folder, where ``livestyle live`` and the TUI read
-their defaults. Candidates go from the best picture down (``candidates``).
+their defaults. Candidates go from the best picture down (``plan``: every candidate with the keyframe
+carry first, then without it).
 """
 
 from __future__ import annotations
@@ -124,6 +125,18 @@ def candidates(device_type: str = "cpu") -> list[tuple[str, int, int, float]]:
     return sorted(every, key=lambda c: (presets.index(c[0]), -c[1] * c[2] * c[3] ** 2, -c[1] * c[2]))
 
 
+def plan(device_type: str, precisions: list[str]) -> list[tuple[tuple[str, int, int, float], str, tuple]]:
+    """``(candidate, precision, post option)`` in the order ``run`` tries them: every candidate with the keyframe
+    carry on first, then every candidate without it. Turning the carry off cost 2-6 dB against render
+    (calibration/live_gap.py), more than the next smaller candidate (render scale 0.5 at 720p: -1.3 to -2.5 dB,
+    calibration/render_scale.py), so a smaller picture with the carry beats a bigger one without."""
+    out = []
+    for carried in (True, False):
+        for cand in candidates(device_type):
+            out += [(cand, p, o) for p in precisions for o in _post_options(cand[3]) if (o[1] > 0) == carried]
+    return out
+
+
 def run(args) -> int:
     from livestyle.live.build import FPS_RANGE
 
@@ -134,21 +147,18 @@ def run(args) -> int:
     print(f"livestyle calibrate: target {target:g} stylized fps, {'masked' if masked else 'whole frame'} "
           f"({pick(device).describe()})")
     choice = None
-    for preset, w, h, scale in candidates(pick(device).device.type):
-        for prec, (steady, carry, phases, every, kf) in ((p, sc) for p in _precisions(device)
-                                                        for sc in _post_options(scale)):
-            fps, p95 = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry,
-                                         phases=phases, net_every=every, key_flow=kf)
-            ok = fps >= KEEP_UP * target and p95 <= 1000 * LATENCY_FRAMES / target
-            print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases} "
-                  f"network every {every}{f' {kf} key flow' if scale <= CARRY_FINE_BELOW and carry > 0 else ''}: {fps:5.1f} fps, p95 {p95:.0f} ms {'fits' if ok else 'too slow'}", flush=True)
-            if ok:
-                choice = {"preset": preset, "width": w, "height": h, "render_scale": scale, "precision": prec,
-                          "steady": steady, "carry": carry, "phases": phases, "net_every": every,
-                          "key_flow": kf,
-                          "measured_fps": round(fps, 1), "target_fps": target}
-                break
-        if choice:
+    for (preset, w, h, scale), prec, (steady, carry, phases, every, kf) in plan(pick(device).device.type,
+                                                                               _precisions(device)):
+        fps, p95 = measure_candidate(preset, w, h, prec, device, target, masked, scale, steady=steady, carry=carry,
+                                     phases=phases, net_every=every, key_flow=kf)
+        ok = fps >= KEEP_UP * target and p95 <= 1000 * LATENCY_FRAMES / target
+        print(f"  {preset:8s} {w}x{h} render scale {scale:g} {prec} steady {steady:g} carry {carry:g} phases {phases} "
+              f"network every {every}{f' {kf} key flow' if scale <= CARRY_FINE_BELOW and carry > 0 else ''}: "
+              f"{fps:5.1f} fps, p95 {p95:.0f} ms {'fits' if ok else 'too slow'}", flush=True)
+        if ok:
+            choice = {"preset": preset, "width": w, "height": h, "render_scale": scale, "precision": prec,
+                      "steady": steady, "carry": carry, "phases": phases, "net_every": every, "key_flow": kf,
+                      "measured_fps": round(fps, 1), "target_fps": target}
             break
     if choice is None:
         print(f"livestyle: nothing reaches {target:g} fps here; try a lower --target-fps "

@@ -95,7 +95,7 @@ def main() -> None:
                     help="LiveConfig.source: synthetic, or a video file (played at its own fps, looped; its size wins)")
     ap.add_argument("--carry-every", type=int, default=None,
                     help="the carry's key flow on every Nth frame (temporal.carry.CARRY_EVERY_LIVE; default: "
-                         "temporal.carry.carry_every_live, by core count and the flow's size)")
+                         "temporal.carry.carry_every_live, by core count)")
     ap.add_argument("--net-every", type=int, default=1, help="the network on every Nth frame (LiveConfig.net_every)")
     ap.add_argument("--key-flow", choices=("auto", "fine", "coarse"), default="auto",
                     help="the carry's key flow at a render scale below 1 (LiveConfig.key_flow)")

@@ -209,7 +209,7 @@ def live_outputs(model: Generator, trainer: Trainer, keys: list[Keyframe], scene
                  cfg: LiveConfig, carry_every: int) -> dict[int, np.ndarray]:
     """Every frame up to the last scored one through the live per-frame path (``livestyle render --live``:
     ``LiveReplay``, the live stage's own ``process``), in order, from frame 0; the keyframe carry's key flow
-    on every ``carry_every``-th frame (live: ``temporal.carry.carry_every_live``: 1 with 4+ cores or up to 640x360, else 2),
+    on every ``carry_every``-th frame (live: ``temporal.carry.carry_every_live``: 1 with 4+ cores, else 2),
     each result used on its own frame as live does (``CARRY_LAG_LIVE``)."""
     h, w = scene.frames[0].shape[:2]
     guides = tuple(g.name for g in trainer.guides)

@@ -29,12 +29,9 @@ class CarryRunner:
     """Runs one stream's ``KeyCarry`` beside the network. Call ``before`` then ``after`` per frame,
     in frame order, from one thread (the network's); ``reset`` when a frame is not stylized."""
 
-    def __init__(self, timer: StageTimer, every: int | None = None, lag: int | None = None,
-                 scale: float = 1.0) -> None:
-        self.timer, self.scale = timer, scale  # scale: the stage's render scale (carry_every_live)
-        self._every = carry_mod.CARRY_EVERY_LIVE if every is None else every  # None: carry_every_live's choice
-        # for each carrier and frame size
-        self.every = 1 if every is None else every
+    def __init__(self, timer: StageTimer, every: int | None = None, lag: int | None = None) -> None:
+        self.timer = timer
+        self.every = carry_mod.carry_every_live() if every is None else every
         self.lag = carry_mod.CARRY_LAG_LIVE if lag is None else lag
         if self.every < 1 or self.lag < 0:
             raise ValueError(f"carry every must be >= 1 and lag >= 0, got {self.every}, {self.lag}")
@@ -61,7 +58,6 @@ class CarryRunner:
         if carrier is not self._carrier:
             self.reset(self._carrier)
             self._carrier = carrier
-            self.every = self._every or carry_mod.carry_every_live(img.shape[:2], carrier, scale=self.scale)
             if carry_mod.CARRY_RISE_PER_FRAME:  # trust rises at the same pace per frame, fresh or moved
                 carrier.rise = 1.0 - (1.0 - carry_mod.CARRY_RISE) ** self.every
         elif flow is None or (self._state is not None and self._state.trust.shape != img.shape[:2]):

@@ -14,7 +14,7 @@ NET_EVERY_HELP = ("run the network on every Nth frame, 1-4; the frames between m
 KEY_FLOWS = ("auto", "fine", "coarse")
 KEY_FLOW_HELP = ("at a render scale below 1, the keyframe carry's optical flow: fine (as precise as at full size: "
                  "the painting's strokes land where they belong, ~4x the flow's time), coarse (matched on the "
-                 "smaller frame: cheaper, strokes a pixel or two off) or auto (fine with 4 or more CPU cores)")
+                 "smaller frame: cheaper, strokes a pixel or two off) or auto (fine with 8 or more CPU cores)")
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,7 @@ class StyleStage(threading.Thread):
         self._stabilizer: OutputStabilizer | None = None  # made in finish() for settings.steady
         self._own_flow: FlowEstimator | None = None  # flow for the stabiliser when there is no denoiser
         self._prev_gray: np.ndarray | None = None
-        self._carry = CarryRunner(self.timer, scale=scale)  # the keyframe carry's flow, on its own thread (live.carrying)
+        self._carry = CarryRunner(self.timer)  # the keyframe carry's flow, on its own thread (live.carrying)
         self.fade = Crossfade()  # the crossfade of a style switch (set_model with fade_s)
         self.offline = False  # True: wait for the network's runtime to be ready (render --live: output independent of timing)
 

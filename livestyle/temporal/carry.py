@@ -60,10 +60,9 @@ CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> ke
 # Live: the frame -> key flow at full size with medium's finest scale. At half size, or with the fast
 # preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB lower
 # (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own beside the network
-# (live.carrying): afresh on every frame where the machine has a core for it (4 or more) or where it is cheap
-# (``carry_every_live``), else on every other frame (the frames between move the last result along the
-# frame-to-frame flow: 0.1-0.3 dB lower, 12 against 19 ms per 640x360 frame on average on one core of the AMD
-# EPYC dev CPU). The network
+# (live.carrying): afresh on every frame where the machine has a core for it (4 or more), else on every other
+# frame (``carry_every_live``; the frames between move the last result along the frame-to-frame flow: 0.1-0.3
+# dB lower, 12 against 19 ms per 640x360 frame on average on one core of the AMD EPYC dev CPU). The network
 # waits for a result due on its frame (CARRY_LAG_LIVE 0): using it a frame late instead, moved along the
 # frame flow, doubled the warping error (2.6-3.4x render's against 1.3-1.6x) and cost 0.1-0.4 dB
 # (live_gap.py, 8 scenes, "e1 lag1" against "v12 e1").
@@ -73,19 +72,14 @@ CARRY_FLOW_LIVE = ("medium-r2", 1.0)
 # scale 0.5 rose from -2.46 to -1.34 dB on a moving camera, -1.97 to -1.86 on a still one (render_scale.py, 640x480,
 # 4 scenes each). It costs 4x (64 against 16 ms per 640x360 frame, one core of the AMD EPYC): 1280x720 at scale 0.5
 # ran at 16-20 fps with it on 2 cores, 23-29 without (live-2026-12-05-v16-key-flow-720.md). "auto" (the default)
-# is fine with ``CARRY_FINE_CORES`` cores or more; ``livestyle calibrate`` tries fine, then coarse.
+# is fine with ``CARRY_FINE_CORES`` cores or more (there it runs on every frame; not measured on such a machine, so
+# kept to 8); ``livestyle calibrate`` tries fine, then coarse.
 CARRY_FINE_BELOW = 0.7
 CARRY_FLOW_LIVE_FINE = ("fine-r2", 1.0)
-CARRY_FINE_CORES = 4
-# Live, the key flow runs afresh on every ``carry_every_live(...)``-th frame; an int here overrides that (the
+CARRY_FINE_CORES = 8
+# Live, the key flow runs afresh on every ``carry_every_live()``-th frame; an int here overrides that (the
 # calibration scripts' ``--live-every``).
 CARRY_EVERY_LIVE: int | None = None
-# On fewer than 4 cores the key flow still runs on every frame while it matches patches on at most this many
-# pixels: medium-r2 on a 640x360 frame. There on the 2-core AMD EPYC dev CPU it held 29.5-30.1 fps (p95 42-96 ms)
-# against 29.9-30.2 (p95 42-78) every other frame, and 28.2-28.3 against 26.1-28.4 fps on the AVX2 stand-in
-# (calibration/bench_live.py --carry-every 1|2, interleaved, live-2026-12-05-v16-carry-every.md); at 1280x720
-# (4x the pixels) or with the fine key flow at render scale 0.5 it does not keep up.
-CARRY_EVERY1_PIXELS = 320 * 180
 CARRY_LAG_LIVE = 0
 _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 channels
 # How the painting is sampled along the flow. Bicubic samples (calibration/live_gap.py "e2 cubic", 6 scenes each):
@@ -167,10 +161,6 @@ class KeyCarry:
             fine = (os.cpu_count() or 2) >= CARRY_FINE_CORES
         flow = CARRY_FLOW_LIVE_FINE if fine and scale <= CARRY_FINE_BELOW else CARRY_FLOW_LIVE
         return cls(keys, strength, tolerance=CARRY_TOLERANCE, flow=flow)
-
-    def flow_pixels(self, hw: tuple[int, int]) -> float:
-        """How many pixels the key flow matches patches on for frames of ``hw`` ``(H, W)`` (its cost)."""
-        return hw[0] * hw[1] * self.scale ** 2 / 4 ** self.flow.finest_scale
 
     def has_detail(self, c: Carried) -> bool:
         """True when ``c``'s keyframe is bigger than ``c`` itself (``painting_at`` a bigger size then adds
@@ -373,16 +363,13 @@ class KeyCarry:
         return cv2.blendLinear(carried, styled, w1, 1.0 - w1)  # per-pixel weights, uint8 out: ~1 ms at 640x360
 
 
-def carry_every_live(hw: tuple[int, int], carrier: KeyCarry, cores: int | None = None, scale: float = 1.0) -> int:
-    """On every how many frames the live key flow runs afresh for frames of ``hw`` ``(H, W)`` at render scale
-    ``scale``: 1 with 4 or more ``cores`` (default: this machine's) or, at scale 1, where the flow matches
-    patches on at most ``CARRY_EVERY1_PIXELS`` pixels, else 2 (at 1280x720, scale 0.5, every frame cost 2-5
-    of 23-27 fps on the 2-core dev CPU); ``CARRY_EVERY_LIVE`` when set."""
+def carry_every_live(cores: int | None = None) -> int:
+    """On every how many frames the live key flow runs afresh: 1 with 4 or more ``cores`` (default: this
+    machine's), else 2; ``CARRY_EVERY_LIVE`` when set. On the 2-core dev CPU at 640x360 every frame held 30 fps
+    but raised the latency p95 to 75-86 ms against 41-60 (live-2026-12-05-v16-carry-every.md)."""
     if CARRY_EVERY_LIVE is not None:
         return CARRY_EVERY_LIVE
-    if (cores or os.cpu_count() or 2) >= 4:
-        return 1
-    return 1 if scale >= 1.0 and carrier.flow_pixels(hw) <= CARRY_EVERY1_PIXELS else 2
+    return 1 if (cores or os.cpu_count() or 2) >= 4 else 2
 
 
 def compose(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:

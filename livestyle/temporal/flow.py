@@ -90,11 +90,6 @@ class FlowEstimator:
             getattr(self._dis, f"set{name}")(value)
         self._lock = threading.Lock()
 
-    @property
-    def finest_scale(self) -> int:
-        """The pyramid level patches are matched on (0: the image itself, 1: half size, ...)."""
-        return int(self._dis.getFinestScale())
-
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Flow ``(H, W, 2) float32`` from ``a`` to ``b`` (both ``(H, W, 3)`` BGR or ``(H, W)`` gray, uint8)."""
         ga, gb = to_gray(a), to_gray(b)

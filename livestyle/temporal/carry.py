@@ -69,7 +69,7 @@ CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> ke
 CARRY_FLOW_LIVE = ("medium-r2", 1.0)
 # At a render scale of at most this, the "fine" key flow (``LiveConfig.key_flow``) matches patches on the work
 # frame itself (``fine-r2``; at 0.5 the level medium-r2 matches at on the full-size frame): live against render at
-# scale 0.5 rose from -2.46 to -1.34 dB on a moving camera, -1.97 to -1.86 on a still one (render_scale.py, 640x480,
+# scale 0.5 rose from -2.46 to -1.34 dB on a moving camera, -2.01 to -1.86 on a still one (render_scale.py, 640x480,
 # 4 scenes each). It costs 4x (64 against 16 ms per 640x360 frame, one core of the AMD EPYC): 1280x720 at scale 0.5
 # ran at 16-20 fps with it on 2 cores, 23-29 without (live-2026-12-05-v16-key-flow-720.md). "auto" (the default)
 # is fine with ``CARRY_FINE_CORES`` cores or more (there it runs on every frame; not measured on such a machine, so

@@ -27,8 +27,6 @@ PRESETS: dict[str, tuple[int, dict[str, int]]] = {
     "medium": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {}),
     "medium-r2": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2}),
     "fine-r2": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2, "FinestScale": 0}),
-    "fine-s4": (cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, {"VariationalRefinementIterations": 2, "FinestScale": 0,
-                                                    "PatchStride": 4}),
 }
 BORDERS = {
     "reflect": cv2.BORDER_REFLECT,

@@ -138,6 +138,10 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e2 vr1": ({}, (("medium-r2", 1.0), 2, 0), _refined(1)),
     "e1 vr2": ({}, (("medium-r2", 1.0), 1, 0), _refined(2)),
     "e2 cubic": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 g16": ({}, (("medium-r2-g16", 1.0), 2, 0), None),
+    "e2 g12": ({}, (("medium-r2-g12", 1.0), 2, 0), None),
+    "e2 r1": ({}, (("medium-r1", 1.0), 2, 0), None),
+    "e1 g16": ({}, (("medium-r2-g16", 1.0), 1, 0), None),
     "e2 steady0.6": ({"steady": 0.6}, (("medium-r2", 1.0), 2, 0), None),
     "e2 steady0.8": ({"steady": 0.8}, (("medium-r2", 1.0), 2, 0), None),
     "e2 tol10": ({}, (("medium-r2", 1.0), 2, 0), None),
@@ -171,6 +175,13 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "all of render's": ({"carry": 1.0, "phases": 4, "denoise": False}, (("medium", 1.0), 1),
                         lambda r, g: setattr(r.stage, "_trackers", [_Replayed(s) for s in g])),
 }
+
+# Key flow presets tried here only (temporal.flow.PRESETS holds the kept ones).
+_MEDIUM = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
+for _name, _set in {"medium-r2-g16": {"VariationalRefinementIterations": 2, "GradientDescentIterations": 16},
+                    "medium-r2-g12": {"VariationalRefinementIterations": 2, "GradientDescentIterations": 12},
+                    "medium-r1": {"VariationalRefinementIterations": 1}}.items():
+    flow_mod.PRESETS.setdefault(_name, (_MEDIUM, _set))
 
 # variant -> module constants of temporal.carry patched while it runs
 CARRY_PATCHES: dict[str, dict[str, object]] = {"e2 rise0.5": {"CARRY_RISE_PER_FRAME": False, "CARRY_RECHECK": False},

@@ -146,3 +146,63 @@ def test_trust_rises_at_the_same_pace_per_frame_whatever_the_schedule(clip):
         carrier = KeyCarry([CarryKey(frames[0], truth[0])])
         run(CarryRunner(StageTimer(), every=every, lag=0), carrier, frames[:2], flows[:2])
         assert carrier.rise == pytest.approx(1 - (1 - CARRY_RISE) ** every)
+
+
+def run_planned(runner: CarryRunner, carrier: KeyCarry, frames, flows, offline: bool = True):
+    """As the stage runs it: ``plan`` when the frame is prepared, then ``before`` and ``after``."""
+    out, plans = [], []
+    for img, flow in zip(frames, flows, strict=True):
+        ahead = runner.plan(carrier, img, flow)
+        plans.append(ahead)
+        runner.before(carrier, img, flow, offline, ahead)
+        out.append(runner.after(offline))
+    return out, plans
+
+
+@pytest.mark.parametrize("every", [1, 2, 3])
+def test_the_key_flow_started_ahead_gives_the_same_frames(clip, every):
+    """The prep thread starts each due frame's key flow (``plan``) before the network takes the frame: the
+    frames are exactly those of the carry that computes it itself, and only the due frames get one."""
+    frames, flows, truth = clip
+    carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+    calls, flow = [], carrier.flow
+    carrier.flow = lambda a, b: calls.append(1) or flow(a, b)  # type: ignore[assignment, func-returns-value]
+    a, plans = run_planned(CarryRunner(StageTimer(), every=every, lag=0), carrier, frames[:8], flows[:8])
+    b = run(CarryRunner(StageTimer(), every=every, lag=0), KeyCarry([CarryKey(frames[0], truth[0])]), frames[:8],
+            flows[:8])
+    assert [p is not None and p.due for p in plans] == [t % every == 0 for t in range(8)]
+    assert all((p.flow is not None) == p.due for p in plans if p is not None)
+    assert len(calls) == sum(t % every == 0 for t in range(8))  # each due frame's key flow once: the one run ahead
+    for x, y in zip(a, b, strict=True):
+        assert x is not None and y is not None
+        assert np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1])
+
+
+def test_the_plan_restarts_where_the_runner_does(clip):
+    frames, flows, truth = clip
+    runner = CarryRunner(StageTimer(), every=2, lag=0)
+    carrier, other = KeyCarry([CarryKey(frames[0], truth[0])]), KeyCarry([CarryKey(frames[1], truth[1])])
+    due = [runner.plan(c, img, f).due for c, img, f in [  # type: ignore[union-attr]
+        (carrier, frames[0], None), (carrier, frames[1], flows[1]), (carrier, frames[2], flows[2]),
+        (carrier, frames[3], None),  # the stream jumped
+        (carrier, frames[4], flows[4]), (other, frames[5], flows[5]),  # new keyframes
+        (other, frames[6][:64], flows[6][:64]),  # another size
+    ]]
+    assert due == [True, False, True, True, False, True, True]
+    runner.plan_restart()  # a frame that was not stylized
+    assert runner.plan(other, frames[7][:64], flows[7][:64]).due  # type: ignore[union-attr]
+    assert CarryRunner(StageTimer(), every=2, lag=1).plan(carrier, frames[0], None) is None  # lag: before decides
+
+
+def test_a_frame_planned_without_a_key_flow_still_gets_one_when_the_runner_has_nothing(clip):
+    """The plan says "not due" but the runner has no result to move (it was reset): it computes one itself."""
+    frames, flows, truth = clip
+    runner = CarryRunner(StageTimer(), every=2, lag=0)
+    carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+    runner.plan(carrier, frames[0], None)
+    ahead = runner.plan(carrier, frames[1], flows[1])
+    assert ahead is not None and not ahead.due
+    runner.before(carrier, frames[1], flows[1], True, ahead)
+    got = runner.after(True)
+    ref = KeyCarry([CarryKey(frames[0], truth[0])]).confidence(frames[1])
+    assert got is not None and np.array_equal(got[0], ref[0])

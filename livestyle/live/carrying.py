@@ -1,8 +1,11 @@
 """The keyframe carry in the live pipeline: its key flow on a thread of its own, beside the network.
 
-A fresh carry (``KeyCarry.carry``: the frame -> key flow and its checks, ~19 ms per 640x360 frame on
-one core of the 2-core AMD EPYC dev CPU) starts on thread "style-carry" when the network starts on
-the same frame, on every ``every``-th frame; on the frames between, the last result is moved onto
+A fresh carry (``KeyCarry.carry``: the frame -> key flow and its checks, ~23 ms per 640x360 frame on
+one core of the 2-core AMD EPYC dev CPU, the flow 15 of them) runs on thread "style-carry" on every
+``every``-th frame: its key flow starts when the frame is prepared (``plan``, from the prep thread,
+while the network still works on the frame before), its checks when the network starts on the frame
+(``before``). On 2 cores that took 1280x720 at render scale 0.5 with the fine key flow from 13.5-16.8
+to 18.7-19.7 fps (the same frames, bit for bit). On the frames between, the last result is moved onto
 the frame along the frame-to-frame flow and checked against it (``KeyCarry.move`` with the frame: the
 painting sampled afresh from the key along the better of two flows per pixel, trust from the photo
 check, ~5 ms at 640x360; ``temporal.carry.CARRY_RECHECK``). Trust rises per frame at the same pace
@@ -17,12 +20,23 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
 from livestyle.live.stats import StageTimer
 from livestyle.temporal import carry as carry_mod
 from livestyle.temporal.carry import Carried, KeyCarry, compose
+
+
+@dataclass
+class Ahead:
+    """The prep thread's plan for the next frame (``CarryRunner.plan``): whether it gets a fresh carry, and
+    then its key and the frame -> key flow, started on the carry's thread before the network takes the frame."""
+
+    due: bool
+    key: int = 0
+    flow: Future[np.ndarray] | None = None
 
 
 class CarryRunner:
@@ -43,6 +57,7 @@ class CarryRunner:
         self._chain_ok = False  # _since is known (no frame without a flow since the submission)
         self._n = 0  # frames since the carrier was set or reset
         self._submitted = -1  # frame number of the last submission
+        self._plan: tuple[KeyCarry | None, tuple[int, ...], int] = (None, (), 0)  # prep thread: carrier, shape, frames
 
     def reset(self, carrier: KeyCarry | None = None) -> None:
         """Forget the stream (nothing stylized in this frame, or a new carrier): the next frame starts afresh."""
@@ -52,9 +67,32 @@ class CarryRunner:
         if target is not None:  # on the carry's own thread, after any job still running
             self._pool.submit(target.reset)
 
-    def before(self, carrier: KeyCarry, img: np.ndarray, flow: np.ndarray | None, offline: bool) -> None:
+    def plan(self, carrier: KeyCarry, img: np.ndarray, flow: np.ndarray | None) -> Ahead | None:
+        """From the thread that prepares the frames, for each one that goes to ``before`` next, in order:
+        whether it will get a fresh carry (``before``'s rule: the first after a restart, then every
+        ``every``-th) and, if so, its key chosen and its key flow started now, on the carry's thread, while
+        the network still works on the frame before (the key flow no longer waits for the network to take
+        the frame). None with ``lag`` >= 1 (``before`` decides)."""
+        last, shape, n = self._plan
+        if carrier is not last or flow is None or img.shape != shape:
+            n = 0
+        self._plan = (carrier, img.shape, n + 1)
+        if self.lag:
+            return None
+        if n % self.every:
+            return Ahead(False)
+        key = carrier.choose(img)
+        return Ahead(True, key, self._pool.submit(self._key_flow, carrier, img, key))
+
+    def plan_restart(self) -> None:
+        """The prep thread's side of ``reset``: the frame is not stylized, the next one starts afresh."""
+        self._plan = (None, (), 0)
+
+    def before(self, carrier: KeyCarry, img: np.ndarray, flow: np.ndarray | None, offline: bool,
+               ahead: Ahead | None = None) -> None:
         """Frame ``img`` is about to go through the network: move the last result onto it and
-        start a fresh one when it is due. ``flow``: ``img`` -> the previous frame, or None."""
+        start a fresh one when it is due (``ahead``: ``plan``'s for it). ``flow``: ``img`` -> the previous
+        frame, or None."""
         if carrier is not self._carrier:
             self.reset(self._carrier)
             self._carrier = carrier
@@ -63,7 +101,7 @@ class CarryRunner:
         elif flow is None or (self._state is not None and self._state.trust.shape != img.shape[:2]):
             self.reset()  # no way to move the past onto this frame
         n = self._n
-        due = self._submitted < 0 or n - self._submitted >= self.every
+        due = self._submitted < 0 or (n - self._submitted >= self.every if ahead is None else ahead.due)
         if carrier is self._carrier and flow is not None and self._state is not None:
             if due and self.lag == 0:
                 self._state = None  # a fresh result replaces it on this very frame: no need to move it
@@ -77,7 +115,7 @@ class CarryRunner:
             if self._pending is not None:  # offline: its frame's result is about to be superseded
                 self._collect(wait=True)
             chain = self._since if self._chain_ok else None  # back to the last fresh frame: the temporal check
-            self._pending = self._pool.submit(self._fresh, carrier, img, chain)
+            self._pending = self._pool.submit(self._fresh, carrier, img, chain, ahead)
             self._since, self._chain_ok, self._submitted = None, True, n
 
     @property
@@ -105,9 +143,18 @@ class CarryRunner:
             result = self._carrier.move(result, self._since)
         self._state = result
 
-    def _fresh(self, carrier: KeyCarry, img: np.ndarray, chain: np.ndarray | None) -> Carried:
+    def _key_flow(self, carrier: KeyCarry, img: np.ndarray, key: int) -> np.ndarray:
         t0 = time.perf_counter()
-        out = carrier.carry(img, flow_to_prev=chain)
+        out = carrier.key_flow(img, key)
+        self.timer.add("key flow", 1000 * (time.perf_counter() - t0))
+        return out
+
+    def _fresh(self, carrier: KeyCarry, img: np.ndarray, chain: np.ndarray | None, ahead: Ahead | None) -> Carried:
+        t0 = time.perf_counter()
+        if ahead is not None and ahead.flow is not None:  # run before this on the same thread: done
+            out = carrier.carry(img, ahead.key, chain, key_flow=ahead.flow.result())
+        else:
+            out = carrier.carry(img, flow_to_prev=chain)
         self.timer.add("carry", 1000 * (time.perf_counter() - t0))
         return out
 

@@ -1,15 +1,14 @@
 """The per-frame work of the live pipeline, in two threads that overlap.
 
-    prepare (thread "style-prep"):  latest camera frame -> causal denoise ->
-        segmentation -> blob guide -> network input (the person's box in masked mode)
+    prepare (thread "style-prep"):  latest camera frame -> causal denoise -> segmentation -> blob guide ->
+        network input (the person's box in masked mode); when the keyframe carry is due, its flow frame ->
+        key starts on thread "style-carry" (``live.carrying``)
     finish (thread "style-net"):    U-Net, or its last output moved here (``live.skipping``) (meanwhile, on
-        thread "style-carry", the keyframe carry's flow frame -> key and its checks: ``live.carrying``) ->
-        keyframe carry blend -> output stabiliser -> composite -> latest output slot
+        "style-carry", the carry's checks) -> keyframe carry blend -> output stabiliser -> composite -> output
 
-While the network works on frame t, the next frame is already being prepared:
-on two cores the stylized rate is set by the slower half, not by the sum.
-The hand-over holds one job, so a slow network makes ``prepare`` wait (and
-the camera's newest frame wins in the input slot): lag never builds up.
+While the network works on frame t, the next frame is already being prepared: on two cores the
+stylized rate is set by the slower half, not by the sum. The hand-over holds one job, so a slow
+network makes ``prepare`` wait (the camera's newest frame wins the input slot): lag never builds up.
 
 A failure in any step of one frame is reported and that frame goes out
 unstylized: the live output never stops. New weights and new keyframes are
@@ -29,7 +28,7 @@ import torch
 
 from livestyle.capture import Frame
 from livestyle.engine.infer import Stylizer, batch_to_frames, frames_to_batch
-from livestyle.live.carrying import CarryRunner
+from livestyle.live.carrying import Ahead, CarryRunner
 from livestyle.live.composite import background, blend, person_box
 from livestyle.live.keyed import Keyed
 from livestyle.live.mix import Crossfade, apply_strength
@@ -78,6 +77,7 @@ class Job:
     bg: str = "keep"
     flow: np.ndarray | None = None  # (H, W, 2) float32 flow of ``img`` to the previous frame
     carrier: KeyCarry | None = None  # the keyframe carry to run on ``img`` (beside the network, in finish)
+    ahead: Ahead | None = None  # its plan for this frame, key flow started (``CarryRunner.plan``)
     reset_carrier: KeyCarry | None = None  # a carry to reset (nothing stylized in this frame)
     guides: list[np.ndarray] | None = None  # the region's guide frames (a job the network skips: live.skipping)
     error: str = ""
@@ -195,7 +195,6 @@ class StyleStage(threading.Thread):
     def is_alive(self) -> bool:
         return super().is_alive() or self._net.is_alive()
 
-    # -- the two loops ------------------------------------------------------------
     def run(self) -> None:
         """Prepare the newest camera frame, hand it to the network thread (waits while it is busy)."""
         while not self._halt.is_set():
@@ -270,6 +269,7 @@ class StyleStage(threading.Thread):
         self.last_input = (img, mask_u8)
         if stylizer is None or not s.enabled:
             self.schedule.restart()
+            self._carry.plan_restart()
             return Job(fr, img, ready=img if self.scale == 1.0 else fr.image, reset_carrier=carrier)
         busy = need_mask and getattr(self.segmenter, "ran_network", False)  # re-anchoring may wait a frame
         guides = [tr.update(img, mask_u8, flow_to_prev=flow, busy=busy) for tr in trackers]
@@ -282,20 +282,23 @@ class StyleStage(threading.Thread):
             if box is None:  # nobody in the frame: nothing to stylize
                 t.add("stylize", 0.0)
                 self.schedule.restart()
+                self._carry.plan_restart()
                 return Job(fr, img, ready=background(img if self.scale == 1.0 else fr.image, s.background),
                            reset_carrier=carrier)
         region, g = img, guides
         if box is not None:
             y0, y1, x0, x1 = box
             region, g = img[y0:y1, x0:x1], [x[y0:y1, x0:x1] for x in guides]
+        carrier = carrier if s.carry > 0 else None
+        ahead = None if carrier is None else self._carry.plan(carrier, img, flow)
         if self.schedule.skips(stylizer, box, flow, every):
             return Job(fr, img, stylizer=stylizer, size=region.shape[:2], mask=mask, box=box, bg=s.background,
-                       flow=flow, carrier=carrier if s.carry > 0 else None, guides=g)
+                       flow=flow, carrier=carrier, ahead=ahead, guides=g)
         batch = frames_to_batch([region], [g], stylizer.model.stride)
         t4 = time.perf_counter()
         t.add("prepare", 1000 * (t4 - t3))
         return Job(fr, img, stylizer=stylizer, batch=batch, size=region.shape[:2], mask=mask, box=box,
-                   bg=s.background, flow=flow, carrier=carrier if s.carry > 0 else None)
+                   bg=s.background, flow=flow, carrier=carrier, ahead=ahead)
 
     def _flow_to_prev(self, img: np.ndarray) -> np.ndarray | None:
         """The flow current -> previous frame when no denoiser computes it (for the stabiliser)."""
@@ -316,13 +319,10 @@ class StyleStage(threading.Thread):
         return self._stabilizer(styled, job.flow, job.img.shape[:2], job.box)
 
     def _steady_box(self, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
-        """Keep the last network box while the new one fits inside it and is not much smaller.
-
-        Every new box size is a new input shape for the network, which costs a slower first
-        call and memory for new kernels; a box that follows the person to the pixel makes
-        hundreds of them. Boxes are snapped to 32 px, and the old box stays while it contains
-        the new one and is at most 64 px larger in each dimension.
-        """
+        """Keep the last network box while the new one fits inside it and is not much smaller: every new box
+        size is a new input shape for the network (a slower first call, memory for new kernels), and a box
+        that follows the person to the pixel makes hundreds. Boxes are snapped to 32 px; the old one stays
+        while it contains the new one and is at most 64 px larger in each dimension."""
         old = self._box
         if box is not None and old is not None:
             y0, y1, x0, x1 = box
@@ -356,7 +356,7 @@ class StyleStage(threading.Thread):
             return job.ready
         assert job.stylizer is not None
         if job.carrier is not None:  # the keyframe carry's flow and checks run beside the network
-            self._carry.before(job.carrier, job.img, job.flow, self.offline)
+            self._carry.before(job.carrier, job.img, job.flow, self.offline, job.ahead)
         t3 = time.perf_counter()
         styled = self.schedule.moved(job.img, job.flow, job.box) if job.batch is None else None
         stage = "move" if styled is not None else "stylize"  # the last network output moved here, or the network

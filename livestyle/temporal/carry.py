@@ -223,8 +223,20 @@ class KeyCarry:
         c = self.carry(frame, key, flow_to_prev)
         return c.painting, c.trust
 
-    def carry(self, frame: np.ndarray, key: int | None = None, flow_to_prev: np.ndarray | None = None) -> Carried:
-        """``confidence``'s result with the key and the frame -> key flow it came from (``move`` uses them)."""
+    def _small(self, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """``frame`` at the flow's scale, its width and height."""
+        h, w = frame.shape[:2]
+        sw, sh = (w, h) if self.scale >= 1.0 else (max(8, round(w * self.scale)), max(8, round(h * self.scale)))
+        return (frame if (sw, sh) == (w, h) else cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)), sw, sh
+
+    def key_flow(self, frame: np.ndarray, key: int) -> np.ndarray:
+        """The flow ``frame`` -> key ``key`` that ``carry`` computes: to run it ahead, on another thread."""
+        return self.flow((s := self._small(frame))[0], self._key_at(key, (s[2], s[1]))[0])
+
+    def carry(self, frame: np.ndarray, key: int | None = None, flow_to_prev: np.ndarray | None = None,
+              key_flow: np.ndarray | None = None) -> Carried:
+        """``confidence``'s result with the key and the frame -> key flow it came from (``move`` uses them).
+        ``key_flow``: that flow (``self.key_flow(frame, key)``) when it was computed ahead."""
         i = self.choose(frame) if key is None else key
         h, w = frame.shape[:2]
         last = self._last
@@ -238,10 +250,11 @@ class KeyCarry:
             return here
         # The checks run at the flow's scale (live: half size, 4x fewer pixels); only the painting
         # itself is carried at full size, along the upsampled flow, so its fine detail stays.
-        sw, sh = (w, h) if self.scale >= 1.0 else (max(8, round(w * self.scale)), max(8, round(h * self.scale)))
-        small = frame if (sw, sh) == (w, h) else cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+        small, sw, sh = self._small(frame)
         photo, painting_s, valid = self._key_at(i, (sh, sw))
-        f = self.flow(small, photo)  # small(x) ~ key(x + f(x))
+        if key_flow is None or key is None or key_flow.shape[:2] != (sh, sw):
+            key_flow = self.flow(small, photo)
+        f = key_flow  # small(x) ~ key(x + f(x))
         mx, my = cv2.split(cv2.add(pixel_grid(sh, sw), f))
         seen = cv2.remap(photo, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         inside = cv2.remap(valid, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)

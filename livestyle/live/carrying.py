@@ -4,8 +4,8 @@ A fresh carry (``KeyCarry.carry``: the frame -> key flow and its checks, ~23 ms 
 one core of the 2-core AMD EPYC dev CPU, the flow 15 of them) runs on thread "style-carry" on every
 ``every``-th frame: its key flow starts when the frame is prepared (``plan``, from the prep thread,
 while the network still works on the frame before), its checks when the network starts on the frame
-(``before``). On 2 cores that took 1280x720 at render scale 0.5 with the fine key flow from 13.5-16.8
-to 18.7-19.7 fps (the same frames, bit for bit). On the frames between, the last result is moved onto
+(``before``): the same frames bit for bit; on 2 cores 1280x720 at render scale 0.5 went from 23.3-27.9
+to 26.3-29.9 fps (``live-2026-12-05-v17-key-flow-ahead.md``). On the frames between, the last result is moved onto
 the frame along the frame-to-frame flow and checked against it (``KeyCarry.move`` with the frame: the
 painting sampled afresh from the key along the better of two flows per pixel, trust from the photo
 check, ~5 ms at 640x360; ``temporal.carry.CARRY_RECHECK``). Trust rises per frame at the same pace

@@ -142,6 +142,8 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e2 g12": ({}, (("medium-r2-g12", 1.0), 2, 0), None),
     "e2 r1": ({}, (("medium-r1", 1.0), 2, 0), None),
     "e1 g16": ({}, (("medium-r2-g16", 1.0), 1, 0), None),
+    "e2 half": ({}, (("fine-r2", 0.5), 2, 0), None),
+    "e1 half": ({}, (("fine-r2", 0.5), 1, 0), None),
     "e2 steady0.6": ({"steady": 0.6}, (("medium-r2", 1.0), 2, 0), None),
     "e2 steady0.8": ({"steady": 0.8}, (("medium-r2", 1.0), 2, 0), None),
     "e2 tol10": ({}, (("medium-r2", 1.0), 2, 0), None),

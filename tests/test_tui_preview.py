@@ -279,3 +279,21 @@ async def test_start_up_probe_does_not_block_the_ui(tmp_path: Path) -> None:
     finally:
         SlowCamera.release.set()
         pyvirtualcam.camera.BACKENDS.pop("livestyle-test-slow", None)
+
+
+def test_every_stage_the_live_path_times_has_a_short_name_spelled_out_in_help():
+    """The stats panel abbreviates the stages the live stage reports (``StageTimer`` names), and the help
+    screen says what each abbreviation is."""
+    from types import SimpleNamespace
+
+    from livestyle.tui.widgets.stats import SHORT, stats_text
+
+    stages = ["denoise", "segment", "guide", "key flow", "carry", "blend", "prepare", "stylize", "move", "steady",
+              "upscale", "composite"]
+    st = SimpleNamespace(stylized_fps=30.0, output_fps=30.0, latency_ms={"p95": 40.0}, drops=0, repeats=0,
+                         stage_ms={k: 1.0 for k in stages})
+    text = stats_text(st).plain
+    assert all(f"{SHORT[k]} 1.0" in text for k in stages)
+    from livestyle.tui.screens.help import MORE
+
+    assert all(f"{SHORT[k]} (" in " ".join(MORE.split()) for k in stages if k != "prepare")

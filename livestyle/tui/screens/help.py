@@ -45,9 +45,10 @@ here and in the command palette (**ctrl+p**).
 
 MORE = """
 Live numbers: per-stage milliseconds are dn (causal denoise), seg
-(person segmentation), gd (blob guide), ky (keyframe carry's flow), net
-(the U-Net), kb (keyframe carry's blend), st (output stabiliser), comp
-(composite).
+(person segmentation), gd (blob guide), kf (keyframe carry's flow to the
+key), ky (its checks), net (the U-Net), mv (its last output moved, with
+--net-every), kb (keyframe carry's blend), st (output stabiliser), up
+(back to full size, with --render-scale), comp (composite).
 
 The preview and the highlighted keyframe's thumbnails (key and painting)
 are real images in terminals with the Kitty graphics protocol or Sixel,

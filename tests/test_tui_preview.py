@@ -288,7 +288,7 @@ def test_every_stage_the_live_path_times_has_a_short_name_spelled_out_in_help():
 
     from livestyle.tui.widgets.stats import SHORT, stats_text
 
-    stages = ["denoise", "segment", "guide", "key flow", "carry", "blend", "prepare", "stylize", "move", "steady",
+    stages = ["denoise", "flow", "segment", "guide", "key flow", "carry", "blend", "prepare", "stylize", "move", "steady",
               "upscale", "composite"]
     st = SimpleNamespace(stylized_fps=30.0, output_fps=30.0, latency_ms={"p95": 40.0}, drops=0, repeats=0,
                          stage_ms={k: 1.0 for k in stages})

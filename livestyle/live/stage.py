@@ -114,14 +114,10 @@ class Handoff:
 class StyleStage(threading.Thread):
     """The "style-prep" thread; it starts and stops its "style-net" partner.
 
-    ``scale`` < 1 ("render scale") runs denoise, segmentation, guides, the flows and the
-    network on the frame resized by ``scale`` and brings the network's result back to full
-    size: its change of the frame (stylized - input) is upsampled and added to the
-    full-resolution camera frame, so the frame's own detail stays sharp (for presets
-    that predict a change of their input, this is what they do anyway, at lower
-    resolution). Wherever the keyframe carry is trusted, the painting's own full-size detail
-    is carried in along the upsampled key flow (``live.upscale``); the mask is upsampled and
-    the composite is done at full size.
+    ``scale`` < 1 ("render scale") runs denoise, segmentation, guides, the flows and the network on the
+    frame resized by ``scale``; ``live.upscale`` brings the result back to full size (with the share of the
+    camera frame's fine detail the style keeps, and the painting's own detail where the keyframe carry is
+    trusted); the mask is upsampled and the composite is done at full size.
     """
 
     def __init__(self, inp: LatestSlot[Frame], out: LatestSlot[OutFrame], stop: threading.Event,
@@ -260,6 +256,8 @@ class StyleStage(threading.Thread):
         every = self.schedule.every
         if self.denoiser is None and (s.steady > 0 or s.carry > 0 or every > 1):
             flow = self._flow_to_prev(img)
+            t.add("flow", 1000 * (time.perf_counter() - t1))  # the frame -> previous frame flow, for all of them
+            t1 = time.perf_counter()
         need_mask = s.masked and self.segmenter is not None
         mask = self.segmenter(img, flow_to_prev=flow) if need_mask else None  # (H, W) float32 in [0, 1]
         t2 = time.perf_counter()

@@ -44,8 +44,9 @@ here and in the command palette (**ctrl+p**).
 """
 
 MORE = """
-Live numbers: per-stage milliseconds are dn (causal denoise), seg
-(person segmentation), gd (blob guide), kf (keyframe carry's flow to the
+Live numbers: per-stage milliseconds are dn (causal denoise), fl (the
+frame-to-frame optical flow, when the denoiser is off), seg (person
+segmentation), gd (blob guide), kf (keyframe carry's flow to the
 key), ky (its checks), net (the U-Net), mv (its last output moved, with
 --net-every), kb (keyframe carry's blend), st (output stabiliser), up
 (back to full size, with --render-scale), comp (composite).

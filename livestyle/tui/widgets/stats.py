@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-SHORT = {"denoise": "dn", "segment": "seg", "guide": "gd", "key flow": "kf", "carry": "ky", "blend": "kb", "prepare": "prep",
+SHORT = {"denoise": "dn", "flow": "fl", "segment": "seg", "guide": "gd", "key flow": "kf", "carry": "ky", "blend": "kb", "prepare": "prep",
          "stylize": "net", "move": "mv", "steady": "st", "upscale": "up", "composite": "comp"}
 """Short stage names so the per-stage line fits a narrow panel (the help screen spells them out)."""
 

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402, F401  (puts this checkout's livestyle first on sys.path)
 
+import livestyle.live.carrying as carrying  # noqa: E402
 import livestyle.temporal.carry as carry_mod  # noqa: E402
 from livestyle.cli import quiet_native_logs  # noqa: E402
 from livestyle.live.session import LiveConfig, LiveSession  # noqa: E402
@@ -99,10 +100,14 @@ def main() -> None:
     ap.add_argument("--net-every", type=int, default=1, help="the network on every Nth frame (LiveConfig.net_every)")
     ap.add_argument("--key-flow", choices=("auto", "fine", "coarse"), default="auto",
                     help="the carry's key flow at a render scale below 1 (LiveConfig.key_flow)")
+    ap.add_argument("--flow-workers", type=int, default=None,
+                    help="key flows computed at once (live.carrying.FLOW_WORKERS; default 1)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.carry_every is not None:
         carry_mod.CARRY_EVERY_LIVE = a.carry_every
+    if a.flow_workers is not None:
+        carrying.FLOW_WORKERS = a.flow_workers
     if a.denoise is not None:
         DENOISE.append(a.denoise)
     rows = []

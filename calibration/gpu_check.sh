@@ -10,7 +10,8 @@
 #    (which pick the GPU by themselves);
 # 3. bench_infer on CUDA (fast, quality, paper; fp16 and bf16; 640x360 and 1280x720);
 # 4. bench_live on CUDA (synthetic source at 120 fps so the camera is not the limit; 640x360 and
-#    1280x720; plain and masked; one pass without the carry, and 4 phases with the carry);
+#    1280x720; plain and masked; one pass without the carry, and 4 phases with the carry; 1280x720 live
+#    defaults with the carry's key flows 1 and 2 at once);
 # 5. a 15 s training in bf16 and in fp16 with `livestyle train --device cuda`, then `livestyle render`
 #    and `livestyle render --live` of a 120-frame 640x360 clip on CUDA, timed;
 # 6. quality.py on CUDA (15 s budget, render and live paths on the same snapshots).
@@ -63,6 +64,9 @@ step 60 "bench_live, CUDA, one pass, no carry" -- $PY calibration/bench_live.py 
   --warmup 2 --sizes 640x360,1280x720 --modes plain,masked --carry 0 --phases 1
 step 60 "bench_live, CUDA, 4 phases + keyframe carry" -- $PY calibration/bench_live.py --device cuda --fps 120 \
   --seconds 3 --warmup 2 --sizes 640x360,1280x720 --modes plain,masked --carry 1 --phases 4
+step 40 "bench_live, CUDA, 1280x720 live defaults, the carry's key flows 1 then 2 at once (live.carrying.FLOW_WORKERS)" \
+  -- bash -c "for n in 1 2; do $PY calibration/bench_live.py --device cuda --fps 120 --seconds 3 --warmup 2 \
+  --sizes 1280x720 --modes plain --flow-workers \$n | tail -1; done"
 
 # A 640x360 clip and a one-keyframe style made from its first frame (a real photo moved by homographies).
 $PY - <<'PYEOF' >>"$OUT/gpu_check.log" 2>&1

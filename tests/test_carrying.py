@@ -206,3 +206,25 @@ def test_a_frame_planned_without_a_key_flow_still_gets_one_when_the_runner_has_n
     got = runner.after(True)
     ref = KeyCarry([CarryKey(frames[0], truth[0])]).confidence(frames[1])
     assert got is not None and np.array_equal(got[0], ref[0])
+
+
+def test_key_flows_on_threads_of_their_own_give_the_same_frames(clip):
+    """``flow_workers`` > 1: the key flows run on a pool of their own, each thread with its own DIS; the frames
+    are exactly those of one worker."""
+    frames, flows, truth = clip
+    a, _ = run_planned(CarryRunner(StageTimer(), every=1, lag=0, flow_workers=2),
+                       KeyCarry([CarryKey(frames[0], truth[0])]), frames[:6], flows[:6])
+    b, _ = run_planned(CarryRunner(StageTimer(), every=1, lag=0, flow_workers=1),
+                       KeyCarry([CarryKey(frames[0], truth[0])]), frames[:6], flows[:6])
+    for x, y in zip(a, b, strict=True):
+        assert x is not None and y is not None
+        assert np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1])
+    runner = CarryRunner(StageTimer(), every=1, lag=0, flow_workers=2)
+    names = []
+    carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+    key_flow = carrier.key_flow
+    carrier.key_flow = lambda *a: names.append(threading.current_thread().name) or key_flow(*a)  # type: ignore[method-assign, func-returns-value]
+    run_planned(runner, carrier, frames[:4], flows[:4])
+    assert names and all(n.startswith("style-keyflow") for n in names)
+    with pytest.raises(ValueError, match="workers"):
+        CarryRunner(StageTimer(), flow_workers=0)

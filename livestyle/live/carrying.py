@@ -18,6 +18,7 @@ late doubled the warping error on calibration/live_gap.py's scenes: see ``tempor
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import numpy as np
 from livestyle.live.stats import StageTimer
 from livestyle.temporal import carry as carry_mod
 from livestyle.temporal.carry import Carried, KeyCarry, compose
+from livestyle.temporal.flow import FlowEstimator
 
 
 @dataclass
@@ -39,12 +41,25 @@ class Ahead:
     flow: Future[np.ndarray] | None = None
 
 
+# Key flows computed at once. 1: on the carry's own thread, in order with its checks (measured on 2 cores).
+# N > 1: on N threads of their own, each with its own DIS, so the next frame's key flow runs beside this one's
+# (for many cores, where one key flow per frame may set the rate, e.g. 1280x720 beside a GPU; not measured yet:
+# calibration/bench_live.py --flow-workers).
+FLOW_WORKERS = 1
+
+
 class CarryRunner:
     """Runs one stream's ``KeyCarry`` beside the network. Call ``before`` then ``after`` per frame,
     in frame order, from one thread (the network's); ``reset`` when a frame is not stylized."""
 
-    def __init__(self, timer: StageTimer, every: int | None = None, lag: int | None = None) -> None:
+    def __init__(self, timer: StageTimer, every: int | None = None, lag: int | None = None,
+                 flow_workers: int | None = None) -> None:
         self.timer = timer
+        n = FLOW_WORKERS if flow_workers is None else flow_workers
+        if n < 1:
+            raise ValueError(f"key flow workers must be >= 1, got {n}")
+        self._flows = ThreadPoolExecutor(max_workers=n, thread_name_prefix="style-keyflow") if n > 1 else None
+        self._local = threading.local()  # each key flow thread's own DIS
         self.every = carry_mod.carry_every_live() if every is None else every
         self.lag = carry_mod.CARRY_LAG_LIVE if lag is None else lag
         if self.every < 1 or self.lag < 0:
@@ -82,7 +97,7 @@ class CarryRunner:
         if n % self.every:
             return Ahead(False)
         key = carrier.choose(img)
-        return Ahead(True, key, self._pool.submit(self._key_flow, carrier, img, key))
+        return Ahead(True, key, (self._flows or self._pool).submit(self._key_flow, carrier, img, key))
 
     def plan_restart(self) -> None:
         """The prep thread's side of ``reset``: the frame is not stylized, the next one starts afresh."""
@@ -145,13 +160,19 @@ class CarryRunner:
 
     def _key_flow(self, carrier: KeyCarry, img: np.ndarray, key: int) -> np.ndarray:
         t0 = time.perf_counter()
-        out = carrier.key_flow(img, key)
+        dis = carrier.flow
+        if self._flows is not None:  # one DIS per thread: a DIS runs one flow at a time
+            mine: FlowEstimator | None = getattr(self._local, "dis", None)
+            if mine is None or mine.preset != carrier.flow.preset:
+                mine = self._local.dis = FlowEstimator(carrier.flow.preset)
+            dis = mine
+        out = carrier.key_flow(img, key, dis)
         self.timer.add("key flow", 1000 * (time.perf_counter() - t0))
         return out
 
     def _fresh(self, carrier: KeyCarry, img: np.ndarray, chain: np.ndarray | None, ahead: Ahead | None) -> Carried:
         t0 = time.perf_counter()
-        if ahead is not None and ahead.flow is not None:  # run before this on the same thread: done
+        if ahead is not None and ahead.flow is not None:  # started before this (one worker: on this thread, done)
             out = carrier.carry(img, ahead.key, chain, key_flow=ahead.flow.result())
         else:
             out = carrier.carry(img, flow_to_prev=chain)
@@ -160,3 +181,5 @@ class CarryRunner:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._flows is not None:
+            self._flows.shutdown(wait=False, cancel_futures=True)

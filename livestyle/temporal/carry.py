@@ -229,9 +229,9 @@ class KeyCarry:
         sw, sh = (w, h) if self.scale >= 1.0 else (max(8, round(w * self.scale)), max(8, round(h * self.scale)))
         return (frame if (sw, sh) == (w, h) else cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)), sw, sh
 
-    def key_flow(self, frame: np.ndarray, key: int) -> np.ndarray:
-        """The flow ``frame`` -> key ``key`` that ``carry`` computes: to run it ahead, on another thread."""
-        return self.flow((s := self._small(frame))[0], self._key_at(key, (s[2], s[1]))[0])
+    def key_flow(self, frame: np.ndarray, key: int, dis: FlowEstimator | None = None) -> np.ndarray:
+        """The flow ``frame`` -> key ``key`` that ``carry`` computes, to run it ahead (``dis``: its own estimator)."""
+        return (dis or self.flow)((s := self._small(frame))[0], self._key_at(key, (s[2], s[1]))[0])
 
     def carry(self, frame: np.ndarray, key: int | None = None, flow_to_prev: np.ndarray | None = None,
               key_flow: np.ndarray | None = None) -> Carried:

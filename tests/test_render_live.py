@@ -122,3 +122,24 @@ def test_render_live_never_writes_into_its_input(trained, tiny_clip, capsys):
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tiny_clip), "--live"], "the output is the input")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tiny_clip / "out"), "--live"], "input")
     assert {p.name: p.read_bytes() for p in tiny_clip.iterdir()} == before
+
+
+def test_the_carry_turned_back_on_starts_with_a_fresh_result(trained, tiny_clip, monkeypatch):
+    """Off for a while (``settings.carry`` 0, the TUI's key), then on again: the first frame gets a fresh key
+    flow, not the result of a frame from before it went off, moved by one frame's flow."""
+    import livestyle.temporal.carry as carry_mod
+    from livestyle.capture import Frame
+    from livestyle.live.replay import LiveReplay
+
+    monkeypatch.setattr(carry_mod, "CARRY_EVERY_LIVE", 2)
+    frames = [cv2.imread(str(p)) for p in sorted(tiny_clip.iterdir())]
+    frames += frames[-2::-1]  # on and back: 9 frames
+    h, w = frames[0].shape[:2]
+    with LiveReplay.from_style(trained, LiveConfig(), (w, h)) as replay:
+        stage, plans = replay.stage, []
+        for t, f in enumerate(frames[:7]):
+            stage.settings.carry = 0.0 if t in (3, 4) else 1.0
+            job = stage.prepare(Frame(f, float(t), t))
+            plans.append(None if job.ahead is None else job.ahead.due)
+            stage.finish(job)
+    assert plans == [True, False, True, None, None, True, False]

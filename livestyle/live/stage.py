@@ -287,7 +287,9 @@ class StyleStage(threading.Thread):
         if box is not None:
             y0, y1, x0, x1 = box
             region, g = img[y0:y1, x0:x1], [x[y0:y1, x0:x1] for x in guides]
-        carrier = carrier if s.carry > 0 else None
+        if s.carry <= 0:  # off (the UI may turn it back on at any time: it then starts afresh)
+            carrier = None
+            self._carry.plan_restart()
         ahead = None if carrier is None else self._carry.plan(carrier, img, flow)
         if self.schedule.skips(stylizer, box, flow, every):
             return Job(fr, img, stylizer=stylizer, size=region.shape[:2], mask=mask, box=box, bg=s.background,

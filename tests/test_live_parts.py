@@ -280,3 +280,29 @@ def test_at_a_render_scale_the_untrusted_frame_gets_the_detail_its_painting_keep
         assert np.abs(out.astype(int) - np.clip(want, 0, 255)).max() <= 2, keep
     assert np.abs(out.astype(int) - residual).max() <= 2  # keep 1 is what adding the change gave
     assert np.abs(residual.astype(int) - up).mean() > 2  # the two differ: the frame's detail is real
+
+
+def test_at_a_render_scale_the_trusted_frame_gets_the_carried_painting_itself():
+    """``to_full_size`` where the carry is trusted: ``t P + (1 - t) base``, P the painting carried at full size
+    (not pulled towards the work-size result), base what an untrusted frame gets."""
+    import cv2
+
+    from livestyle.live.upscale import to_full_size
+    from livestyle.temporal import CarryKey, KeyCarry
+    from livestyle.temporal.carry import Carried
+
+    full = astronaut((192, 128))
+    img = cv2.resize(full, (96, 64), interpolation=cv2.INTER_AREA)
+    painting = cv2.bitwise_not(full)  # far from anything the network gives
+    styled = cv2.convertScaleAbs(img, alpha=0.8, beta=30)
+    carrier = KeyCarry([CarryKey(full, painting)])
+    for trust in (0.0, 0.4, 1.0):
+        carried = Carried(cv2.resize(painting, (96, 64), interpolation=cv2.INTER_AREA), np.full((64, 96), trust, np.float32),
+                          0, np.zeros((64, 96, 2), np.float32))
+        base, _, _ = to_full_size(full, img, styled, None, None, True)
+        out, _, _ = to_full_size(full, img, styled, None, None, True, carrier, carried, 1.0)
+        p = carrier.painting_at(carried, (128, 192))
+        want = trust * p.astype(np.float32) + (1 - trust) * base
+        assert np.abs(out.astype(np.float32) - want).max() <= 1.5, trust
+    inner = (slice(2, -2), slice(2, -2))  # the sampling map is extrapolated at the frame's edge
+    assert np.abs(out[inner].astype(int) - painting[inner]).max() <= 1  # trusted: the painting itself, detail and all

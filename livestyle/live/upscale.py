@@ -6,7 +6,8 @@ of it, a painting that smooths the photo none. That share is measured once per k
 from the full-size keyframe and its painting (``kept_detail``). On the quality benchmark's ground-truth styles
 themselves, brought to half size and back (15 photo-style pairs at 640x480, the share fitted on another view
 of the photo), it scored 28.54 dB against 27.69 for all the frame's detail (what the change of the frame
-upsampled and added to it gives) and 28.20 for none.
+upsampled and added to it gives) and 28.20 for none. Where the carry is trusted, the keyframe's painting itself
+comes in, carried at full size.
 """
 
 from __future__ import annotations
@@ -50,10 +51,13 @@ def to_full_size(full: np.ndarray, img: np.ndarray, styled: np.ndarray, box: Box
     work-size copy upsampled): all of it for presets that predict a change of their input (their change,
     upsampled, added to the frame), none for the others, or, where the carry has full-size keyframes, the
     share their paintings keep (``carrier.kept_detail``, see the module doc). Where the
-    keyframe carry is trusted and the keyframe is bigger than the work size, the painting's own
-    detail is carried in at full size instead: ``t (P + up(styled - p)) + (1 - t) (frame +
-    up(styled - img))``, ``t`` the carry's trust times its strength, ``P`` and ``p`` the carried
-    painting at full and work size (``KeyCarry.painting_at``).
+    keyframe carry is trusted and the keyframe is bigger than the work size, the carried painting
+    itself at full size comes in: ``t P + (1 - t) base``, ``t`` the carry's trust times its strength,
+    ``P`` the painting carried at full size (``KeyCarry.painting_at``), ``base`` the upsampled result
+    above. ``P`` plus the upsampled difference of the work-size result to the work-size carried
+    painting, as until v16, pulled the output away from ``P`` where ``P`` was better than both live
+    outputs (calibration/render_scale_where.py): -1.26 / -1.59 dB to render against -0.83 / -1.37 now
+    (``render-scale-2026-12-05-v17-own-painting-*.md``).
     """
     fh, fw = full.shape[:2]
     sh, sw = img.shape[:2]
@@ -78,11 +82,9 @@ def to_full_size(full: np.ndarray, img: np.ndarray, styled: np.ndarray, box: Box
         out = cv2.add(cv2.LUT(region, lut), cv2.resize(change, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
     if carried is not None and carrier is not None and carry > 0 and carrier.has_detail(carried):
         painting = carrier.painting_at(carried, (fh, fw))[fy0:fy1, fx0:fx1]
-        rest = cv2.subtract(styled, carried.painting[y0:y1, x0:x1], dtype=cv2.CV_16S)  # styled - p
-        own = cv2.add(painting, cv2.resize(rest, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
         t = cv2.resize(carried.trust[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
         t = cv2.multiply(t, carry)
-        out = cv2.blendLinear(own, out, t, 1.0 - t)
+        out = cv2.blendLinear(painting, out, t, 1.0 - t)
     full_mask = None
     if mask is not None:  # only the box is blended: upsample just that part
         full_mask = np.zeros((fh, fw), np.float32)

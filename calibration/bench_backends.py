@@ -15,7 +15,9 @@ stay parameters: a swap is an in-place copy, no recompile); ``jit-freeze-fp32``:
 re-traces); ``ort-*``: ONNX Runtime CPUExecutionProvider on ``runtime.export_onnx``'s graph
 (``const``: weights as initializers, a swap makes a new session from the same bytes with
 ``add_initializer``; ``inputs``: weights fed as inputs; ``basic``: ORT_ENABLE_BASIC instead
-of ORT_ENABLE_ALL); ``ov-*``: ``runtime.OpenVinoNet`` (weights as inputs: a swap is free).
+of ORT_ENABLE_ALL); ``ov-*``: ``runtime.OpenVinoNet`` (weights as inputs: a swap is free); ``ov-int8+*``:
+``runtime.Int8Net`` (int8 but for the refinement MLP, which runs in the named precision; weights baked
+in: new weights need a new one, which live makes once they settle).
 
 ``--avx2`` re-executes itself with ``ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
 OV_CPU_MAX_ISA=AVX2`` (PyTorch and OpenVINO then dispatch AVX2 kernels only: an AVX2 laptop's
@@ -183,6 +185,21 @@ def ov_cases(folded: torch.nn.Module, x: torch.Tensor, new_net: torch.nn.Module,
         cases.append(Case(f"ov-{prec}", lambda rt=rt: rt.run(x), t_export + t_compile,
                           lambda rt=rt: rt.load(new_net), "weights are inputs: new arrays"))
         print(f"  ov-{prec}: export+check {t_export:.2f} s, compile at this size {t_compile:.3f} s", file=sys.stderr)
+    for fp in ("fp32", "bf16"):  # int8 (runtime.Int8Net), the refinement MLP left in fp
+        if avx2 and fp == "bf16":
+            continue
+        t0 = time.perf_counter()
+        q = runtime.Int8Net(folded, x.shape[1], 16, x, fp)
+        ok = q.wait()
+        out = q.run(x, block=True)
+        setup = time.perf_counter() - t0
+        if not ok or out is None:
+            print(f"  ov-int8+{fp}: off ({q.reason})", file=sys.stderr)
+            continue
+        cases.append(Case(f"ov-int8+{fp} ({q.bits}-bit weights)", lambda q=q: q.run(x), setup, None,
+                          "baked in: a new int8 network (setup column)"))
+        print(f"  ov-int8+{fp}: quantize+export+check+compile {setup:.2f} s, {q.psnr:.1f} dB against torch fp32",
+              file=sys.stderr)
     return cases
 
 

@@ -32,7 +32,7 @@ MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
             fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
             carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto",
-            source: str = "synthetic", net_every: int = 1, key_flow: str = "auto") -> dict:
+            source: str = "synthetic", net_every: int = 1, key_flow: str = "auto", int8: bool = True) -> dict:
     tmp = None
     if training:  # a copy without its model: the trainer starts at once and keeps working
         tmp = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -41,7 +41,7 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
     cfg = LiveConfig(style=str(style), source=source, outputs="null", width=w, height=h, fps=fps,
                      masked=masked, train=training, preset=preset, render_scale=render_scale, steady=steady,
                      carry=carry, phases=phases, device=device, precision=precision, net_every=net_every,
-                     key_flow=key_flow,
+                     key_flow=key_flow, int8=int8,
                      denoise=DENOISE[0] if DENOISE else LiveConfig().denoise)
     try:
         with LiveSession(cfg) as s:
@@ -52,12 +52,13 @@ def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: f
             s.latency.percentiles()
             s.latency.clear()  # measure the window only
             a = s.stats()
+            backend = a.device  # the network's runtime once warm (", openvino int8" once made)
             t0, c0 = time.perf_counter(), time.process_time()
             time.sleep(seconds)
             b = s.stats()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         return {
-            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": s.compute.describe(), "render_scale": render_scale, "key_flow": key_flow, "steady": steady, "carry": carry, "carry_every": s.stage._carry.every, "phases": phases, "net_every": net_every, "masked": masked, "training": training,
+            "size": f"{s.source.width}x{s.source.height}", "source": source, "device": backend, "render_scale": render_scale, "key_flow": key_flow, "steady": steady, "carry": carry, "carry_every": s.stage._carry.every, "phases": phases, "net_every": net_every, "masked": masked, "training": training,
             "stylized_fps": round((b.stylized - a.stylized) / dt, 1),
             "output_fps": round((b.frames_out - a.frames_out) / dt, 1),
             "latency_ms": b.latency_ms, "drops": b.drops - a.drops, "stage_ms": b.stage_ms,
@@ -102,6 +103,8 @@ def main() -> None:
                     help="the carry's key flow at a render scale below 1 (LiveConfig.key_flow)")
     ap.add_argument("--flow-workers", type=int, default=None,
                     help="key flows computed at once (live.carrying.FLOW_WORKERS; default 1)")
+    ap.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True,
+                    help="the network in int8 once its weights settle (LiveConfig.int8; default on, as live)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.carry_every is not None:
@@ -118,7 +121,7 @@ def main() -> None:
                 raise SystemExit(f"bench_live: unknown mode {mode!r}; use {', '.join(MODES)}")
             masked, training = MODES[mode]
             r = measure(Path(a.style), w, h, masked, training, a.warmup, a.seconds, a.fps, a.preset, a.render_scale, a.steady,
-                        a.carry, a.phases, a.device, a.precision, a.source, a.net_every, a.key_flow)
+                        a.carry, a.phases, a.device, a.precision, a.source, a.net_every, a.key_flow, a.int8)
             rows.append(r)
             print(json.dumps(r), flush=True)
     print(f"\n{rows[0]['device'] if rows else ''}")

@@ -138,6 +138,8 @@ VARIANTS: dict[str, tuple[dict, tuple | None, Setup | None]] = {
     "e2 vr1": ({}, (("medium-r2", 1.0), 2, 0), _refined(1)),
     "e1 vr2": ({}, (("medium-r2", 1.0), 1, 0), _refined(2)),
     "e2 cubic": ({}, (("medium-r2", 1.0), 2, 0), None),
+    "e2 -int8": ({"int8": False}, (("medium-r2", 1.0), 2, 0), None),
+    "e1 -int8": ({"int8": False}, (("medium-r2", 1.0), 1, 0), None),
     "e2 g16": ({}, (("medium-r2-g16", 1.0), 2, 0), None),
     "e2 g12": ({}, (("medium-r2-g12", 1.0), 2, 0), None),
     "e2 r1": ({}, (("medium-r1", 1.0), 2, 0), None),

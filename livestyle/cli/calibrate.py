@@ -107,7 +107,9 @@ def measure_candidate(preset: str, w: int, h: int, precision: str, device: str, 
         from livestyle.capture.synthclip import SyntheticScene
 
         key = SyntheticScene((ww, hh)).frame(0.0)  # any keyframe: the guide's and carry's cost do not depend on it
-        s.stage.set_model(Stylizer(build(preset, 6).eval(), s.compute, phases),
+        sty = Stylizer(build(preset, 6).eval(), s.compute, phases, int8=cfg.int8)
+        sty.settle()  # what live runs once training is done: int8 where it is on
+        s.stage.set_model(sty,
                           Keyed([BlobGuide().tracker(key, None)], KeyCarry.live([CarryKey(key, key)], scale=render_scale,
                                                                                  fine=FINE[key_flow])))
         time.sleep(warmup)

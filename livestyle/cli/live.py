@@ -15,7 +15,7 @@ from livestyle.engine.model import PRESETS
 from livestyle.errors import check_positive, check_range
 from livestyle.live.build import check_live_options, live_defaults
 from livestyle.live.composite import BACKGROUNDS
-from livestyle.live.config import KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY_HELP
+from livestyle.live.config import INT8_HELP, KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY_HELP
 from livestyle.live.session import LiveConfig, LiveSession
 from livestyle.paths import ASSETS
 from livestyle.temporal.carry import CARRY_LIVE
@@ -69,6 +69,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")
+    p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True, help=INT8_HELP)
     p.add_argument("--mirror", action="store_true", help="mirror the preview window (never the camera)")
     p.add_argument("--side-by-side", action="store_true", help="preview original and stylized side by side")
     p.add_argument("--vcam-backend", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture)")
@@ -136,7 +137,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         render_scale=d["render_scale"] if a.render_scale is None else a.render_scale, preset=a.preset or d["preset"], device=a.device,
         net_every=d["net_every"] if a.net_every is None else a.net_every,
         key_flow=a.key_flow or d["key_flow"],
-        precision=a.precision or d["precision"], mirror=a.mirror, side_by_side=a.side_by_side,
+        precision=a.precision or d["precision"], int8=a.int8, mirror=a.mirror, side_by_side=a.side_by_side,
         max_frames=a.max_frames,
         vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format, **control_config(a),
     )

@@ -8,13 +8,13 @@ import sys
 from livestyle.engine.infer import PHASES
 from livestyle.errors import LivestyleError, check_range
 from livestyle.live.composite import BACKGROUNDS
-from livestyle.live.config import KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY_HELP
+from livestyle.live.config import INT8_HELP, KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY_HELP
 from livestyle.render import check_output_not_in_style, render
 from livestyle.temporal.carry import CARRY
 from livestyle.temporal.denoise import STEADY
 
 MAX_BATCH = 64  # a sanity bound: frames per network call beyond a few only cost memory
-LIVE_ONLY = ("masked", "background", "render_scale", "net_every", "key_flow", "segment_every", "segment_model",
+LIVE_ONLY = ("masked", "background", "render_scale", "net_every", "key_flow", "int8", "segment_every", "segment_model",
              "strength")
 
 
@@ -50,6 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help="run the network on the frame resized by this (0.25-1; default as live)")
     live.add_argument("--net-every", type=int, default=None, metavar="N", help=NET_EVERY_HELP + " (default as live)")
     live.add_argument("--key-flow", choices=KEY_FLOWS, default=None, help=KEY_FLOW_HELP + " (default as live)")
+    live.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None, help=INT8_HELP + " as live")
     live.add_argument("--segment-every", type=int, default=None, help="segmentation network every N frames (default 2)")
     live.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     live.add_argument("--strength", type=float, default=None, metavar="S",
@@ -96,10 +97,11 @@ def _run_live(a: argparse.Namespace) -> int:
                      key_flow=a.key_flow or d["key_flow"],
                      segment_every=2 if a.segment_every is None else a.segment_every, segment_model=a.segment_model,
                      device=a.device, precision=a.precision or d["precision"],
+                     int8=LiveConfig().int8 if a.int8 is None else a.int8,
                      strength=1.0 if a.strength is None else a.strength)
     print(f"livestyle: live path: steady {cfg.steady:g}, carry {cfg.carry:g}, phases {cfg.phases}, render scale "
           f"{cfg.render_scale:g}{f' ({cfg.key_flow} key flow)' if cfg.render_scale < 1 else ''}, network every "
           f"{cfg.net_every}{', masked' if cfg.masked else ''}, "
-          f"denoise {'on' if cfg.denoise else 'off'}",
+          f"denoise {'on' if cfg.denoise else 'off'}, int8 {'on' if cfg.int8 else 'off'}",
           file=sys.stderr)
     return render_live(a.style, a.input, a.output, cfg, a.max_frames)

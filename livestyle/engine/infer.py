@@ -18,12 +18,18 @@ Averaging 4 phases removes most of it (calibration/quality.py, README) and costs
 OpenVINO exports or compiles a new input shape in the background, when it is not
 installed, or when anything in it fails. ``backend="torch"`` (or the environment variable
 ``LIVESTYLE_BACKEND=torch``) forces PyTorch.
+
+``int8`` (live sets it on CPUs, ``LiveConfig.int8``): once the weights have not changed for
+``INT8_AFTER_S`` (training has stopped, or a saved style runs), the network is quantized to int8 on the
+frame at hand and runs in OpenVINO (``runtime.Int8Net``); new weights go back to the float network until
+they settle again. Offline (``block``) it is quantized on the first frame and waited for.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -100,6 +106,9 @@ def batch_to_frames(out: torch.Tensor) -> list[np.ndarray]:
     return frames
 
 
+# Int8 once the weights have not changed for this long (training publishes new ones every 1.5 s).
+INT8_AFTER_S = 5.0
+
 PHASES = 4  # livestyle render's default (offline: the time is worth it); live: 1 (LiveConfig.phases)
 PHASE_CHOICES = (1, 2, 4)
 CYCLE_ORDER = (0, 3, 1, 2)  # ``Stylizer.cycle``: (0, 0), (h, h), (0, h), (h, 0): opposite shifts follow each other
@@ -141,7 +150,8 @@ class Stylizer:
     ``"torch"``; PyTorch runs whenever the other is not ready or failed.
     """
 
-    def __init__(self, model: Generator, compute: Compute, phases: int = 1, backend: str = "auto"):
+    def __init__(self, model: Generator, compute: Compute, phases: int = 1, backend: str = "auto",
+                 int8: bool = False):
         torch.set_flush_denormal(True)  # trained weights drift towards denormals, which are ~10x slower on CPU
         self.compute = compute
         self.model = model.to(compute.device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]  # stubs lack memory_format
@@ -160,6 +170,11 @@ class Stylizer:
         self.phases = phases
         self.cycle = False  # one pass per call, each call at the next of 4 phases (see ``run``)
         self._tick = 0
+        # int8 once the weights settle (module doc): on CPU with OpenVINO and the runtime not forced to torch
+        self.int8 = int8 and compute.device.type == "cpu" and _runtime.openvino_available() and \
+            _runtime.choose(backend, Compute(compute.device, torch.bfloat16)) == "openvino"
+        self._q: _runtime.Int8Net | None = None
+        self._settled = time.monotonic()  # when the weights last changed
 
     @property
     def phases(self) -> int:
@@ -182,7 +197,11 @@ class Stylizer:
 
     @property
     def backend(self) -> str:
-        """What runs the network now: ``"openvino"`` or ``"torch"`` (also while OpenVINO is getting ready)."""
+        """What runs the network now: ``"openvino int8"`` (``int8``, once made), ``"openvino"`` or ``"torch"``
+        (also while OpenVINO is getting ready)."""
+        q = self._q
+        if q is not None and q.enabled and q.ready:
+            return "openvino int8"
         return "openvino" if self._rt is not None and self._rt.enabled else "torch"
 
     @property
@@ -190,10 +209,37 @@ class Stylizer:
         """The accelerated runtime, if one was chosen (its ``reason`` says why it went off)."""
         return self._rt
 
+    @property
+    def quantized(self) -> _runtime.Int8Net | None:
+        """The int8 network for the current weights once one was started (``enabled``: it runs), else None."""
+        return self._q
+
+    def settle(self) -> None:
+        """Take the current weights as final: with ``int8``, the int8 network is made from the next frame on."""
+        self._settled = time.monotonic() - INT8_AFTER_S
+
+    def _int8(self, x: torch.Tensor, block: bool) -> torch.Tensor | None:
+        """The int8 network's output, or None (not settled, still being made, or off)."""
+        if self._q is None:
+            if not block and time.monotonic() - self._settled < INT8_AFTER_S:
+                return None
+            try:
+                self._q = _runtime.Int8Net(self._net, self.model.cfg.in_channels, self.model.stride, x[:1],
+                                           "bf16" if self.compute.precision == "bf16" else "fp32")
+            except Exception as e:  # noqa: BLE001  (anything: the float network runs)
+                self.int8 = False
+                _runtime.log.warning("int8 network unavailable: %s: %s", type(e).__name__, e)
+                return None
+        return self._q.run(x, block)
+
     def _forward(self, x: torch.Tensor, block: bool = False) -> torch.Tensor:
         """The network on ``(B, C, H, W)`` float in [-1, 1] (H, W multiples of the stride) ->
-        ``(B, 3, H, W)`` float in [-1, 1]: OpenVINO when it is ready for this shape (``block``: wait
-        until it is), else PyTorch."""
+        ``(B, 3, H, W)`` float in [-1, 1]: the int8 network when the weights have settled and it is ready,
+        else OpenVINO when it is ready for this shape (``block``: wait until they are), else PyTorch."""
+        if self.int8 and x.device.type == "cpu":
+            out = self._int8(x, block)
+            if out is not None:
+                return out
         if self._rt is not None:
             out = self._rt.run(x, block)
             if out is not None:
@@ -213,6 +259,10 @@ class Stylizer:
             self._net = fold_batch_norm(self.model)
             if self._rt is not None:
                 self._rt.load(self._net)  # weights are inputs of its graph: no re-export, no recompile
+            if self._q is not None:  # baked-in weights: a new int8 network once these settle
+                self._q.close()
+                self._q = None
+            self._settled = time.monotonic()
             self.version += 1
 
     def run(self, batch: torch.Tensor, block: bool = False) -> torch.Tensor:

@@ -17,6 +17,10 @@ KEY_FLOW_HELP = ("at a render scale below 1, the keyframe carry's optical flow: 
                  "smaller frame: cheaper, strokes a pixel or two off) or auto (fine with 8 or more CPU cores)")
 
 
+INT8_HELP = ("on a CPU, once the weights stop changing (after training, or a saved style), run the network "
+             "quantized to int8 (OpenVINO; 13-21%% faster on an AVX-512 CPU, 30-48%% on AVX2; default on)")
+
+
 @dataclass(frozen=True)
 class LiveConfig:
     """Everything a live session starts from; each field has a CLI flag and a TOML key."""
@@ -44,6 +48,7 @@ class LiveConfig:
     preset: str = DEFAULT_PRESET
     device: str = "auto"
     precision: str = "auto"
+    int8: bool = True  # on CPU, once the weights settle, the network quantized to int8 (infer.Stylizer int8)
     train: bool = True  # learn while live when paintings appear or change
     mirror: bool = False  # preview only
     side_by_side: bool = False

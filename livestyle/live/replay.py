@@ -49,7 +49,7 @@ class LiveReplay:
         self.segmenter = make_segmenter(cfg, work) if cfg.masked else None
         self.stage: StyleStage = make_stage(cfg, stage_settings(cfg), self.segmenter)
         self.stage.offline = True  # every frame through the same network runtime, whatever the timing
-        self.stage.set_model(Stylizer(model, self.compute, cfg.phases), keyed_from(keyframes, guides, (w, h), r,
+        self.stage.set_model(Stylizer(model, self.compute, cfg.phases, int8=cfg.int8), keyed_from(keyframes, guides, (w, h), r,
                                                                                   cfg.key_flow))
 
     @classmethod

@@ -320,5 +320,5 @@ class LiveSession:
             styles=self.styles.names(),
             style_index=self.styles.active + 1 if self.styles.entries else 0,
             phases=self.cfg.phases,
-            device=self.compute.describe(),
+            device=self.compute.describe() + (f", {st.stylizer.backend}" if st and st.stylizer else ""),
         )

@@ -110,7 +110,9 @@ class StyleSet:
             try:
                 model, info = checkpoint.load(e.folder.model_path)
                 if [g["name"] for g in info.guides] == list(self.guide_names()):
-                    e.stylizer = Stylizer(model, s.compute, cfg.phases)
+                    e.stylizer = Stylizer(model, s.compute, cfg.phases, int8=cfg.int8)
+                    if not cfg.train:  # nothing will change these weights: int8 from the first frames
+                        e.stylizer.settle()
                     s.notify(f"loaded {e.folder.model_path} ({info.preset}, {info.train.get('iterations', '?')} it)")
                     if info.preset != cfg.preset:  # say so rather than ignore the preset asked for
                         s.notify(f"{e.folder.model_path} was trained with preset {info.preset!r}, not {cfg.preset!r}; "
@@ -251,7 +253,7 @@ class StyleSet:
                 if e.stylizer is None or e.stylizer.model.cfg != want:  # first weights, or built differently
                     gen = Generator(want)
                     gen.load_state_dict(state)
-                    e.stylizer = Stylizer(gen, s.compute, s.cfg.phases)
+                    e.stylizer = Stylizer(gen, s.compute, s.cfg.phases, int8=s.cfg.int8)
                     if owner == self.active:
                         self._show(owner, fade=self.shown != owner)
                 else:

@@ -214,6 +214,8 @@ def live_score(scene: Scene, model: Generator, keys: list[Keyframe], guides: tup
         t0 = time.perf_counter()
         out = {t: replay.process(scene.frames[t]) for t in range(max(scene.needed) + 1)}
         ms = 1000 * (time.perf_counter() - t0) / len(out)
+        sty = replay.stage.stylizer
+        print(f"  {name}: network {sty.backend if sty else '-'}", file=sys.stderr, flush=True)
     return {**scene.score(out), "ms": ms}
 
 

@@ -4,6 +4,8 @@ self-check fails."""
 
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ import torch
 
 from livestyle.cli import main
 from livestyle.cli.live import DEMO_STYLE
-from livestyle.engine import checkpoint, prior, runtime
+from livestyle.engine import checkpoint, infer, prior, runtime
 from livestyle.engine.device import pick
 from livestyle.engine.infer import Stylizer, frames_to_batch
 
@@ -33,10 +35,12 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return 10 * float(np.log10(255.0 ** 2 / max(mse, 1e-10)))
 
 
-def _frame(shift: int = 0, size: tuple[int, int] = (128, 96)) -> torch.Tensor:
-    """The demo keyframe (a real photo) at ``size``, moved by ``shift`` px, with a blurred copy as its guide."""
+def _frame(shift: int = 0, size: tuple[int, int] = (128, 96), light: float = 1.0) -> torch.Tensor:
+    """The demo keyframe (a real photo) at ``size``, moved by ``shift`` px, its light scaled by ``light``,
+    with a blurred copy as its guide."""
     photo = cv2.imread(str(DEMO_STYLE / "keys" / "000.png"))
     photo = cv2.resize(np.roll(photo, shift, axis=1), size, interpolation=cv2.INTER_AREA)
+    photo = cv2.convertScaleAbs(photo, alpha=light)
     return frames_to_batch([photo], [[cv2.GaussianBlur(photo, (0, 0), 6)]], 16)
 
 
@@ -109,6 +113,36 @@ def test_int8_waits_for_the_weights_to_settle_and_drops_them_when_new_ones_come(
     sty.settle()
     again = sty.run(x, block=True)
     assert sty.backend == "openvino int8" and _psnr(again, ref) >= runtime.INT8_MIN_PSNR
+
+
+@needs_openvino
+def test_frames_that_outgrow_the_int8_ranges_get_a_new_int8_network(monkeypatch):
+    """Made on a dark frame (the light was off), then the light comes on: the live check finds the inputs
+    clipping and a new int8 network, made for both, takes over; a frame inside the ranges changes nothing."""
+    monkeypatch.setattr(infer, "INT8_RECHECK_S", 0.0)
+    net = _demo_net()
+    sty = Stylizer(net, pick("cpu", "fp32"), int8=True)
+    sty.settle()
+    dark, lit = _frame(light=0.2), _frame(shift=5)
+    sty.run(dark, block=True)  # made for the dark frame (offline: no checks)
+    first = sty.quantized
+    assert first is not None and first.enabled and first.ready
+    before = _psnr(sty.run(lit, block=True), _torch(net, lit))
+    for _ in range(3):  # a frame it was made for: checked, nothing new
+        sty.run(dark)
+        first._pool.submit(lambda: None).result()  # the check ran
+    assert sty._q_next is None and sty.quantized is first
+    deadline = time.monotonic() + 120
+    while sty.quantized is first and time.monotonic() < deadline:
+        sty.run(lit)  # live: the check runs on its thread, the successor is made, then takes over
+        time.sleep(0.05)
+    second = sty.quantized
+    assert second is not None and second is not first and second.enabled
+    assert all(second.ranges[k][0] <= first.ranges[k][0] and second.ranges[k][1] >= first.ranges[k][1]
+               for k in first.ranges)
+    assert any(second.ranges[k] != first.ranges[k] for k in first.ranges)
+    after = _psnr(sty.run(lit), _torch(net, lit))
+    assert sty.backend == "openvino int8" and after > before, (before, after)
 
 
 @needs_openvino

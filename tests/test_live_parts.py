@@ -128,6 +128,22 @@ def test_doctor_reports_each_check_with_a_fix(capsys):
     assert rc in (0, 1)
 
 
+def test_doctor_says_which_network_runtime_and_the_fix_when_openvino_is_missing(monkeypatch):
+    from livestyle.cli import doctor
+    from livestyle.engine import runtime
+
+    monkeypatch.setattr(doctor.platform, "machine", lambda: "x86_64")
+    if runtime.openvino_available():
+        ok, msg = doctor._runtime()
+        assert ok and "OpenVINO" in msg and "int8" in msg
+    monkeypatch.setattr(runtime, "openvino_available", lambda: False)
+    ok, msg = doctor._runtime()  # a dependency on x86-64: missing is a problem, with its fix
+    assert not ok and "pip install openvino onnx" in msg
+    monkeypatch.setattr(doctor.platform, "machine", lambda: "aarch64")
+    ok, msg = doctor._runtime()  # elsewhere PyTorch is the runtime, and fine
+    assert ok and "PyTorch" in msg
+
+
 def _stage(scale: float, change: float):
     """A style stage whose network adds ``change`` (in [-1, 1] units) to every pixel."""
     import threading

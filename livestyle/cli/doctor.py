@@ -65,6 +65,22 @@ def _cpu() -> tuple[bool, str]:
     return True, f"CPU {cap} without native bf16: fast fp32 + channels_last (bf16 would be emulated, slower)"
 
 
+def _runtime() -> tuple[bool, str]:
+    """The network's CPU runtime: OpenVINO (a dependency on x86-64) for bf16 and the int8 network."""
+    from livestyle.engine import runtime
+
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    if not runtime.openvino_available():
+        if x86:
+            return False, "OpenVINO is missing: the network runs in PyTorch, slower; fix: pip install openvino onnx"
+        return True, "PyTorch runs the network (OpenVINO is not measured here: pip install 'livestyle[fast-cpu]' to try it)"
+    import openvino
+
+    bits = 8 if runtime.cpu_has_vnni() else 7
+    return True, (f"OpenVINO {openvino.__version__.split('-')[0]}: the network in int8 once its weights settle "
+                  f"({bits}-bit weights{'' if bits == 8 else ': no VNNI'}; --no-int8 turns it off)")
+
+
 SHIPPED_FILES = (
     "models/selfie_segmentation.tflite", "models/selfie_segmentation_landscape.tflite", "priors/fast.safetensors",
     "styles/demo/keys/000.png", "styles/demo/styled/000.png", "styles/demo/model.safetensors", "demo/astronaut.jpg",
@@ -184,7 +200,7 @@ def _window() -> tuple[bool, str]:
 
 
 CHECKS: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
-    ("install", _install), ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu),
+    ("install", _install), ("camera", _camera), ("virtual camera", _vcam), ("gpu", _gpu), ("cpu", _cpu), ("runtime", _runtime),
     ("segmentation", _segmenter), ("prior", _prior), ("display", _display), ("osc", _osc), ("midi", _midi),
     ("ndi", _ndi), ("spout", lambda: _share("spout", "Windows", "SpoutGL")),
     ("syphon", lambda: _share("syphon", "Darwin", "syphon")), ("window", _window),

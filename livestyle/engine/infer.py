@@ -14,7 +14,7 @@ Averaging 4 phases removes most of it (calibration/quality.py, README) and costs
 4x the network's time: ``livestyle render`` does it, live runs 1 by default.
 
 ``backend``: on CPUs where it was measured faster, the network runs in OpenVINO
-(``runtime.OpenVinoNet``, the ``fast-cpu`` extra) with PyTorch as the fallback: while
+(``runtime.OpenVinoNet``; installed with livestyle on x86-64) with PyTorch as the fallback: while
 OpenVINO exports or compiles a new input shape in the background, when it is not
 installed, or when anything in it fails. ``backend="torch"`` (or the environment variable
 ``LIVESTYLE_BACKEND=torch``) forces PyTorch.
@@ -108,6 +108,10 @@ def batch_to_frames(out: torch.Tensor) -> list[np.ndarray]:
 
 # Int8 once the weights have not changed for this long (training publishes new ones every 1.5 s).
 INT8_AFTER_S = 5.0
+# Live, every this many seconds the frame at hand is checked against the ranges the int8 network was made
+# for (one PyTorch pass on a background thread); where its inputs would clip (the light changed, someone in
+# a saturated colour came in), a new one is made for both and takes over once ready.
+INT8_RECHECK_S = 10.0
 
 PHASES = 4  # livestyle render's default (offline: the time is worth it); live: 1 (LiveConfig.phases)
 PHASE_CHOICES = (1, 2, 4)
@@ -174,6 +178,8 @@ class Stylizer:
         self.int8 = int8 and compute.device.type == "cpu" and _runtime.openvino_available() and \
             _runtime.choose(backend, Compute(compute.device, torch.bfloat16)) == "openvino"
         self._q: _runtime.Int8Net | None = None
+        self._q_next: _runtime.Int8Net | None = None  # its successor for frames that outgrew it (being made)
+        self._q_checked = 0.0  # when the frame at hand was last checked against its ranges
         self._settled = time.monotonic()  # when the weights last changed
 
     @property
@@ -220,17 +226,49 @@ class Stylizer:
 
     def _int8(self, x: torch.Tensor, block: bool) -> torch.Tensor | None:
         """The int8 network's output, or None (not settled, still being made, or off)."""
+        now = time.monotonic()
         if self._q is None:
-            if not block and time.monotonic() - self._settled < INT8_AFTER_S:
+            if not block and now - self._settled < INT8_AFTER_S:
                 return None
             try:
-                self._q = _runtime.Int8Net(self._net, self.model.cfg.in_channels, self.model.stride, x[:1],
-                                           "bf16" if self.compute.precision == "bf16" else "fp32")
+                self._q = self._make_int8(x[:1])
             except Exception as e:  # noqa: BLE001  (anything: the float network runs)
                 self.int8 = False
                 _runtime.log.warning("int8 network unavailable: %s: %s", type(e).__name__, e)
                 return None
-        return self._q.run(x, block)
+            self._q_checked = now
+        nxt = self._q_next
+        if nxt is not None:  # a successor for outgrown ranges: it takes over once ready for this shape
+            out = nxt.run(x) if nxt.enabled else None
+            if out is not None or not nxt.enabled:
+                with self._lock:
+                    self._q_next = None
+                    if out is not None:
+                        self._q.close()
+                        self._q = nxt
+                if out is not None:
+                    return out
+        q = self._q
+        if not block and nxt is None and q.enabled and q.ready and now - self._q_checked >= INT8_RECHECK_S:
+            self._q_checked = now
+            q.submit(self._recheck, q, x[:1].detach().clone(), self.version)
+        return q.run(x, block)
+
+    def _make_int8(self, x: torch.Tensor, ranges: _runtime.Ranges | None = None) -> _runtime.Int8Net:
+        return _runtime.Int8Net(self._net, self.model.cfg.in_channels, self.model.stride, x,
+                                "bf16" if self.compute.precision == "bf16" else "fp32", ranges)
+
+    def _recheck(self, q: _runtime.Int8Net, x: torch.Tensor, version: int) -> None:
+        """(On ``q``'s thread.) When ``x`` outgrows ``q``'s ranges, start its successor, made for both."""
+        seen = _runtime.activation_ranges(self._net, x)
+        if not _runtime.outgrown(seen, q.ranges):
+            return
+        nxt = self._make_int8(x, _runtime.union(q.ranges, seen))
+        with self._lock:
+            if self._q is q and self.version == version and self._q_next is None:
+                self._q_next = nxt
+                return
+        nxt.close()  # new weights came meanwhile
 
     def _forward(self, x: torch.Tensor, block: bool = False) -> torch.Tensor:
         """The network on ``(B, C, H, W)`` float in [-1, 1] (H, W multiples of the stride) ->
@@ -259,11 +297,13 @@ class Stylizer:
             self._net = fold_batch_norm(self.model)
             if self._rt is not None:
                 self._rt.load(self._net)  # weights are inputs of its graph: no re-export, no recompile
-            if self._q is not None:  # baked-in weights: a new int8 network once these settle
-                self._q.close()
-                self._q = None
+            with self._lock:  # baked-in weights: a new int8 network once these settle
+                for q in (self._q, self._q_next):
+                    if q is not None:
+                        q.close()
+                self._q = self._q_next = None
+                self.version += 1
             self._settled = time.monotonic()
-            self.version += 1
 
     def run(self, batch: torch.Tensor, block: bool = False) -> torch.Tensor:
         """``(B, C, H, W)`` float in [-1, 1] -> ``(B, 3, H, W)`` float in [-1, 1] (any H, W).

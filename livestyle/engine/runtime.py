@@ -28,7 +28,7 @@ self-check against PyTorch fp32 on that frame keeps it off where it is not close
 Selection (:func:`choose`): ``backend`` ``"auto"`` (default), ``"openvino"`` or ``"torch"``;
 the environment variable ``LIVESTYLE_BACKEND`` overrides ``"auto"``. Auto picks OpenVINO on
 CPU where it was measured to win (see :data:`AUTO_PRECISIONS`) and the package is installed
-(``pip install 'livestyle[fast-cpu]'``).
+(a dependency on x86-64; elsewhere ``pip install 'livestyle[fast-cpu]'``).
 """
 
 from __future__ import annotations
@@ -316,14 +316,21 @@ class _FakeQuantConv(nn.Module):
         return F.conv2d(x, w, self.bias, self.stride, self.padding)
 
 
-def quantized(net: nn.Module, sample: torch.Tensor, bits: int = 8, keep: tuple[str, ...] = INT8_KEEP) -> nn.Module:
-    """A copy of ``net`` whose convolutions (but those under ``keep``) see fake-quantized inputs and weights
-    (``_FakeQuantConv``): input ranges as ``net`` met them on ``sample`` ``(1, C, H, W)`` widened by
-    ``INT8_MARGIN`` (the first convolution's, the network's own input: [-1, 1]), weights in ``bits`` bits."""
+Ranges = dict[str, tuple[float, float]]  # quantized convolution -> (min, max) of its input
+
+
+def _quantizable(net: nn.Module, keep: tuple[str, ...] = INT8_KEEP) -> dict[str, nn.Conv2d]:
+    return {n: m for n, m in net.named_modules()
+            if isinstance(m, nn.Conv2d) and not any(n == k or n.startswith(k + ".") for k in keep)}
+
+
+def activation_ranges(net: nn.Module, sample: torch.Tensor, keep: tuple[str, ...] = INT8_KEEP) -> Ranges:
+    """The (min, max) of each quantizable convolution's input as ``net`` meets them on ``sample`` ``(1, C, H,
+    W)``, in the graph ``export_onnx`` traces (the refinement MLP as 1x1 convolutions); the first one's, the
+    network's own input, is [-1, 1]. Runs on a copy: ``net`` may be running meanwhile."""
     q = copy.deepcopy(net).float().eval()
-    convs = {n: m for n, m in q.named_modules()
-             if isinstance(m, nn.Conv2d) and not any(n == k or n.startswith(k + ".") for k in keep)}
-    ranges: dict[str, tuple[float, float]] = {}
+    convs = _quantizable(q, keep)
+    ranges: Ranges = {}
 
     def seen(name: str) -> Any:
         def hook(_m: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
@@ -333,15 +340,37 @@ def quantized(net: nn.Module, sample: torch.Tensor, bits: int = 8, keep: tuple[s
 
     hooks = [m.register_forward_pre_hook(seen(n)) for n, m in convs.items()]
     try:
-        with _EXPORT_LOCK, _conv_refine(), torch.enable_grad():  # the graph export_onnx traces: the MLP as 1x1 convs
-            q(sample.float())
+        with _EXPORT_LOCK, _conv_refine(), torch.enable_grad():
+            q(sample.detach().float().clone())
     finally:
         for h in hooks:
             h.remove()
-    first = next(iter(convs))
-    for name, conv in convs.items():
-        lo, hi = (-1.0, 1.0) if name == first else tuple(v * INT8_MARGIN for v in ranges[name])
+    ranges[next(iter(convs))] = (-1.0, 1.0)
+    return ranges
+
+
+def union(a: Ranges, b: Ranges) -> Ranges:
+    return {k: (min(a[k][0], b[k][0]), max(a[k][1], b[k][1])) for k in a}
+
+
+def outgrown(seen: Ranges, made: Ranges) -> bool:
+    """True when ``seen`` goes past what a network made for ``made`` covers (``made`` widened by
+    ``INT8_MARGIN``): its inputs now clip."""
+    return any(seen[k][0] < made[k][0] * INT8_MARGIN or seen[k][1] > made[k][1] * INT8_MARGIN for k in made)
+
+
+def quantized(net: nn.Module, ranges: Ranges, bits: int = 8) -> nn.Module:
+    """A copy of ``net`` whose convolutions in ``ranges`` (``activation_ranges``) see fake-quantized inputs
+    (their range widened by ``INT8_MARGIN``, the first one's not) and weights in ``bits`` bits
+    (``_FakeQuantConv``)."""
+    q = copy.deepcopy(net).float().eval()
+    first = next(iter(ranges))
+    for name, (lo, hi) in ranges.items():
+        if name != first:
+            lo, hi = lo * INT8_MARGIN, hi * INT8_MARGIN
         parent, _, leaf = name.rpartition(".")
+        conv = q.get_submodule(name)
+        assert isinstance(conv, nn.Conv2d)
         setattr(q.get_submodule(parent), leaf, _FakeQuantConv(conv, lo, hi, 2 ** (bits - 1) - 1))
     return q
 
@@ -349,12 +378,15 @@ def quantized(net: nn.Module, sample: torch.Tensor, bits: int = 8, keep: tuple[s
 class Int8Net(OpenVinoNet):
     """``net`` quantized to int8 (see the module doc) and compiled by OpenVINO, its weights baked in: made
     for weights that no longer change (new weights need a new one). ``sample``: a real network input
-    ``(1, C, H, W)`` float32 in [-1, 1], the calibration frame. ``run`` answers None until the export, the
-    self-check and this shape's compilation are done, and for good when the self-check failed (``reason``)."""
+    ``(1, C, H, W)`` float32 in [-1, 1], the calibration frame; ``ranges``: activation ranges to cover as well
+    (those of the network it replaces: ``Stylizer`` makes a new one when frames outgrow them). ``run`` answers
+    None until the export, the self-check and this shape's compilation are done, and for good when the
+    self-check failed (``reason``)."""
 
     def __init__(self, net: nn.Module, channels: int, stride: int, sample: torch.Tensor,
-                 float_precision: str = "fp32", max_shapes: int = MAX_SHAPES):
+                 float_precision: str = "fp32", ranges: Ranges | None = None, max_shapes: int = MAX_SHAPES):
         self.bits = 8 if cpu_has_vnni() else 7
+        self.ranges: Ranges = ranges or {}  # what it was made for: ``sample``'s, with these (set by the export)
         self.float_precision = float_precision  # of what stays in floating point (``INT8_KEEP``)
         self.psnr = float("nan")  # the self-check's dB against PyTorch fp32
         self._sample = sample.detach().float().contiguous()
@@ -363,10 +395,21 @@ class Int8Net(OpenVinoNet):
     def load(self, net: nn.Module) -> None:
         self._weights = {}  # constants of the graph
 
+    def submit(self, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` on this network's own background thread (after its export), errors logged."""
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception as e:  # noqa: BLE001  (a background check: never the live output's problem)
+                log.warning("int8 range check failed: %s: %s", type(e).__name__, e)
+        self._pool.submit(run)
+
     def _export(self, net: nn.Module) -> Any:
         import openvino as ov
 
-        onnx = export_onnx(quantized(net, self._sample.clone(), self.bits), self._channels, self._stride,
+        seen = activation_ranges(net, self._sample)
+        self.ranges = union(self.ranges, seen) if self.ranges else seen
+        onnx = export_onnx(quantized(net, self.ranges, self.bits), self._channels, self._stride,
                            weights_as_inputs=False)
         model = ov.Core().read_model(onnx, b"")
         x = self._sample.clone()  # a plain tensor (the frame's may be an inference-mode one)

@@ -48,7 +48,7 @@ def main() -> None:
                 t_last, n_last = now, st.stylized
                 samples.append((st.stylized, rss_mb(), fps))
                 print(f"frames {st.stylized:6d}  rss {samples[-1][1]:7.1f} MB  stylized {fps:5.1f} fps  "
-                      f"drops {st.drops}  p95 {st.latency_ms['p95']:.0f} ms", flush=True)
+                      f"drops {st.drops}  p95 {st.latency_ms['p95']:.0f} ms  ({st.device})", flush=True)
                 next_mark += a.every
                 if st.stylized >= a.frames:
                     break

@@ -16,7 +16,7 @@ re-traces); ``ort-*``: ONNX Runtime CPUExecutionProvider on ``runtime.export_onn
 (``const``: weights as initializers, a swap makes a new session from the same bytes with
 ``add_initializer``; ``inputs``: weights fed as inputs; ``basic``: ORT_ENABLE_BASIC instead
 of ORT_ENABLE_ALL); ``ov-*``: ``runtime.OpenVinoNet`` (weights as inputs: a swap is free); ``ov-int8+*``:
-``runtime.Int8Net`` (int8 but for the refinement MLP, which runs in the named precision; weights baked
+``int8.Int8Net`` (int8 but for the refinement MLP, which runs in the named precision; weights baked
 in: new weights need a new one, which live makes once they settle).
 
 ``--avx2`` re-executes itself with ``ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
@@ -43,7 +43,7 @@ from common import machine_line, markdown_table, median, parse_size, percentile,
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from livestyle.engine import checkpoint, prior, runtime  # noqa: E402
+from livestyle.engine import checkpoint, int8, prior, runtime  # noqa: E402
 from livestyle.engine.device import pick  # noqa: E402
 from livestyle.engine.infer import Stylizer, fold_batch_norm  # noqa: E402
 from livestyle.engine.model import pad_to_stride  # noqa: E402
@@ -185,11 +185,11 @@ def ov_cases(folded: torch.nn.Module, x: torch.Tensor, new_net: torch.nn.Module,
         cases.append(Case(f"ov-{prec}", lambda rt=rt: rt.run(x), t_export + t_compile,
                           lambda rt=rt: rt.load(new_net), "weights are inputs: new arrays"))
         print(f"  ov-{prec}: export+check {t_export:.2f} s, compile at this size {t_compile:.3f} s", file=sys.stderr)
-    for fp in ("fp32", "bf16"):  # int8 (runtime.Int8Net), the refinement MLP left in fp
+    for fp in ("fp32", "bf16"):  # int8 (int8.Int8Net), the refinement MLP left in fp
         if avx2 and fp == "bf16":
             continue
         t0 = time.perf_counter()
-        q = runtime.Int8Net(folded, x.shape[1], 16, x, fp)
+        q = int8.Int8Net(folded, x.shape[1], 16, x, fp)
         ok = q.wait()
         out = q.run(x, block=True)
         setup = time.perf_counter() - t0

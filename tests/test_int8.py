@@ -1,4 +1,4 @@
-"""The int8 network (``runtime.Int8Net``, ``Stylizer(int8=True)``): close to PyTorch fp32, really int8,
+"""The int8 network (``int8.Int8Net``, ``Stylizer(int8=True)``): close to PyTorch fp32, really int8,
 made only for settled weights, dropped when new ones come, and off (the float network runs) when its
 self-check fails."""
 
@@ -13,7 +13,7 @@ import torch
 
 from livestyle.cli import main
 from livestyle.cli.live import DEMO_STYLE
-from livestyle.engine import checkpoint, infer, prior, runtime
+from livestyle.engine import checkpoint, infer, int8, prior, runtime
 from livestyle.engine.device import pick
 from livestyle.engine.infer import Stylizer, frames_to_batch
 
@@ -52,7 +52,7 @@ def _torch(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     return Stylizer(net, pick("cpu", "fp32"), backend="torch").run(x).float()
 
 
-def _int8_convs(q: runtime.Int8Net, x: torch.Tensor) -> dict[str, int]:
+def _int8_convs(q: int8.Int8Net, x: torch.Tensor) -> dict[str, int]:
     """Runtime precisions of the convolutions OpenVINO compiled for ``x``'s shape."""
     req, _ = q._request(x, torch.get_num_threads()).result()
     counts: dict[str, int] = {}
@@ -67,7 +67,7 @@ def _int8_convs(q: runtime.Int8Net, x: torch.Tensor) -> dict[str, int]:
 @needs_openvino
 @pytest.mark.parametrize("vnni", [True, False])  # False: 7-bit weights, for AVX2 CPUs without VNNI
 def test_int8_is_close_to_pytorch_and_really_int8(monkeypatch, vnni):
-    monkeypatch.setattr(runtime, "cpu_has_vnni", lambda: vnni)
+    monkeypatch.setattr(int8, "cpu_has_vnni", lambda: vnni)
     net = _demo_net()
     sty = Stylizer(net, pick("cpu", "fp32"), int8=True)
     assert sty.int8 and sty.quantized is None
@@ -78,13 +78,13 @@ def test_int8_is_close_to_pytorch_and_really_int8(monkeypatch, vnni):
     assert q is not None and q.enabled, q and q.reason
     assert q.bits == (8 if vnni else 7)
     assert sty.backend == "openvino int8"
-    assert q.psnr >= runtime.INT8_MIN_PSNR
+    assert q.psnr >= int8.INT8_MIN_PSNR
     other = _frame(shift=9)  # another frame than the one it was calibrated on
-    assert _psnr(got, _torch(net, x)) >= runtime.INT8_MIN_PSNR
-    assert _psnr(sty.run(other, block=True), _torch(net, other)) >= runtime.INT8_MIN_PSNR
+    assert _psnr(got, _torch(net, x)) >= int8.INT8_MIN_PSNR
+    assert _psnr(sty.run(other, block=True), _torch(net, other)) >= int8.INT8_MIN_PSNR
     counts = _int8_convs(q, x)
     convs = [n for n, m in net.named_modules() if isinstance(m, torch.nn.Conv2d)]
-    kept = [n for n in convs if n.startswith(runtime.INT8_KEEP)]  # the refinement MLP's
+    kept = [n for n in convs if n.startswith(int8.INT8_KEEP)]  # the refinement MLP's
     assert len(kept) == 2
     assert counts.get("u8", 0) + counts.get("i8", 0) == len(convs) - len(kept) > 0, counts
     assert sum(counts.values()) == len(convs), counts
@@ -112,7 +112,7 @@ def test_int8_waits_for_the_weights_to_settle_and_drops_them_when_new_ones_come(
     assert (ref - old).abs().max() > 0.01  # and the new weights do change it
     sty.settle()
     again = sty.run(x, block=True)
-    assert sty.backend == "openvino int8" and _psnr(again, ref) >= runtime.INT8_MIN_PSNR
+    assert sty.backend == "openvino int8" and _psnr(again, ref) >= int8.INT8_MIN_PSNR
 
 
 @needs_openvino
@@ -147,7 +147,7 @@ def test_frames_that_outgrow_the_int8_ranges_get_a_new_int8_network(monkeypatch)
 
 @needs_openvino
 def test_a_failed_int8_self_check_leaves_the_float_network(monkeypatch, caplog):
-    monkeypatch.setattr(runtime, "INT8_MIN_PSNR", 200.0)  # no int8 network is that close
+    monkeypatch.setattr(int8, "INT8_MIN_PSNR", 200.0)  # no int8 network is that close
     net = _demo_net()
     sty = Stylizer(net, pick("cpu", "fp32"), int8=True)
     sty.settle()
@@ -196,3 +196,24 @@ def test_render_live_runs_the_int8_network_unless_told_not_to(trained, tiny_clip
     assert "int8 off" in capsys.readouterr().err  # the summary line says which (the last run: --no-int8)
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tmp_path / "o"), "--int8"],
                           "only apply with --live")
+
+
+@needs_openvino
+def test_live_with_a_saved_style_switches_to_int8_and_says_so(trained):  # noqa: F811
+    """A saved style with training off: its weights are final, so live makes the int8 network at once,
+    runs it, and tells the user once; with ``int8`` off it keeps the float network."""
+    from livestyle.live.session import LiveConfig, LiveSession
+
+    from .control_helpers import wait_until
+
+    small = dict(width=160, height=96, fps=20.0, outputs="null", train=False)
+    with LiveSession(LiveConfig(style=str(trained), **small)) as s:
+        assert wait_until(lambda: "openvino int8" in s.stats().device, timeout=60)
+        assert wait_until(lambda: s.stats().stylized >= 3)
+        notes = [e.message for e in s.drain_events()]
+        assert wait_until(lambda: notes.extend(e.message for e in s.drain_events()) or
+                          any(n.startswith("network: int8 in OpenVINO") for n in notes), timeout=10)
+        assert sum(n.startswith("network: int8") for n in notes) == 1
+    with LiveSession(LiveConfig(style=str(trained), int8=False, **small)) as s:
+        assert wait_until(lambda: s.stats().stylized >= 10)
+        assert "int8" not in s.stats().device

@@ -67,7 +67,7 @@ def _cpu() -> tuple[bool, str]:
 
 def _runtime() -> tuple[bool, str]:
     """The network's CPU runtime: OpenVINO (a dependency on x86-64) for bf16 and the int8 network."""
-    from livestyle.engine import runtime
+    from livestyle.engine import int8, runtime
 
     x86 = platform.machine().lower() in ("x86_64", "amd64")
     if not runtime.openvino_available():
@@ -76,7 +76,7 @@ def _runtime() -> tuple[bool, str]:
         return True, "PyTorch runs the network (OpenVINO is not measured here: pip install 'livestyle[fast-cpu]' to try it)"
     import openvino
 
-    bits = 8 if runtime.cpu_has_vnni() else 7
+    bits = 8 if int8.cpu_has_vnni() else 7
     return True, (f"OpenVINO {openvino.__version__.split('-')[0]}: the network in int8 once its weights settle "
                   f"({bits}-bit weights{'' if bits == 8 else ': no VNNI'}; --no-int8 turns it off)")
 

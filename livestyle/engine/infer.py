@@ -21,7 +21,7 @@ installed, or when anything in it fails. ``backend="torch"`` (or the environment
 
 ``int8`` (live sets it on CPUs, ``LiveConfig.int8``): once the weights have not changed for
 ``INT8_AFTER_S`` (training has stopped, or a saved style runs), the network is quantized to int8 on the
-frame at hand and runs in OpenVINO (``runtime.Int8Net``); new weights go back to the float network until
+frame at hand and runs in OpenVINO (``int8.Int8Net``); new weights go back to the float network until
 they settle again. Offline (``block``) it is quantized on the first frame and waited for.
 """
 
@@ -40,6 +40,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from livestyle.engine import checkpoint
+from livestyle.engine import int8 as _int8mod
 from livestyle.engine import runtime as _runtime
 from livestyle.engine.device import Compute, pick
 from livestyle.engine.model import Generator, pad_to_stride
@@ -177,8 +178,8 @@ class Stylizer:
         # int8 once the weights settle (module doc): on CPU with OpenVINO and the runtime not forced to torch
         self.int8 = int8 and compute.device.type == "cpu" and _runtime.openvino_available() and \
             _runtime.choose(backend, Compute(compute.device, torch.bfloat16)) == "openvino"
-        self._q: _runtime.Int8Net | None = None
-        self._q_next: _runtime.Int8Net | None = None  # its successor for frames that outgrew it (being made)
+        self._q: _int8mod.Int8Net | None = None
+        self._q_next: _int8mod.Int8Net | None = None  # its successor for frames that outgrew it (being made)
         self._q_checked = 0.0  # when the frame at hand was last checked against its ranges
         self._settled = time.monotonic()  # when the weights last changed
 
@@ -216,7 +217,7 @@ class Stylizer:
         return self._rt
 
     @property
-    def quantized(self) -> _runtime.Int8Net | None:
+    def quantized(self) -> _int8mod.Int8Net | None:
         """The int8 network for the current weights once one was started (``enabled``: it runs), else None."""
         return self._q
 
@@ -254,16 +255,16 @@ class Stylizer:
             q.submit(self._recheck, q, x[:1].detach().clone(), self.version)
         return q.run(x, block)
 
-    def _make_int8(self, x: torch.Tensor, ranges: _runtime.Ranges | None = None) -> _runtime.Int8Net:
-        return _runtime.Int8Net(self._net, self.model.cfg.in_channels, self.model.stride, x,
+    def _make_int8(self, x: torch.Tensor, ranges: _int8mod.Ranges | None = None) -> _int8mod.Int8Net:
+        return _int8mod.Int8Net(self._net, self.model.cfg.in_channels, self.model.stride, x,
                                 "bf16" if self.compute.precision == "bf16" else "fp32", ranges)
 
-    def _recheck(self, q: _runtime.Int8Net, x: torch.Tensor, version: int) -> None:
+    def _recheck(self, q: _int8mod.Int8Net, x: torch.Tensor, version: int) -> None:
         """(On ``q``'s thread.) When ``x`` outgrows ``q``'s ranges, start its successor, made for both."""
-        seen = _runtime.activation_ranges(self._net, x)
-        if not _runtime.outgrown(seen, q.ranges):
+        seen = _int8mod.activation_ranges(self._net, x)
+        if not _int8mod.outgrown(seen, q.ranges):
             return
-        nxt = self._make_int8(x, _runtime.union(q.ranges, seen))
+        nxt = self._make_int8(x, _int8mod.union(q.ranges, seen))
         with self._lock:
             if self._q is q and self.version == version and self._q_next is None:
                 self._q_next = nxt

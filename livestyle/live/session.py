@@ -180,12 +180,26 @@ class LiveSession:
         """Poll the active style's folder (``StyleSet.watch``). Every 30 s, hand freed heap memory back
         to the OS (frames and crops of changing sizes fragment it)."""
         trim_at = time.monotonic() + 30.0
+        backend = ""
         while not self._stop.wait(0.5):
             if time.monotonic() >= trim_at:
                 trim_at = time.monotonic() + 30.0
                 release_free_memory()
             self.styles.watch()
             self._drain_latencies()
+            backend = self._note_backend(backend)
+
+    def _note_backend(self, last: str) -> str:
+        """Say once when the network's runtime changes to or from int8 (``Stylizer.backend``)."""
+        sty = self.stage.stylizer if self.stage is not None else None
+        now = sty.backend if sty is not None else ""
+        if "int8" in now and "int8" not in last:
+            q = sty.quantized if sty is not None else None
+            detail = f" ({q.bits}-bit weights, {q.psnr:.0f} dB to the float network)" if q is not None else ""
+            self.notify(f"network: int8 in OpenVINO{detail}; --no-int8 turns it off")
+        elif "int8" in last and "int8" not in now and now:
+            self.notify("network: float again (new weights; int8 once they settle)")
+        return now
 
     # -- commands (from the UI or CLI; any thread) ------------------------------
     def snapshot(self, name: str | None = None) -> str:

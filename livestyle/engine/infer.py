@@ -247,6 +247,9 @@ class Stylizer:
                     if out is not None:
                         self._q.close()
                         self._q = nxt
+                    else:  # its self-check failed: keep the one that runs, and stop remaking it every check
+                        nxt.close()
+                        self._q_checked = float("inf")
                 if out is not None:
                     return out
         q = self._q

@@ -48,9 +48,16 @@ def train(keys: list[Keyframe], steps: int, seed: int) -> tuple[Generator, tuple
 
 
 def live_out(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list[Keyframe], scale: float,
-             every: int | None, fine: bool = True) -> dict[int, np.ndarray]:
-    """``fine`` False: the coarse key flow (``LiveConfig.key_flow``: medium-r2 on the work frame)."""
+             every: int | None, fine: bool = True, full_net: tuple[Generator, list, bool] | None = None
+             ) -> dict[int, np.ndarray]:
+    """``fine`` False: the coarse key flow (``LiveConfig.key_flow``: medium-r2 on the work frame). ``full_net``:
+    (the full-size model, render's guide sequences): an upper bound for running the network at full size
+    where the carry is not trusted: the output's base (what an untrusted pixel gets) is that model's output on
+    the full-size frame, not the work-size result upsampled (render's offline guides; no stabiliser on it, or,
+    with its third item, plus the work-size stabiliser's and carry blend's change of the work-size output)."""
     h, w = scene.frames[0].shape[:2]
+    if full_net is not None:
+        return _with_full_net(scene, model, guides, keys, scale, every, fine, full_net)
     old = carry_mod.CARRY_EVERY_LIVE
     carry_mod.CARRY_EVERY_LIVE = every
     try:
@@ -60,6 +67,59 @@ def live_out(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list
         carry_mod.CARRY_EVERY_LIVE = old
     with replay:
         return {t: replay.process(scene.frames[t]) for t in range(max(scene.needed) + 1)}
+
+
+def _with_full_net(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list[Keyframe], scale: float,
+                   every: int | None, fine: bool, full_net: tuple[Generator, list, bool]) -> dict[int, np.ndarray]:
+    import livestyle.live.stage as stage_mod
+    from livestyle.engine.infer import Stylizer, batch_to_frames, frames_to_batch
+
+    net, gseqs, steadied = full_net
+    sty = Stylizer(net, pick("cpu", "auto"), int8=True)
+    sty.settle()
+    orig = stage_mod.to_full_size
+    frame_no = [0]
+    raw: list[np.ndarray] = []  # the work-size network's own output of this frame
+    orig_network = stage_mod.StyleStage._network
+
+    def network(self, job):
+        out = orig_network(self, job)
+        raw[:] = [out]
+        return out
+
+    def to_full_size(full, img, styled, box, mask, residual, carrier=None, carried=None, carry=0.0):
+        out, full_mask, fbox = orig(full, img, styled, box, mask, residual, carrier, carried, carry)
+        fh, fw = full.shape[:2]
+        x = frames_to_batch([full], [[seq[frame_no[0]] for seq in gseqs]], net.stride)
+        base = batch_to_frames(sty.run(x, block=True)[..., :fh, :fw])[0]
+        if steadied and raw and box is None:  # the work size's stabiliser (and carry) correction, upsampled
+            change = cv2.subtract(styled, raw[0], dtype=cv2.CV_16S)
+            base = cv2.add(base, cv2.resize(change, (fw, fh), interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
+        if carried is not None and carrier is not None and carry > 0:
+            t = cv2.multiply(cv2.resize(carried.trust, (fw, fh), interpolation=cv2.INTER_LINEAR), carry)
+            base = cv2.blendLinear(carrier.painting_at(carried, (fh, fw)), base, t, 1.0 - t)
+        return base, full_mask, fbox
+
+    stage_mod.to_full_size = to_full_size
+    stage_mod.StyleStage._network = network  # type: ignore[method-assign]
+    try:
+        out = {}
+        h, w = scene.frames[0].shape[:2]
+        old = carry_mod.CARRY_EVERY_LIVE
+        carry_mod.CARRY_EVERY_LIVE = every
+        try:
+            replay = LiveReplay(model, guides, keys, LiveConfig(render_scale=scale, key_flow="fine" if fine else "coarse"),
+                                (w, h))
+        finally:
+            carry_mod.CARRY_EVERY_LIVE = old
+        with replay:
+            for t in range(max(scene.needed) + 1):
+                frame_no[0] = t
+                out[t] = replay.process(scene.frames[t])
+        return out
+    finally:
+        stage_mod.to_full_size = orig
+        stage_mod.StyleStage._network = orig_network  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="also the work-size model with the coarse key flow (medium-r2 on the work frame)")
     ap.add_argument("--no-full-model", action="store_true", help="skip the full-size model's rows at each scale")
     ap.add_argument("--no-work-key", action="store_true", help="skip the work-size keyframe's rows")
+    ap.add_argument("--full-network", action="store_true",
+                    help="add a row with the full-size model at full size where the carry is not trusted (upper bound)")
     args = ap.parse_args(argv)
     setup_torch(2, False)
     cv2.setNumThreads(2)
@@ -115,6 +177,14 @@ def main(argv: list[str] | None = None) -> int:
                                  scene.score(live_out(scene, full, guides, keys, r, args.live_every))))
                 rows.append((f"live, scale {r:g}, work-size model",
                              scene.score(live_out(scene, work, guides, keys, r, args.live_every))))
+                if args.full_network:
+                    rows.append((f"live, scale {r:g}, work-size model, full-size network where not trusted (bound)",
+                                 scene.score(live_out(scene, work, guides, keys, r, args.live_every,
+                                                      full_net=(full, gseqs, False)))))
+                    rows.append((f"live, scale {r:g}, work-size model, full-size network where not trusted, "
+                                 "plus the work size's stabiliser correction (bound)",
+                                 scene.score(live_out(scene, work, guides, keys, r, args.live_every,
+                                                      full_net=(full, gseqs, True)))))
                 if args.coarse_flow:
                     rows.append((f"live, scale {r:g}, work-size model, coarse key flow",
                                  scene.score(live_out(scene, work, guides, keys, r, args.live_every, fine=False))))

@@ -133,6 +133,7 @@ def test_doctor_says_which_network_runtime_and_the_fix_when_openvino_is_missing(
     from livestyle.engine import runtime
 
     monkeypatch.setattr(doctor.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(doctor.platform, "system", lambda: "Linux")
     if runtime.openvino_available():
         ok, msg = doctor._runtime()
         assert ok and "OpenVINO" in msg and "int8" in msg

@@ -69,7 +69,7 @@ def _runtime() -> tuple[bool, str]:
     """The network's CPU runtime: OpenVINO (a dependency on x86-64) for bf16 and the int8 network."""
     from livestyle.engine import int8, runtime
 
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    x86 = platform.machine().lower() in ("x86_64", "amd64") and platform.system() != "Darwin"  # where it is a dependency
     if not runtime.openvino_available():
         if x86:
             return False, "OpenVINO is missing: the network runs in PyTorch, slower; fix: pip install openvino onnx"

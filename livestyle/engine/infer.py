@@ -14,7 +14,7 @@ Averaging 4 phases removes most of it (calibration/quality.py, README) and costs
 4x the network's time: ``livestyle render`` does it, live runs 1 by default.
 
 ``backend``: on CPUs where it was measured faster, the network runs in OpenVINO
-(``runtime.OpenVinoNet``; installed with livestyle on x86-64) with PyTorch as the fallback: while
+(``runtime.OpenVinoNet``; installed with livestyle on x86-64 Linux and Windows) with PyTorch as the fallback: while
 OpenVINO exports or compiles a new input shape in the background, when it is not
 installed, or when anything in it fails. ``backend="torch"`` (or the environment variable
 ``LIVESTYLE_BACKEND=torch``) forces PyTorch.

@@ -23,7 +23,7 @@ The int8 network (``engine.int8``) builds on :class:`OpenVinoNet`.
 Selection (:func:`choose`): ``backend`` ``"auto"`` (default), ``"openvino"`` or ``"torch"``;
 the environment variable ``LIVESTYLE_BACKEND`` overrides ``"auto"``. Auto picks OpenVINO on
 CPU where it was measured to win (see :data:`AUTO_PRECISIONS`) and the package is installed
-(a dependency on x86-64; elsewhere ``pip install 'livestyle[fast-cpu]'``).
+(a dependency on x86-64 Linux and Windows; elsewhere ``pip install 'livestyle[fast-cpu]'``).
 """
 
 from __future__ import annotations

@@ -167,6 +167,22 @@ def test_osc_repeated_bad_messages_are_one_event_but_each_gets_a_reply(osc_sessi
     assert len([e for e in s.drain_events() if "strength must be" in e.message]) == 1
 
 
+def test_a_change_made_elsewhere_while_a_message_is_answered_still_reaches_its_sender(osc_session, monkeypatch):
+    """The TUI (or MIDI) changes the background while the server answers a's message: a had no answer about
+    it, so it must be pushed to a too, not only to the others (it was lost: a flaky CI failure)."""
+    s, a_client, server = osc_session
+    real = server._message
+
+    def answer_then_change_elsewhere(address, args, sender):
+        real(address, args, sender)
+        if address == "/livestyle/styles":
+            apply(s, "background", "blur")
+
+    monkeypatch.setattr(server, "_message", answer_then_change_elsewhere)
+    assert _ask(a_client, "/livestyle/strength", 0.4) == [pytest.approx(0.4)]  # a is a known sender
+    assert _ask(a_client, "/livestyle/styles", want="/livestyle/background") == ["blur"]
+
+
 def test_osc_changes_made_elsewhere_reach_every_recent_sender(osc_session):
     from pythonosc.udp_client import SimpleUDPClient
 

@@ -79,6 +79,7 @@ class OscServer:
         self._clients: dict[tuple, float] = {}  # who sent something lately: they get every change pushed
         self._shown: dict[str, Any] = {}  # the state last pushed
         self._shown_once = False
+        self._answered: set[str] = set()  # what the packet being handled answered its sender (``_push_changes``)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="osc", daemon=True)
 
@@ -124,9 +125,10 @@ class OscServer:
         for client, seen in list(self._clients.items()):
             if now - seen > CLIENT_S:
                 del self._clients[client]
-            elif client != cause and self._shown_once:
-                for k, v in changed.items():
-                    self._send(client, _reply(PREFIX + k, v))
+            elif self._shown_once:
+                for k, v in changed.items():  # the cause has its answers; a change made elsewhere meanwhile it has not
+                    if client != cause or k not in self._answered:
+                        self._send(client, _reply(PREFIX + k, v))
         self._shown_once = True
 
     # -- one packet ----------------------------------------------------------------------
@@ -135,6 +137,7 @@ class OscServer:
         from pythonosc.osc_packet import OscPacket, ParseError
 
         self.received += 1
+        self._answered = set()
         try:
             messages = [m.message for m in OscPacket(data).messages]
         except ParseError as e:
@@ -179,14 +182,17 @@ class OscServer:
     def _feedback(self, name: str, sender: tuple) -> None:
         values = state(self.session)
         if name in ("next_style", "prev_style", "style"):
+            self._answered.add("style")
             self._send(sender, _reply(PREFIX + "style", values["style"]))
         elif name in values:
+            self._answered.add(name)
             self._send(sender, _reply(PREFIX + name, values[name]))
         else:  # an action without a value of its own (snapshot): say it was done
             self._send(sender, _reply(PREFIX + name, 1))
 
     def _send_state(self, sender: tuple) -> None:
         for k, v in state(self.session).items():
+            self._answered.add(k)
             self._send(sender, _reply(PREFIX + k, v))
 
     def _error(self, sender: tuple, text: str) -> None:

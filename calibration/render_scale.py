@@ -13,8 +13,10 @@ Usage: ``python calibration/render_scale.py --size 1280x720 --scales 0.5 --steps
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -56,21 +58,26 @@ def live_out(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list
     the full-size frame, not the work-size result upsampled (render's offline guides; no stabiliser on it, or,
     with its third item, plus the work-size stabiliser's and carry blend's change of the work-size output)."""
     h, w = scene.frames[0].shape[:2]
-    if full_net is not None:
-        return _with_full_net(scene, model, guides, keys, scale, every, fine, full_net)
-    old = carry_mod.CARRY_EVERY_LIVE
-    carry_mod.CARRY_EVERY_LIVE = every
-    try:
-        replay = LiveReplay(model, guides, keys, LiveConfig(render_scale=scale, key_flow="fine" if fine else "coarse"),
-                            (w, h))
-    finally:
-        carry_mod.CARRY_EVERY_LIVE = old
-    with replay:
-        return {t: replay.process(scene.frames[t]) for t in range(max(scene.needed) + 1)}
+    with _full_net(full_net) if full_net is not None else contextlib.nullcontext([0]) as frame_no:
+        old = carry_mod.CARRY_EVERY_LIVE
+        carry_mod.CARRY_EVERY_LIVE = every
+        try:
+            replay = LiveReplay(model, guides, keys, LiveConfig(render_scale=scale, key_flow="fine" if fine else "coarse"),
+                                (w, h))
+        finally:
+            carry_mod.CARRY_EVERY_LIVE = old
+        out = {}
+        with replay:
+            for t in range(max(scene.needed) + 1):
+                frame_no[0] = t
+                out[t] = replay.process(scene.frames[t])
+        return out
 
 
-def _with_full_net(scene: Scene, model: Generator, guides: tuple[str, ...], keys: list[Keyframe], scale: float,
-                   every: int | None, fine: bool, full_net: tuple[Generator, list, bool]) -> dict[int, np.ndarray]:
+@contextlib.contextmanager
+def _full_net(full_net: tuple[Generator, list, bool]) -> Iterator[list[int]]:
+    """While it lasts, the live stage's base at a render scale is ``full_net``'s (see ``live_out``); yields the
+    frame number to set before each frame (for render's guide sequences)."""
     import livestyle.live.stage as stage_mod
     from livestyle.engine.infer import Stylizer, batch_to_frames, frames_to_batch
 
@@ -103,20 +110,7 @@ def _with_full_net(scene: Scene, model: Generator, guides: tuple[str, ...], keys
     stage_mod.to_full_size = to_full_size
     stage_mod.StyleStage._network = network  # type: ignore[method-assign]
     try:
-        out = {}
-        h, w = scene.frames[0].shape[:2]
-        old = carry_mod.CARRY_EVERY_LIVE
-        carry_mod.CARRY_EVERY_LIVE = every
-        try:
-            replay = LiveReplay(model, guides, keys, LiveConfig(render_scale=scale, key_flow="fine" if fine else "coarse"),
-                                (w, h))
-        finally:
-            carry_mod.CARRY_EVERY_LIVE = old
-        with replay:
-            for t in range(max(scene.needed) + 1):
-                frame_no[0] = t
-                out[t] = replay.process(scene.frames[t])
-        return out
+        yield frame_no
     finally:
         stage_mod.to_full_size = orig
         stage_mod.StyleStage._network = orig_network  # type: ignore[method-assign]

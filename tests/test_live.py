@@ -13,7 +13,9 @@ import torch
 
 from livestyle.cli import main as cli_main
 from livestyle.errors import LivestyleError
+from livestyle.live import stats as stats_mod
 from livestyle.live.session import LiveConfig, LiveSession
+from livestyle.live.stats import SlowWatch
 from tests.control_helpers import wait_until
 
 from .test_outputs import BACKEND
@@ -63,6 +65,7 @@ def test_phase_averaging_runs_live_when_asked(trained_style):
 
 
 def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatch):
+    monkeypatch.setattr(stats_mod, "SLOW_WINDOW_S", 1.0)
     cfg = LiveConfig(style=str(trained_style), outputs="null", train=False, width=160, height=96, fps=60.0)
     s = LiveSession(cfg)
     with s:
@@ -75,10 +78,28 @@ def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatc
         monkeypatch.setattr(s.stage, "prepare", slow)
         assert wait_until(lambda: s.stats().stylized >= 15, timeout=40)
         st = s.stats()
+        assert wait_until(lambda: any("livestyle calibrate" in e.message for e in s.events), timeout=10)
+        slow_notes = [e for e in s.drain_events() if e.message.startswith("stylizing ")]
+    assert len(slow_notes) == 1 and slow_notes[0].severity == "warning"  # said once, with the fix
+    assert "of the camera's" in slow_notes[0].message
     assert st.drops > 20  # the camera's frames are dropped, not queued
     assert st.repeats > 0  # the sender repeated frames instead of stalling
     # latency is bounded by one stage time plus one camera interval, not growing with the backlog
     assert st.latency_ms["p99"] < 400
+
+
+def test_slow_watch_says_once_when_the_stylized_rate_stays_below_the_camera():
+    w = SlowWatch(share=0.8, window_s=10.0)
+    assert all(w.update(t, 30 * t, 30 * t, steady=True) is None for t in range(0, 30))  # keeps up: silent
+    # 20 of 30 fps, but training shares the CPU: the window starts again, nothing is said
+    assert all(w.update(t, 20 * t, 30 * t, steady=False) is None for t in range(30, 60))
+    said = [w.update(t, 20 * t, 30 * t, steady=True) for t in range(60, 75)]
+    assert said[:10] == [None] * 10  # not before a whole window of it
+    assert said[10] is not None and said[10].startswith("stylizing 20.0 of the camera's 30.0 frames per second")
+    assert "livestyle calibrate" in said[10] and "--render-scale" in said[10]
+    assert said[11:] == [None] * 4  # once
+    w2 = SlowWatch(share=0.8, window_s=10.0)  # a short slow patch inside a window that keeps up: silent
+    assert all(w2.update(t, 30 * t - (40 if t >= 5 else 0), 30 * t, steady=True) is None for t in range(0, 12))
 
 
 def test_weights_hot_swap_mid_stream_changes_the_output(trained_style):

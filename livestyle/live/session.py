@@ -32,7 +32,7 @@ from livestyle.live.memory import release_free_memory
 from livestyle.live.sinks import SessionSinks
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stage import StyleStage
-from livestyle.live.stats import LatencyLog
+from livestyle.live.stats import LatencyLog, SlowWatch
 from livestyle.live.styles import StyleSet
 from livestyle.outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
 from livestyle.style import StyleFolder
@@ -181,6 +181,7 @@ class LiveSession:
         to the OS (frames and crops of changing sizes fragment it)."""
         trim_at = time.monotonic() + 30.0
         backend = ""
+        slow = SlowWatch()
         while not self._stop.wait(0.5):
             if time.monotonic() >= trim_at:
                 trim_at = time.monotonic() + 30.0
@@ -188,6 +189,17 @@ class LiveSession:
             self.styles.watch()
             self._drain_latencies()
             backend = self._note_backend(backend)
+            self._note_slow(slow)
+
+    def _note_slow(self, watch: SlowWatch) -> None:
+        """Say once when the stylized rate stays below the camera's (``SlowWatch``), with the fix."""
+        st, cap = self.stage, self.capture
+        if st is None or cap is None:
+            return
+        busy = self.train_stats.get("state") in ("starting", "preparing", "training")
+        msg = watch.update(time.monotonic(), st.processed, cap.stats().frames, st.stylizer is not None and not busy)
+        if msg:
+            self.notify(msg, "warning")
 
     def _note_backend(self, last: str) -> str:
         """Say once when the network's runtime changes to or from int8 (``Stylizer.backend``)."""

@@ -69,3 +69,42 @@ class LatencyLog:
             return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
         p = np.percentile(arr, [50, 95, 99]) * 1000.0
         return {"p50": round(float(p[0]), 2), "p95": round(float(p[1]), 2), "p99": round(float(p[2]), 2)}
+
+
+# Say once when the stylized frames stay below this share of the camera's for SLOW_WINDOW_S seconds in which a
+# network ran and no training shared the CPU (a size the machine does not keep up with: e.g. 1280x720 at full size
+# on a 2-core laptop, 9.7-10.9 of 30 fps on the AMD EPYC dev CPU, where `livestyle calibrate` finds 30).
+SLOW_SHARE = 0.8
+SLOW_WINDOW_S = 10.0
+SLOW_FIX = ("run `livestyle calibrate` (live then uses the settings it measured on this machine), or try "
+            "--render-scale 0.5 or a smaller --width/--height")
+
+
+class SlowWatch:
+    """Notices a stylized rate that stays below the camera's. ``update`` takes a sample per poll and returns
+    a one-line warning, once, when over the last ``window_s`` seconds (all of them with a network running and
+    no training: ``steady``) fewer than ``share`` of the camera's frames were stylized; None otherwise."""
+
+    def __init__(self, share: float | None = None, window_s: float | None = None) -> None:
+        self.share = SLOW_SHARE if share is None else share
+        self.window_s = SLOW_WINDOW_S if window_s is None else window_s
+        self._samples: deque[tuple[float, int, int]] = deque()  # (time s, stylized frames, camera frames)
+        self.said = False
+
+    def update(self, t: float, stylized: int, camera: int, steady: bool) -> str | None:
+        if self.said:
+            return None
+        if not steady:  # no network yet, or training: the window starts again
+            self._samples.clear()
+            return None
+        self._samples.append((t, stylized, camera))
+        while len(self._samples) > 2 and t - self._samples[1][0] >= self.window_s:
+            self._samples.popleft()
+        t0, s0, c0 = self._samples[0]
+        if t - t0 < self.window_s:
+            return None
+        got, cam = (stylized - s0) / (t - t0), (camera - c0) / (t - t0)
+        if cam <= 0 or got >= self.share * cam:
+            return None
+        self.said = True
+        return f"stylizing {got:.1f} of the camera's {cam:.1f} frames per second: {SLOW_FIX}"

@@ -24,13 +24,13 @@ import livestyle.temporal.carry as carry_mod  # noqa: E402
 from livestyle.cli import quiet_native_logs  # noqa: E402
 from livestyle.live.session import LiveConfig, LiveSession  # noqa: E402
 from livestyle.paths import ASSETS  # noqa: E402
-from livestyle.temporal import CARRY, STEADY  # noqa: E402
+from livestyle.temporal import CARRY, STEADY_LIVE  # noqa: E402
 
 MODES = {"plain": (False, False), "masked": (True, False), "masked+train": (True, True), "train": (False, True)}
 
 
 def measure(style: Path, w: int, h: int, masked: bool, training: bool, warmup: float, seconds: float,
-            fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY,
+            fps: float, preset: str, render_scale: float = 1.0, steady: float = STEADY_LIVE,
             carry: float = CARRY, phases: int = 1, device: str = "auto", precision: str = "auto",
             source: str = "synthetic", net_every: int = 1, key_flow: str = "auto", int8: bool = True) -> dict:
     tmp = None
@@ -86,7 +86,7 @@ def main() -> None:
     ap.add_argument("--modes", default="plain,masked,masked+train,train",
                     help="which of plain, masked, masked+train, train to run (comma-separated)")
     ap.add_argument("--render-scale", type=float, default=1.0, help="LiveConfig.render_scale (1 = full size)")
-    ap.add_argument("--steady", type=float, default=STEADY, help="output stabiliser strength (LiveConfig.steady; 0 = off)")
+    ap.add_argument("--steady", type=float, default=STEADY_LIVE, help="output stabiliser strength (LiveConfig.steady; 0 = off)")
     ap.add_argument("--carry", type=float, default=CARRY, help="keyframe carry strength (LiveConfig.carry; 0 = off)")
     ap.add_argument("--phases", type=int, default=1, help="network passes averaged per frame (LiveConfig.phases; 1, 2 or 4)")
     ap.add_argument("--device", default="auto", help="LiveConfig.device: auto, cpu or cuda")

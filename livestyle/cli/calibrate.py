@@ -25,7 +25,7 @@ from livestyle.live.build import calibration_path
 from livestyle.live.config import KEY_FLOWS
 from livestyle.temporal.carry import CARRY as DEFAULT_CARRY
 from livestyle.temporal.carry import CARRY_FINE_BELOW
-from livestyle.temporal.denoise import STEADY as DEFAULT_STEADY
+from livestyle.temporal.denoise import STEADY_LIVE as DEFAULT_STEADY
 
 SIZES = ((1280, 720), (960, 540), (640, 360), (480, 270))
 SCALES = (1.0, 0.5)

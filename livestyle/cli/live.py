@@ -19,7 +19,7 @@ from livestyle.live.config import INT8_HELP, KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY
 from livestyle.live.session import LiveConfig, LiveSession
 from livestyle.paths import ASSETS
 from livestyle.temporal.carry import CARRY_LIVE
-from livestyle.temporal.denoise import STEADY
+from livestyle.temporal.denoise import STEADY_LIVE
 
 DEMO_STYLE = ASSETS / "styles" / "demo"
 
@@ -47,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                         "stabiliser keeps the output steady)")
     p.add_argument("--steady", type=float, default=None, metavar="S",
                    help="smooth the stylized output along optical flow against flicker, 0..0.95 (0 = off; "
-                        f"default: calibrated, else {STEADY:g})")
+                        f"default: calibrated, else {STEADY_LIVE:g})")
     p.add_argument("--carry", type=float, default=None, metavar="C",
                    help="blend in the painting of the most similar keyframe, carried by optical flow, where the frame "
                         f"shows what it showed, 0..1 (0 = off; default: calibrated, else {CARRY_LIVE:g}; its ~20 ms per "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from livestyle.engine.model import DEFAULT_PRESET
 from livestyle.temporal.carry import CARRY_LIVE
-from livestyle.temporal.denoise import STEADY
+from livestyle.temporal.denoise import STEADY_LIVE
 
 NET_EVERY_HELP = ("run the network on every Nth frame, 1-4; the frames between move its last output along the "
                   "optical flow (the keyframe carry and stabiliser still run on every frame): for a CPU that cannot "
@@ -37,7 +37,7 @@ class LiveConfig:
     guides: bool = True
     denoise: bool = False  # causal denoiser before the network: for noisy cameras; on clean input it cost
     # 0.2-0.6 dB against render on the same snapshot, the warping error staying under the truth's (live_gap.py)
-    steady: float = STEADY  # output stabiliser strength along the flow (guides.OutputStabilizer); 0 = off
+    steady: float = STEADY_LIVE  # output stabiliser strength along the flow (guides.OutputStabilizer); 0 = off
     carry: float = CARRY_LIVE  # keyframe carry strength (guides.KeyCarry); 0 = off (the live default: its cost)
     phases: int = 1  # shifted copies the network's output averages (infer.phase_offsets); 1 live: it costs N x
     segment_every: int = 2  # the network every 2nd frame; the mask follows the flow in between

@@ -39,8 +39,8 @@ from livestyle.live.upscale import to_full_size
 from livestyle.outputs import OutFrame
 from livestyle.temporal import (
     CARRY_LIVE,
-    STEADY,
     STEADY_FLOW,
+    STEADY_LIVE,
     FlowEstimator,
     KeyCarry,
     OutputStabilizer,
@@ -55,7 +55,7 @@ class StageSettings:
     masked: bool = False
     background: str = "keep"  # keep | blur | solid | stylized
     enabled: bool = True  # False: pass frames through unstylized
-    steady: float = STEADY  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
+    steady: float = STEADY_LIVE  # output stabiliser strength (guides.OutputStabilizer; 0 = off)
     carry: float = CARRY_LIVE  # keyframe carry strength (guides.KeyCarry; 0 = off)
     strength: float = 1.0  # blend of the camera frame (0: exactly it) and the stylized frame (1) (live.mix)
     transition: float = 0.5  # crossfade seconds when the model changes to another style's (0 = cut)

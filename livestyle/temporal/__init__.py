@@ -27,6 +27,7 @@ from livestyle.temporal.denoise import (
     STEADY,
     STEADY_FLOW,
     STEADY_FLOW_RENDER,
+    STEADY_LIVE,
     CausalDenoiser,
     OutputStabilizer,
     denoise_sequence,
@@ -41,7 +42,7 @@ from livestyle.temporal.flow import (
 
 __all__ = [
     "CARRY", "CARRY_EVERY_LIVE", "CARRY_FLOW", "CARRY_FLOW_LIVE", "CARRY_LIVE", "STEADY",
-    "STEADY_FLOW", "STEADY_FLOW_RENDER", "CarryKey", "CausalDenoiser", "FlowEstimator",
+    "STEADY_FLOW", "STEADY_LIVE", "STEADY_FLOW_RENDER", "CarryKey", "CausalDenoiser", "FlowEstimator",
     "KeyCarry", "OutputStabilizer", "carry_every_live", "denoise_sequence", "forward_backward_consistency",
     "nearest_keys", "points_consistent", "sample_at", "warp",
 ]

@@ -34,7 +34,15 @@ from livestyle.temporal.flow import FlowEstimator, forward_backward_consistency,
 FlowFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 _FAR = -1.0e4  # colour given to out-of-frame samples: far from any real colour -> weight 0
 _MEAN3 = np.full((1, 3), 1.0 / 3.0, np.float32)  # cv2.transform: mean of the 3 channels
-STEADY = 0.7  # default strength of the output stabiliser (render, live, LiveConfig, calibrate)
+STEADY = 0.7  # default strength of the output stabiliser in render (and what live's is measured against)
+# Live (LiveConfig, the UI, calibrate): a little less. Live's one network pass per frame and its keyframe carry
+# moved between fresh key flows leave less flicker to average away than it gets blurred: at 0.6 against 0.7, on
+# calibration/quality.py's 48 live rows (2 scene sets x 12 scenes x key flow every frame or every 2nd), PSNR rose
+# on 43 (by up to 0.16 dB) and stayed level on 5 (oil), SSIM rose on 44 and fell by at most 0.0003 on 4 (oil); the
+# mean gap to render went from -0.22 / -0.28 to -0.18 / -0.24 dB (moving camera, every frame / every 2nd) and from
+# -0.23 / -0.26 to -0.16 / -0.20 (still camera); the warping error rose 0-9%, at most 0.73x the ground truth's own
+# (quality-2026-12-05-v19-steady06-*.md against -v19-int8-*.md). 0.8 lost on every scene (live-gap-2026-12-04-v15-steady-*.md).
+STEADY_LIVE = 0.6
 # Live: DIS preset and scale of the frame -> previous frame flow (the causal denoiser's, shared with the blob
 # tracker, the output stabiliser and the keyframe carry's temporal check). "fast" at full size against
 # "ultrafast" at half: the live output 0.3-0.5 dB closer to render, the warping error 0.9x against 1.6x

@@ -90,16 +90,16 @@ def test_slow_stage_drops_frames_and_lag_stays_bounded(trained_style, monkeypatc
 
 def test_slow_watch_says_once_when_the_stylized_rate_stays_below_the_camera():
     w = SlowWatch(share=0.8, window_s=10.0)
-    assert all(w.update(t, 30 * t, 30 * t, steady=True) is None for t in range(0, 30))  # keeps up: silent
+    assert all(w.update(t, 30 * t, 30 * t, settled=True) is None for t in range(0, 30))  # keeps up: silent
     # 20 of 30 fps, but training shares the CPU: the window starts again, nothing is said
-    assert all(w.update(t, 20 * t, 30 * t, steady=False) is None for t in range(30, 60))
-    said = [w.update(t, 20 * t, 30 * t, steady=True) for t in range(60, 75)]
+    assert all(w.update(t, 20 * t, 30 * t, settled=False) is None for t in range(30, 60))
+    said = [w.update(t, 20 * t, 30 * t, settled=True) for t in range(60, 75)]
     assert said[:10] == [None] * 10  # not before a whole window of it
     assert said[10] is not None and said[10].startswith("stylizing 20.0 of the camera's 30.0 frames per second")
     assert "livestyle calibrate" in said[10] and "--render-scale" in said[10]
     assert said[11:] == [None] * 4  # once
     w2 = SlowWatch(share=0.8, window_s=10.0)  # a short slow patch inside a window that keeps up: silent
-    assert all(w2.update(t, 30 * t - (40 if t >= 5 else 0), 30 * t, steady=True) is None for t in range(0, 12))
+    assert all(w2.update(t, 30 * t - (40 if t >= 5 else 0), 30 * t, settled=True) is None for t in range(0, 12))
 
 
 def test_weights_hot_swap_mid_stream_changes_the_output(trained_style):

@@ -197,7 +197,8 @@ class LiveSession:
         if st is None or cap is None:
             return
         busy = self.train_stats.get("state") in ("starting", "preparing", "training")
-        msg = watch.update(time.monotonic(), st.processed, cap.stats().frames, st.stylizer is not None and not busy)
+        msg = watch.update(time.monotonic(), st.processed, cap.stats().frames,
+                           settled=st.stylizer is not None and not busy)
         if msg:
             self.notify(msg, "warning")
 

@@ -83,7 +83,7 @@ SLOW_FIX = ("run `livestyle calibrate` (live then uses the settings it measured 
 class SlowWatch:
     """Notices a stylized rate that stays below the camera's. ``update`` takes a sample per poll and returns
     a one-line warning, once, when over the last ``window_s`` seconds (all of them with a network running and
-    no training: ``steady``) fewer than ``share`` of the camera's frames were stylized; None otherwise."""
+    no training: ``settled``) fewer than ``share`` of the camera's frames were stylized; None otherwise."""
 
     def __init__(self, share: float | None = None, window_s: float | None = None) -> None:
         self.share = SLOW_SHARE if share is None else share
@@ -91,10 +91,10 @@ class SlowWatch:
         self._samples: deque[tuple[float, int, int]] = deque()  # (time s, stylized frames, camera frames)
         self.said = False
 
-    def update(self, t: float, stylized: int, camera: int, steady: bool) -> str | None:
+    def update(self, t: float, stylized: int, camera: int, settled: bool) -> str | None:
         if self.said:
             return None
-        if not steady:  # no network yet, or training: the window starts again
+        if not settled:  # no network yet, or training: the window starts again
             self._samples.clear()
             return None
         self._samples.append((t, stylized, camera))

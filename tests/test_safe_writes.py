@@ -122,6 +122,47 @@ def test_an_exception_while_writing_keeps_the_old_video_and_leaves_no_temporary_
     assert out.read_bytes() != OLD and not leftovers(tmp_path)
 
 
+def test_an_interrupted_png_render_leaves_an_older_render_s_frames_and_no_hidden_folder(tmp_path):
+    """Frames go to a hidden folder beside the output until close(): an interrupt half way leaves every
+    frame of an older render in the output folder as it was (they were overwritten one by one before)."""
+    out = tmp_path / "frames"
+    out.mkdir()
+    for i in range(4):
+        (out / f"{i:03d}.png").write_bytes(OLD)
+    before = digest(out)
+    w = ClipWriter(out, 30)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            for i in range(2):
+                w.write(f"{i:03d}", np.full((64, 96, 3), 40 * i, np.uint8))
+                assert digest(out) == before  # nothing reaches the output folder while the render runs
+            raise KeyboardInterrupt
+        finally:
+            w.close()  # what render's own finally does
+    assert digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]  # no hidden folder left beside it
+    with ClipWriter(out, 30) as w:  # a complete render replaces the frames it wrote and keeps the others
+        for i in range(2):
+            w.write(f"{i:03d}", np.full((64, 96, 3), 40 * i, np.uint8))
+    assert [int(cv2.imread(str(out / f"{i:03d}.png"))[0, 0, 0]) for i in range(2)] == [0, 40]
+    assert (out / "002.png").read_bytes() == OLD and (out / "003.png").read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]
+    new = tmp_path / "new" / "frames"  # no folder there yet: it appears, whole, when the render completes
+    w = ClipWriter(new, 30)
+    w.write("000", np.zeros((64, 96, 3), np.uint8))
+    assert not new.exists()
+    w.close()
+    assert [p.name for p in new.iterdir()] == ["000.png"] and [p.name for p in new.parent.iterdir()] == ["frames"]
+
+
+def test_png_output_that_is_a_regular_file_is_one_line_and_kept(tmp_path):
+    out = tmp_path / "frames"
+    out.write_bytes(OLD)
+    with pytest.raises(WriteError, match="is a file, not a folder for PNGs"):
+        ClipWriter(out, 30)
+    assert out.read_bytes() == OLD and [p.name for p in tmp_path.iterdir()] == ["frames"]
+
+
 def test_without_pyav_mp4_falls_back_to_mpeg4_part2_with_a_note(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(videowrite, "h264_unavailable", lambda: "PyAV is not installed (pip install av)")
     out = tmp_path / "out.mp4"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -9,9 +11,9 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from livestyle.errors import ImageError, LivestyleError
-from livestyle.files.imageio import IMAGE_EXTS, read_image, write_image
-from livestyle.files.safepaths import make_folder
+from livestyle.errors import ImageError, LivestyleError, WriteError
+from livestyle.files.imageio import IMAGE_EXTS, read_image
+from livestyle.files.safepaths import make_folder, partial_name, write_error
 from livestyle.files.videowrite import VIDEO_EXTS, VideoFileWriter
 
 
@@ -57,11 +59,13 @@ class ClipWriter:
     nothing the user had is lost.
 
     A video goes to a temporary file renamed over ``path`` only by a ``close()`` after every frame
-    (``videowrite.VideoFileWriter``: H.264 for .mp4/.m4v/.mov/.mkv). Each PNG is written atomically.
-    ``abort()``, an exception inside ``with``, or a ``close()`` reached while an exception raised
-    since the writer was made is propagating (the ``finally`` of an interrupted render) drops the
-    unfinished video and leaves an old file at ``path`` untouched. A write that fails is a one-line
-    ``WriteError`` naming the path and the cause.
+    (``videowrite.VideoFileWriter``: H.264 for .mp4/.m4v/.mov/.mkv). PNGs go to a hidden folder beside
+    ``path`` (``.NAME.xxxx.partial``) that ``close()`` renames to ``path`` or, when ``path`` is a folder
+    already, whose frames it moves into it: a render that stops half way never leaves a mix of new
+    frames and an older render's. ``abort()``, an exception inside ``with``, or a ``close()`` reached
+    while an exception raised since the writer was made is propagating (the ``finally`` of an
+    interrupted render) drops the unfinished video or frames and leaves what was at ``path`` untouched.
+    A write that fails is a one-line ``WriteError`` naming the path and the cause.
     """
 
     def __init__(self, path: str | Path, fps: float = 30.0):
@@ -69,14 +73,29 @@ class ClipWriter:
         self.fps = fps
         self.is_video = self.path.suffix.lower() in VIDEO_EXTS
         self._video: VideoFileWriter | None = None
+        self._final = self.path  # PNGs: the output folder, resolved
+        self._stage: Path | None = None  # PNGs: the hidden folder they are written to until close()
         self._outer_exc = sys.exc_info()[1]  # an exception already being handled by our caller's caller
         if not self.is_video:
             if self.path.suffix and not self.path.is_dir():
                 raise LivestyleError(f"{self.path}: unknown output type {self.path.suffix!r}; give a folder "
                                      f"for PNGs or a video file ({', '.join(VIDEO_EXTS)})")
-            make_folder(self.path)
+            self._open_stage()
         else:
             self._video = VideoFileWriter(self.path, fps)
+
+    def _open_stage(self) -> None:
+        final = self.path.resolve()  # "." or "out/..": a real name to put the hidden folder beside
+        make_folder(final.parent, for_file=self.path)
+        if final.exists() and not final.is_dir():
+            raise WriteError(f"{self.path}: is a file, not a folder for PNGs; give a folder name or a video file "
+                             f"name ({', '.join(VIDEO_EXTS)}); nothing there was changed")
+        stage = partial_name(final, ".partial")
+        try:
+            stage.mkdir()
+        except OSError as err:
+            raise write_error(self.path, err) from None
+        self._final, self._stage = final, stage
 
     @property
     def codec(self) -> str:
@@ -85,26 +104,59 @@ class ClipWriter:
 
     def write(self, name: str, frame: np.ndarray) -> None:
         """One ``(H, W, 3) uint8 BGR`` frame: ``PATH/NAME.png``, or the next frame of the video."""
-        if self._video is None:
-            write_image(self.path / f"{name}.png", frame)
-        else:
+        if self._video is not None:
             self._video.write(frame)
+            return
+        assert self._stage is not None, "write() after close()"
+        ok, buf = cv2.imencode(".png", frame)
+        if not ok:
+            raise ImageError(f"{self.path / f'{name}.png'}: cannot encode the frame as PNG")
+        try:
+            with open(self._stage / f"{name}.png", "wb") as f:
+                f.write(buf.tobytes())
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as err:  # named by where the frame was going, not the hidden folder
+            raise write_error(self.path / f"{name}.png", err) from None
 
     def close(self) -> None:
         """Finish: rename the complete video into place, unless an exception is on its way up, in
         which case the unfinished video is dropped (see the class docstring)."""
-        if self._video is None:
-            return
         exc = sys.exc_info()[1]
         if exc is not None and exc is not self._outer_exc:
             self.abort()
-        else:
+        elif self._video is not None:
             self._video.commit()
+        elif self._stage is not None:
+            self._commit_frames()
+
+    def _commit_frames(self) -> None:
+        """The staged PNGs into place: the whole folder renamed to ``path`` when there is none, else each
+        frame moved into the existing folder (files of it that this render did not write stay)."""
+        stage, final = self._stage, self._final
+        assert stage is not None
+        try:
+            if not final.exists():
+                os.replace(stage, final)
+            else:
+                for f in sorted(stage.iterdir()):
+                    os.replace(f, final / f.name)
+                stage.rmdir()
+        except OSError as err:
+            self.abort()
+            raise write_error(self.path, err) from None
+        except BaseException:
+            self.abort()
+            raise
+        self._stage = None
 
     def abort(self) -> None:
-        """Drop the unfinished video; an old file at ``path`` stays as it was (PNGs already written stay)."""
+        """Drop the unfinished video or frames; what was at ``path`` before stays as it was."""
         if self._video is not None:
             self._video.abort()
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            self._stage = None
 
     def __enter__(self) -> ClipWriter:
         return self

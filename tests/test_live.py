@@ -157,6 +157,33 @@ def test_trainer_failure_is_reported_and_output_continues(tmp_path):
         assert wait_until(lambda: s.stats().frames_out > n + 10)
 
 
+def test_a_run_that_ends_while_training_says_no_trainer_died(tiny_style, capsys):
+    """Stopping the trainer at the end of a run is not its death: a 3-frame run on a painted, untrained style
+    ended with "error: trainer process died (exit code -15)" (close() terminates a trainer still starting)."""
+    rc = cli_main(["live", "--style", str(tiny_style), "--source", "synthetic", "--output", "null",
+                   "--max-frames", "3", "--width", "96", "--height", "64"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "training" in err and "died" not in err and "error" not in err, err
+
+
+def test_a_trainer_that_dies_while_live_is_still_reported(tiny_style):
+    import os
+
+    from livestyle.engine.train import TrainConfig
+    from livestyle.live.trainer_proc import BackgroundTrainer
+
+    events = []
+    trainer = BackgroundTrainer(tiny_style, TrainConfig(guides=()), events.append)
+    trainer.start()
+    try:
+        assert wait_until(lambda: trainer.alive)
+        os.kill(trainer._proc.pid, signal.SIGKILL)  # killed from outside (out of memory, a user's kill)
+        assert wait_until(lambda: any(e.kind == "error" and "died" in str(e.payload) for e in list(events)), 30)
+    finally:
+        trainer.close()
+
+
 def test_missing_virtual_camera_driver_is_one_error_and_other_outputs_go_on(trained_style):
     cfg = LiveConfig(style=str(trained_style), outputs="vcam,null", vcam_backend="nonexistent-backend",
                      train=False, **SMALL)

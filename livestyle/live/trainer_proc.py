@@ -131,6 +131,7 @@ class BackgroundTrainer:
         self._proc = ctx.Process(target=_worker, name="livestyle-trainer", daemon=True,
                                  args=(self.style_path, asdict(self.cfg), self._cmds, self._out, nice, threads))
         self._stop = threading.Event()
+        self._closing = threading.Event()  # close() ends the process: its exit is not a death to report
         self._reader = threading.Thread(target=self._read, name="trainer-reader", daemon=True)
 
     def start(self) -> None:
@@ -159,7 +160,8 @@ class BackgroundTrainer:
             try:
                 msg = self._out.get(timeout=0.2)
             except queue.Empty:
-                if not self._proc.is_alive() and self._proc.exitcode not in (None, 0):
+                if (not self._proc.is_alive() and self._proc.exitcode not in (None, 0)
+                        and not self._closing.is_set()):
                     self.on_event(TrainerEvent("error", f"trainer process died (exit code {self._proc.exitcode}); "
                                                "live output goes on with the last weights"))
                     return
@@ -177,6 +179,7 @@ class BackgroundTrainer:
                 self.on_event(TrainerEvent("error", traceback.format_exc(limit=1).strip().splitlines()[-1]))
 
     def close(self, timeout: float = 1.5) -> None:
+        self._closing.set()
         self.send("stop")
         self._proc.join(timeout)
         if self._proc.is_alive():

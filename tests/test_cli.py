@@ -97,6 +97,33 @@ def test_model_from_other_preset_and_corrupt_model(tiny_style, tiny_clip, tmp_pa
     assert_one_line_error(capsys, ["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o")], "corrupt")
 
 
+@pytest.mark.parametrize(("field", "value", "needle"), [
+    ("guides", '"blobs"', "its guides are not a list of named guides"),
+    ("train", "[1]", "wrong type"),
+    ("config", "[1, 2]", "its config is not a table"),
+    ("config", {"in_channels": "six"}, "its network config cannot be built"),
+    ("config", {"stem_width": -3}, "its network config cannot be built"),
+])
+def test_a_model_whose_metadata_has_the_wrong_shape_is_one_line(tiny_style, tiny_clip, tmp_path, capsys, field,
+                                                                 value, needle):
+    """A real safetensors model with one metadata field another program or version could write: render
+    ended in a TypeError or RuntimeError traceback for these, far from the file that caused it."""
+    import json
+
+    from safetensors.torch import load, save
+
+    assert main(["train", str(tiny_style), "--iterations", "1"]) == 0
+    capsys.readouterr()
+    path = tiny_style / "model.safetensors"
+    raw = path.read_bytes()
+    meta = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])["__metadata__"]
+    if isinstance(value, dict):
+        value = json.dumps({**json.loads(meta["config"]), **value})
+    path.write_bytes(save(load(raw), metadata={**meta, field: value}))
+    assert_one_line_error(capsys, ["render", str(tiny_style), str(tiny_clip), str(tmp_path / "o")], needle)
+    assert not (tmp_path / "o").exists()
+
+
 def test_unreadable_video(tiny_style, tmp_path, capsys):
     assert main(["train", str(tiny_style), "--iterations", "2", "--no-guides"]) == 0
     capsys.readouterr()

@@ -44,13 +44,19 @@ class ModelInfo:
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> ModelInfo:
-        return cls(
-            preset=meta["preset"],
-            config=GeneratorConfig.from_dict(json.loads(meta["config"])),
-            guides=json.loads(meta.get("guides", "[]")),
-            denoise=json.loads(meta.get("denoise", "false")),
-            train=json.loads(meta.get("train", "{}")),
-        )
+        """``ValueError`` naming the field when one has the wrong shape (a model from another program or
+        version): callers then say the file is not a usable model, instead of failing later."""
+        config, guides = json.loads(meta["config"]), json.loads(meta.get("guides", "[]"))
+        denoise, train = json.loads(meta.get("denoise", "false")), json.loads(meta.get("train", "{}"))
+        if not isinstance(config, dict):
+            raise ValueError("its config is not a table")
+        if not (isinstance(guides, list) and all(isinstance(g, dict) and isinstance(g.get("name"), str)
+                                                 for g in guides)):
+            raise ValueError("its guides are not a list of named guides")
+        if not isinstance(denoise, bool) or not isinstance(train, dict):
+            raise ValueError("its denoise or train field has the wrong type")
+        return cls(preset=str(meta["preset"]), config=GeneratorConfig.from_dict(config), guides=guides,
+                   denoise=denoise, train=train)
 
 
 def save(path: str | Path, model: Generator, info: ModelInfo) -> None:
@@ -78,7 +84,10 @@ def load(path: str | Path, expect_preset: str | None = None) -> tuple[Generator,
     if expect_preset is not None and info.preset != expect_preset:
         raise ModelError(f"{path}: trained with preset {info.preset!r}, not {expect_preset!r}; "
                          f"use --preset {info.preset} or retrain")
-    model = Generator(info.config)
+    try:
+        model = Generator(info.config)
+    except (TypeError, ValueError, RuntimeError) as e:  # a config with values of the wrong type or range
+        raise ModelError(f"{path}: its network config cannot be built ({e}); delete it and retrain") from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:

@@ -201,6 +201,31 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path):
         checkpoint.load(p)
 
 
+@pytest.mark.parametrize("cached", ["truncated", "another file"])
+def test_a_broken_vgg19_file_in_the_torch_cache_is_one_line_and_no_model_is_written(tiny_style, tmp_path,
+                                                                                     monkeypatch, capsys, cached):
+    """The perceptual loss (`--loss 4,6,0.5`, the paper's mix) reads VGG19 from torch's cache when it is there:
+    a truncated download or another file under its name ended `livestyle train` in an UnpicklingError or
+    KeyError traceback."""
+    from livestyle.cli import main
+    from livestyle.engine.losses import VGG19_FILE
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    vgg = tmp_path / "torch" / "hub" / "checkpoints" / VGG19_FILE
+    vgg.parent.mkdir(parents=True)
+    if cached == "truncated":
+        torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, vgg)
+        vgg.write_bytes(vgg.read_bytes()[:200])
+    else:
+        torch.save({"classifier.0.weight": torch.zeros(4, 4)}, vgg)
+    capsys.readouterr()
+    rc = main(["train", str(tiny_style), "--iterations", "1", "--loss", "4,6,0.5"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith(f"livestyle: error: {vgg}: "), err
+    assert "delete it" in err[0]
+    assert not (tiny_style / "model.safetensors").exists()
+
+
 def test_style_folder_status_and_snapshot(tmp_path):
     s = StyleFolder(tmp_path / "s").create()
     name = s.snapshot(astronaut(), np.full((64, 96), 255, np.uint8), name="a")

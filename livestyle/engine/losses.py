@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from livestyle.errors import ModelError
+
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's ImageNet weights, if the user has them cached
 
 
@@ -40,11 +42,20 @@ class PerceptualFeatures(nn.Module):
         path = Path(weights) if weights else _vgg_cache_path()
         self.source = "random"
         if path.is_file():
-            sd = torch.load(path, map_location="cpu", weights_only=True)
-            for i, conv in convs.items():
-                assert conv.bias is not None  # Conv2d's default bias=True
-                conv.weight.data.copy_(sd[f"features.{i}.weight"])
-                conv.bias.data.copy_(sd[f"features.{i}.bias"])
+            # A truncated download or another file under that name: one line naming it, no traceback.
+            fix = "delete it (training then uses its download-free substitute) or download it again with torchvision"
+            try:
+                sd = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception:  # UnpicklingError, RuntimeError, EOFError...: torch's own text misleads here
+                raise ModelError(f"{path}: cannot be read as VGG19 weights (truncated, or not a PyTorch "
+                                 f"file); {fix}") from None
+            try:
+                for i, conv in convs.items():
+                    assert conv.bias is not None  # Conv2d's default bias=True
+                    conv.weight.data.copy_(sd[f"features.{i}.weight"])
+                    conv.bias.data.copy_(sd[f"features.{i}.bias"])
+            except (KeyError, TypeError, IndexError, RuntimeError) as e:
+                raise ModelError(f"{path}: not VGG19's weights (no or a wrong {e} tensor); {fix}") from None
             self.source = "vgg19"
         else:
             g = torch.Generator().manual_seed(seed)

@@ -275,6 +275,56 @@ def test_train_save_on_a_full_disk_keeps_the_old_model(trained, tmp_path):
     assert (style / "model.safetensors").read_bytes() == before and not leftovers(style)
 
 
+def interrupted_train(style: Path) -> subprocess.CompletedProcess[str]:
+    """``livestyle train STYLE`` stopped with Ctrl-C a few seconds into training."""
+    p = subprocess.Popen([sys.executable, "-m", "livestyle", "train", str(style), "--seconds", "200",
+                          "--no-guides"], stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert p.stderr is not None
+    first = p.stderr.readline()  # "livestyle: training ...": the trainer is built, steps follow
+    assert "training" in first, first
+    time.sleep(5)
+    assert p.poll() is None, "training ended before it was interrupted"
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    return subprocess.CompletedProcess(p.args, p.returncode, "", first + err)
+
+
+def test_ctrl_c_during_train_keeps_the_saved_model_and_puts_the_stopped_one_beside_it(trained, tmp_path):
+    import shutil
+
+    from livestyle.cli.train import STOPPED_FILE
+    from livestyle.engine import checkpoint
+
+    style = tmp_path / "style"
+    shutil.copytree(trained, style)
+    before = (style / "model.safetensors").read_bytes()
+    p = interrupted_train(style)
+    assert p.returncode == 130, p.stderr
+    assert "Traceback" not in p.stderr
+    assert (style / "model.safetensors").read_bytes() == before
+    _, info = checkpoint.load(style / STOPPED_FILE)
+    assert info.train["state"] == "stopped" and info.train["iterations"] > 0
+    assert f"kept {style / 'model.safetensors'}" in p.stderr and STOPPED_FILE in p.stderr
+    assert not leftovers(style)
+
+
+def test_ctrl_c_during_a_first_train_saves_what_it_learned(trained, tmp_path):
+    import shutil
+
+    from livestyle.cli.train import STOPPED_FILE
+    from livestyle.engine import checkpoint
+
+    style = tmp_path / "style"
+    shutil.copytree(trained, style)
+    (style / "model.safetensors").unlink()
+    p = interrupted_train(style)
+    assert p.returncode == 130, p.stderr
+    _, info = checkpoint.load(style / "model.safetensors")
+    assert info.train["state"] == "stopped" and info.train["iterations"] > 0
+    assert not (style / STOPPED_FILE).exists() and not leftovers(style)
+
+
 def test_stats_json_under_a_regular_file_is_one_line(tmp_path):
     (tmp_path / "afile").write_text("x")
     p = run(["live", "--source", "synthetic", "--output", "null", "--width", "96", "--height", "64",

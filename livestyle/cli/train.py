@@ -13,6 +13,9 @@ from livestyle.errors import LivestyleError, check_positive, check_range
 from livestyle.progress import Progress
 from livestyle.style import StyleFolder
 
+# Where Ctrl-C's model goes when the style already had one (which stays as it was).
+STOPPED_FILE = "model.stopped.safetensors"
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("style", help="style folder with keys/, styled/ and optional masks/")
@@ -91,6 +94,14 @@ def run(a: argparse.Namespace) -> int:
                             "init": "resumed" if trainer.init == "given" else trainer.init,
                             "keyframes": [k.name for k in keyframes],
                             "signature": repr(style.paint_signature())})
+    if interrupted and style.model_path.exists():
+        # An interrupted command leaves what was there: the stopped training goes beside the saved model.
+        stopped = style.model_path.with_name(STOPPED_FILE)
+        checkpoint.save(stopped, trainer.result, info)
+        print(f"livestyle: interrupted after {st.iteration} iterations: kept {style.model_path} as it was; "
+              f"the stopped training is in {stopped} (rename it to {style.model_path.name} to use it)",
+              file=sys.stderr)
+        return 130
     checkpoint.save(style.model_path, trainer.result, info)
     print(f"livestyle: saved {style.model_path} after {st.iteration} iterations, {st.elapsed:.1f}s "
           f"({st.state}{'; ' + st.error if st.error else ''})", file=sys.stderr)

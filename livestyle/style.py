@@ -131,6 +131,10 @@ class StyleFolder:
         for n, p in masks.items():
             if n not in keys:
                 raise StyleError(f"{p}: mask without keyframe; remove it or add keys/{n}.png")
+        for found, what in ((keys, "keyframe image"), (styled, "painting"), (masks, "mask")):
+            for p in found.values():
+                if p.is_dir():  # read_image would call it missing
+                    raise StyleError(f"{p}: a folder, not an image; move it away or replace it with the {what}")
         out = []
         for n in sorted(set(keys) & set(styled)):
             key, sty = read_image(keys[n]), read_image(styled[n])

@@ -256,6 +256,18 @@ def test_live_width_and_height_given_are_used_not_replaced_by_defaults():
     assert (cfg.width, cfg.height, cfg.render_scale) == (320, 192, 1.0)
 
 
+@pytest.mark.parametrize("name", ["keys/000.png", "styled/000.png", "model.safetensors"])
+def test_a_folder_where_a_style_file_goes_is_called_a_folder_not_missing(name, tiny_style, tiny_clip, capsys):
+    """A folder named like a keyframe, painting or model was reported as "no such file" / "no trained model"."""
+    where = tiny_style / name
+    where.unlink(missing_ok=True)
+    where.mkdir()
+    argv = (["render", str(tiny_style), str(tiny_clip), str(tiny_clip.parent / "out")] if name.startswith("model")
+            else ["train", str(tiny_style), "--iterations", "1"])
+    line = assert_refused(capsys, argv, f"{where}: a folder, not ", [tiny_style, tiny_clip])
+    assert "move it away" in line
+
+
 # -- native libraries (a real process: they write to file descriptor 2, which capsys does not see) -------------
 
 def _truncate(path: Path) -> None:

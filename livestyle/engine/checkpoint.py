@@ -69,6 +69,8 @@ def save(path: str | Path, model: Generator, info: ModelInfo) -> None:
 def load(path: str | Path, expect_preset: str | None = None) -> tuple[Generator, ModelInfo]:
     """Rebuild the generator stored at ``path`` (on CPU, eval mode)."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: a folder, not a model file; move it away, then run `livestyle train {path.parent}`")
     if not path.is_file():
         raise ModelError(f"{path}: no trained model; run `livestyle train {path.parent}` first")
     try:

@@ -306,3 +306,16 @@ def test_native_library_lines_never_print_before_or_instead_of_ours(case, tiny_s
     assert lines[-1].startswith("livestyle: error: ") and needle in lines[-1], lines
     assert len([line for line in lines if line.startswith("livestyle: error:")]) == 1
     assert snapshot(tmp_path) == before
+
+
+def test_a_skipped_unreadable_frame_is_a_livestyle_warning_line(tiny_clip, tmp_path):
+    """Live on a folder source skips a frame it cannot read and goes on; the line said so without the
+    ``livestyle:`` prefix every other line has."""
+    _truncate(tiny_clip / "002.png")
+    p = _run(["live", "--style", str(DEMO_STYLE), "--source", str(tiny_clip), "--output", "null", "--no-train",
+              "--width", "96", "--height", "64", "--max-frames", "8"], tmp_path)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 0, p.stderr
+    assert all(line.startswith("livestyle:") for line in lines), lines
+    assert any(line.startswith(f"livestyle: warning: {tiny_clip / '002.png'}: ") and line.endswith("skipping it")
+               for line in lines), lines

@@ -147,7 +147,7 @@ class Source(ABC):
     def warn(self, message: str) -> None:
         """Record and log a one-line warning about this source."""
         self.warnings.append(message)
-        log.warning("%s", message)
+        log.warning("livestyle: warning: %s", message)  # as the CLI's own warnings read
 
     @abstractmethod
     def _open(self) -> None: ...

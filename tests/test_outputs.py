@@ -168,6 +168,16 @@ def test_record_with_no_frames_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("ext", [".avi", ".mp4"])
+def test_a_recording_that_cannot_be_created_fails_when_it_opens_not_when_it_stops(tmp_path: Path, ext: str) -> None:
+    """FFmpeg creates the file at its first packet, often at the end: a recording into a read-only folder
+    ran the whole session and failed when stopped. A name too long for its temporary file fails even as root."""
+    sink = RecordSink(tmp_path / f"{'x' * 240}{ext}")
+    with pytest.raises(SinkError, match=r"cannot record: .*: cannot write \(the name is too long\)"):
+        sink.open(64, 64, 30)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_parse_sinks_accepts_the_documented_forms() -> None:
     assert parse_sinks("vcam, preview,record:out.mp4,null") == [
         SinkSpec("vcam"), SinkSpec("preview"), SinkSpec("record", "out.mp4"), SinkSpec("null")]

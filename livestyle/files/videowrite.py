@@ -106,7 +106,6 @@ class _CvEncoder:
 
     def __init__(self, tmp: Path, width: int, height: int, fps: float, fourcc: str) -> None:
         self.tmp = tmp
-        open(tmp, "xb").close()  # OpenCV hides why a file cannot be created: find out here (OSError)
         self.writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter.fourcc(*fourcc), fps, (width, height))
         if not self.writer.isOpened():
             self.writer.release()
@@ -176,6 +175,13 @@ class VideoFileWriter:
             w, h = w + w % 2, h + h % 2
         make_folder(self.path.parent, for_file=self.path)
         self.tmp = partial_name(self.path)  # kept before the file exists: abort() always finds it
+        try:
+            # Created here: both encoders hide why a file cannot be (FFmpeg opens it only at the first packet,
+            # often at the end: a recording in a read-only folder failed when it was stopped, a render at its end)
+            open(self.tmp, "xb").close()
+        except OSError as err:
+            self.tmp = None  # never created (and a name too long cannot even be removed)
+            raise write_error(self.path, err) from None
         try:
             if self.codec == "h264":
                 self._enc = _AvEncoder(self.tmp, w, h, self.fps, self.preset, self.threads)

@@ -125,9 +125,17 @@ PATH_CASES: list[tuple[str, str]] = [
     ("live --style {file}/style", "which is a file"),
     ("live --stats-json {file}/stats.json", "a folder on the way is a regular file"),
     ("live --stats-json {tmp}", "it is a folder"),
-    ("live --width 64 --height 64 --output record:{file}/take.mp4", "no output could be opened"),
-    ("live --width 64 --height 64 --output record:{file}/a.mp4,record:{file}/b.mp4", "no output could be opened"),
-    ("demo --output record:{file}/demo.mp4", "no output could be opened"),
+    ("live --width 64 --height 64 --output record:{file}/take.mp4", "a folder on the way is a regular file"),
+    ("live --width 64 --height 64 --output record:{file}/a.mp4,record:{file}/b.mp4", "a folder on the way is a"),
+    ("demo --output record:{file}/demo.mp4", "a folder on the way is a regular file"),
+    # an output that cannot be written is refused before the work that would be lost: the model load (the
+    # unpainted style has none), a session (null would run it), the controls moved in midi-learn
+    ("render {style} {clip} {file}/out.mp4", "a folder on the way is a regular file"),
+    ("render {style} {clip} {file}/frames", "a folder on the way is a regular file"),
+    ("live --max-frames 2 --output null,record:{file}/take.mp4", "a folder on the way is a regular file"),
+    ("live --max-frames 2 --record-dir {file}", "it is a file, not a folder"),
+    ("live --max-frames 2 --record-dir {file}/takes", "a folder on the way is a regular file"),
+    ("midi-learn strength --out {file}/m.toml", "a folder on the way is a regular file"),
     ("--style {file}/style", "which is a file"),  # the TUI's flag: refused before the TUI opens
     ("--config {tmp}/missing.toml", "no such settings file"),
 ]
@@ -222,6 +230,39 @@ def test_an_unknown_calibration_table_is_refused(tmp_path, capsys):
     cal.parent.mkdir(parents=True, exist_ok=True)
     cal.write_text("[live]\nwidth = 640\n[extra]\nx = 1\n")
     assert_refused(capsys, ["demo", "--max-frames", "1"], "unknown table or key 'extra'", [tmp_path, config_dir()])
+
+
+def test_calibrate_refuses_a_config_folder_it_cannot_write_before_measuring(tmp_path, monkeypatch, capsys):
+    """Measuring takes minutes; the file it is saved to failed only at the end."""
+    afile = tmp_path / "afile"
+    afile.write_bytes(b"not a folder\n")
+    monkeypatch.setenv("LIVESTYLE_CONFIG_DIR", str(afile / "livestyle"))
+    line = assert_refused(capsys, ["calibrate"], "a folder on the way is a regular file", [tmp_path])
+    assert line.startswith(f"livestyle: error: {afile}/livestyle/calibration.toml: ") and "LIVESTYLE_CONFIG_DIR" in line
+
+
+def test_no_permission_and_a_read_only_disk_say_how_to_fix_them():
+    import errno
+
+    from livestyle.files.safepaths import write_error
+
+    for code, fix in ((errno.EACCES, "choose a place you can write to"), (errno.EROFS, "a disk that is not read-only")):
+        msg = str(write_error("/x/out.mp4", OSError(code, "")))
+        assert msg.startswith("/x/out.mp4: cannot write (") and fix in msg, msg
+
+
+@pytest.mark.parametrize("output", ["out.mp4", "out", "existing"])
+def test_a_read_only_output_folder_is_refused_before_rendering(output, tiny_clip, tmp_path, capsys):
+    """The real case (a folder without write permission), where permissions hold: not for root."""
+    ro = tmp_path / "ro"
+    (ro / "existing").mkdir(parents=True)
+    target = ro / output
+    (target if output == "existing" else ro).chmod(0o555)
+    if os.access(target if output == "existing" else ro, os.W_OK):
+        pytest.skip("permissions are not enforced for this user (root, or CAP_DAC_OVERRIDE)")
+    line = assert_refused(capsys, ["render", str(DEMO_STYLE), str(tiny_clip), str(target)], "permission denied",
+                          [tmp_path])
+    assert line.startswith(f"livestyle: error: {target}: ") and "choose a place you can write to" in line
 
 
 @pytest.mark.parametrize(("entry", "needle"), SETTINGS_CASES, ids=[c[0] for c in SETTINGS_CASES])

@@ -21,6 +21,7 @@ from livestyle.engine.device import cpu_has_fast_bf16, pick
 from livestyle.engine.infer import PHASES as DEFAULT_PHASES
 from livestyle.errors import check_range
 from livestyle.files.imageio import write_atomic
+from livestyle.files.safepaths import check_writable
 from livestyle.live.build import calibration_path
 from livestyle.live.config import KEY_FLOWS
 from livestyle.temporal.carry import CARRY as DEFAULT_CARRY
@@ -143,6 +144,8 @@ def run(args) -> int:
     from livestyle.live.build import FPS_RANGE
 
     check_range("--target-fps", args.target_fps, *FPS_RANGE)
+    where = calibration_path()  # measuring takes minutes: a file that cannot be saved is said first
+    check_writable(where, fix=f"make {where.parent} writable, or set LIVESTYLE_CONFIG_DIR to a folder you can write to")
     target = float(args.target_fps)
     device = args.device
     masked = not args.unmasked

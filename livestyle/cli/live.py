@@ -13,10 +13,12 @@ from pathlib import Path
 from livestyle.control.flags import add_control_arguments, check_control_options, control_config
 from livestyle.engine.model import PRESETS
 from livestyle.errors import check_positive, check_range
+from livestyle.files.safepaths import check_writable
 from livestyle.live.build import check_live_options, live_defaults
 from livestyle.live.composite import BACKGROUNDS
 from livestyle.live.config import INT8_HELP, KEY_FLOW_HELP, KEY_FLOWS, NET_EVERY_HELP
 from livestyle.live.session import LiveConfig, LiveSession
+from livestyle.outputs.spec import parse_sinks
 from livestyle.paths import ASSETS
 from livestyle.temporal.carry import CARRY_LIVE
 from livestyle.temporal.denoise import STEADY_LIVE
@@ -93,27 +95,6 @@ def _demo_outputs() -> str:
     return ",".join(outs) if outs else "record:livestyle-demo.mp4"
 
 
-def check_can_write(path: str | Path) -> None:
-    """``WriteError`` (one line, as a failed write would say) when a file ``path`` clearly cannot be written:
-    it is a folder, a folder on the way is a regular file, or the nearest existing folder is read-only.
-    Checked before the session starts, so that the run is not lost at its end."""
-    import errno
-    import os
-
-    from livestyle.files.safepaths import write_error
-
-    p = Path(path)
-    if p.is_dir():
-        raise write_error(p, OSError(errno.EISDIR, "Is a directory"))
-    for parent in p.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise write_error(p, OSError(errno.ENOTDIR, "Not a directory"))
-            if not os.access(parent, os.W_OK | os.X_OK):
-                raise write_error(p, OSError(errno.EACCES, "Permission denied"))
-            return
-
-
 def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
     check_positive("--seconds", a.seconds)
@@ -121,9 +102,9 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
                        net_every=a.net_every, key_flow=a.key_flow)
     check_control_options(a)
     if a.stats_json:
-        check_can_write(a.stats_json)
+        check_writable(a.stats_json)
     d = live_defaults(a.device)  # this machine's calibration, else the built-in defaults
-    return LiveConfig(
+    cfg = LiveConfig(
         style=str(DEMO_STYLE) if demo else (a.style[0] if a.style else None),
         styles=() if demo else tuple(a.style[1:] if a.style else ()),
         source="synthetic" if demo else a.source,
@@ -141,6 +122,10 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         max_frames=a.max_frames,
         vcam_backend=a.vcam_backend, vcam_fmt=a.vcam_format, **control_config(a),
     )
+    for out in parse_sinks(cfg.outputs):  # a recording that cannot be written: say so now, not when it stops
+        if out.kind == "record" and out.arg:
+            check_writable(out.arg)
+    return cfg
 
 
 def run(a: argparse.Namespace, demo: bool = False) -> int:

@@ -82,6 +82,10 @@ def run(a: argparse.Namespace) -> int:
     targets = parse_targets(a.names)
     if targets and not a.out:
         raise LivestyleError("midi-learn: give --out FILE to write the mapping to")
+    if a.out:  # before the controls are moved one by one, not after
+        from livestyle.files.safepaths import check_writable
+
+        check_writable(a.out)
     mido = mido_module()
     port = pick_port(input_names(), a.port)
     print(f"livestyle: listening to {port} (Ctrl-C stops)", file=sys.stderr)

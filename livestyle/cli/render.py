@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from livestyle.engine.infer import PHASES
 from livestyle.errors import LivestyleError, check_range
@@ -59,7 +60,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(a: argparse.Namespace) -> int:
-    from livestyle.files.safepaths import check_output_not_in_input
+    from livestyle.files.safepaths import check_output_not_in_input, check_writable
+    from livestyle.files.videowrite import VIDEO_EXTS
     from livestyle.live.build import check_live_options
 
     check_range("--max-frames", a.max_frames, 1, None, integer=True)
@@ -68,6 +70,11 @@ def run(a: argparse.Namespace) -> int:
     check_range("--strength", a.strength, 0.0, 1.0)
     check_output_not_in_input(a.input, a.output)  # both paths: never write over what is being read
     check_output_not_in_style(a.style, a.output)  # nor over the style's keyframes, paintings or model
+    out = Path(a.output)  # checked before the model, the clip and its guides load, not when the frames are written
+    if out.suffix.lower() in VIDEO_EXTS:
+        check_writable(out)
+    elif out.is_dir() or not out.exists():  # a folder for PNGs (a file there: ClipWriter says what to give)
+        check_writable(out, folder=True)
     if a.live:
         n = _run_live(a)
     else:

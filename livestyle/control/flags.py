@@ -26,7 +26,8 @@ def add_control_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def check_control_options(a: argparse.Namespace) -> None:
-    """One line for a bad ``--strength``, ``--transition``, ``--osc`` or ``--midi-map`` before anything starts."""
+    """One line for a bad ``--strength``, ``--transition``, ``--osc``, ``--midi-map`` or ``--record-dir`` before
+    anything starts."""
     from livestyle.control.commands import TRANSITION_RANGE
 
     check_range("--strength", getattr(a, "strength", None), 0.0, 1.0)
@@ -39,6 +40,12 @@ def check_control_options(a: argparse.Namespace) -> None:
         from livestyle.control.midimap import load_mapping
 
         load_mapping(a.midi_map)
+    if getattr(a, "record_dir", None):  # the record control writes there: a folder it cannot write is a mistake now
+        from pathlib import Path
+
+        from livestyle.files.safepaths import check_writable
+
+        check_writable(Path(a.record_dir).expanduser(), folder=True)
 
 
 def control_config(a: argparse.Namespace) -> dict:

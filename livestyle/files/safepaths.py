@@ -3,8 +3,9 @@
 Every file livestyle writes goes to a temporary name in the same folder and is
 renamed into place only when complete (``imageio.write_atomic`` for small
 files, ``videowrite.VideoFileWriter`` for videos). This module holds what they
-share: the temporary name, the one-line error for a failed write, and the check
-that an output does not overwrite its own input.
+share: the temporary name, the one-line error for a failed write (with the fix),
+the check that an output does not overwrite its own input, and the check, made
+before long work, that it can be written at all.
 """
 
 from __future__ import annotations
@@ -30,11 +31,39 @@ _CAUSES = {
     errno.EIO: "input/output error (failing disk or lost network share)",
 }
 
+_FIXES = {
+    errno.EACCES: "choose a place you can write to, or make the folder writable",
+    errno.EPERM: "choose a place you can write to, or make the folder writable",
+    errno.EROFS: "choose a place on a disk that is not read-only",
+}
 
-def write_error(path: str | Path, err: OSError, what: str = "cannot write") -> WriteError:
-    """The one-line ``WriteError`` for ``err`` while writing ``path``: the path, then the cause."""
+
+def write_error(path: str | Path, err: OSError, what: str = "cannot write", fix: str | None = None) -> WriteError:
+    """The one-line ``WriteError`` for ``err`` while writing ``path``: the path, the cause, and the fix
+    (``fix``, else the usual one for the cause where there is one, as for no permission)."""
     cause = _CAUSES.get(err.errno or 0) or err.strerror or (str(err).splitlines() or [type(err).__name__])[0]
-    return WriteError(f"{path}: {what} ({cause}); nothing there was changed")
+    fix = fix or _FIXES.get(err.errno or 0)
+    return WriteError(f"{path}: {what} ({cause}); nothing there was changed{f'; {fix}' if fix else ''}")
+
+
+def check_writable(path: str | Path, fix: str | None = None, folder: bool = False) -> None:
+    """``WriteError`` (one line, as the failed write would say, with ``fix`` when given) when the file
+    ``path`` (with ``folder``: a folder to write files into) clearly cannot be written: a file that is a
+    folder, a folder that is a file, a folder on the way that is a regular file, or the nearest existing
+    folder is read-only. Checked before long work (a live session, a calibration, a render), so that
+    the work is not lost at its end."""
+    p = Path(path)
+    if p.exists() and p.is_dir() != folder:
+        is_a = "it is a folder" if p.is_dir() else "it is a file, not a folder"
+        raise WriteError(f"{p}: cannot write ({is_a}); name {'a folder' if folder else 'a file'}")
+    what = "cannot write into this folder" if folder else "cannot write"
+    for parent in (p.absolute(), *p.absolute().parents) if folder else p.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise write_error(p, OSError(errno.ENOTDIR, "Not a directory"), what, fix)
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise write_error(p, OSError(errno.EACCES, "Permission denied"), what, fix)
+            return
 
 
 def partial_name(path: str | Path, suffix: str | None = None) -> Path:

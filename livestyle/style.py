@@ -15,6 +15,7 @@ import numpy as np
 
 from livestyle.errors import ImageError, StyleError
 from livestyle.files.imageio import IMAGE_EXTS, read_image, read_mask, write_image
+from livestyle.files.safepaths import make_folder
 
 MODEL_FILE = "model.safetensors"
 
@@ -68,8 +69,9 @@ class StyleFolder:
         return self.path.name
 
     def create(self) -> StyleFolder:
+        """Make the folder and its keys/, styled/ and masks/; ``WriteError`` (one line) where one cannot be made."""
         for d in (self.keys_dir, self.styled_dir, self.masks_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            make_folder(d)
         return self
 
     def check_exists(self) -> None:

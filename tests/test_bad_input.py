@@ -265,6 +265,28 @@ def test_a_read_only_output_folder_is_refused_before_rendering(output, tiny_clip
     assert line.startswith(f"livestyle: error: {target}: ") and "choose a place you can write to" in line
 
 
+@pytest.mark.parametrize("case", ["under a file", "read-only"])
+def test_a_snapshot_into_a_style_folder_that_cannot_be_made_is_one_line(case, tiny_style, tmp_path):
+    """Live's snapshot (TUI key, OSC, MIDI) said "OSC: PermissionError: [Errno 13] Permission denied: '.../masks'"."""
+    import numpy as np
+
+    from livestyle.errors import WriteError
+    from livestyle.style import StyleFolder
+
+    if case == "under a file":
+        afile = tmp_path / "afile"
+        afile.write_bytes(b"not a folder\n")
+        style, needle = afile / "style", "a folder on the way is a regular file"
+    else:
+        style, needle = tiny_style, "permission denied"  # keys/ and styled/ there, masks/ to be made
+        style.chmod(0o555)
+        if os.access(style, os.W_OK):
+            pytest.skip("permissions are not enforced for this user (root, or CAP_DAC_OVERRIDE)")
+    with pytest.raises(WriteError, match=needle) as err:
+        StyleFolder(style).snapshot(np.zeros((64, 64, 3), np.uint8), name="k1")
+    assert str(style) in str(err.value) and "\n" not in str(err.value)
+
+
 @pytest.mark.parametrize(("entry", "needle"), SETTINGS_CASES, ids=[c[0] for c in SETTINGS_CASES])
 def test_a_bad_settings_value_stops_the_tui_before_it_opens(entry, needle, tmp_path, capsys):
     settings = tmp_path / "settings.toml"

@@ -120,6 +120,17 @@ async def test_record_starts_and_stop_leaves_a_video_file(tmp_path: Path) -> Non
 
 
 @run_async
+async def test_record_into_a_record_folder_that_is_a_file_says_so_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "takes").write_bytes(b"not a folder\n")  # the settings' record folder
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("c")
+        await until(pilot, lambda: "takes: cannot create this folder" in messages(app))
+        assert "FileExistsError" not in messages(app) and not any(n.startswith("record") for n, _ in app.last_stats.sinks)
+
+
+@run_async
 async def test_source_picker_switches_to_a_typed_folder(tmp_path: Path, tiny_clip: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

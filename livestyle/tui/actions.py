@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from livestyle.files.safepaths import make_folder
 from livestyle.live.session import LiveConfig
 from livestyle.temporal.carry import CARRY
 from livestyle.tui.painter import open_in_painter
@@ -182,7 +183,7 @@ class Actions:
         path = folder / f"livestyle-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
 
         def start() -> Any:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)  # one line naming it where it cannot be made (a file there, read-only)
             s.remove_sink("record")  # drop a finished or failed one
             return s.add_sink(f"record:{path}")
 

@@ -6,6 +6,7 @@ trained model lives beside them as ``model.safetensors``.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -15,9 +16,10 @@ import numpy as np
 
 from livestyle.errors import ImageError, StyleError
 from livestyle.files.imageio import IMAGE_EXTS, read_image, read_mask, write_image
-from livestyle.files.safepaths import make_folder
+from livestyle.files.safepaths import make_folder, write_error
 
 MODEL_FILE = "model.safetensors"
+REPLACED_DIR = "replaced"  # paintings that something replaced (``StyleFolder.set_aside``)
 
 
 @dataclass
@@ -173,12 +175,46 @@ class StyleFolder:
                 name = f"{stamp}-{i:02d}"  # 20261204-101500 < 20261204-101500-02 < ...-10: names sort by time
         if not re.fullmatch(r"[\w.\-]+", name):
             raise StyleError(f"{name!r}: keyframe names may hold letters, digits, '.', '-' and '_' only")
+        if name in _images(self.keys_dir):
+            raise StyleError(f"keyframe {name!r} is already in {self.keys_dir}; choose another name (its painting "
+                             "belongs to that frame)")
         write_image(self.keys_dir / f"{name}.png", frame)
         if mask is not None:
             write_image(self.masks_dir / f"{name}.png", mask)
         return name
 
+    def set_aside(self, name: str) -> list[Path]:
+        """Move keyframe ``name``'s painting (of any extension) out of ``styled/`` to ``replaced/NAME-STAMP.EXT``,
+        where nothing reads it; returns where each went. What replaces a painting (auto-style) calls this first:
+        nothing painted by hand is lost."""
+        old = [p for p in _images(self.styled_dir).values() if p.stem == name]
+        if not old:
+            return []
+        folder = self.path / REPLACED_DIR
+        make_folder(folder)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        went = []
+        for p in old:
+            dest, i = folder / f"{name}-{stamp}{p.suffix}", 1
+            while dest.exists():
+                i += 1
+                dest = folder / f"{name}-{stamp}-{i:02d}{p.suffix}"
+            try:
+                os.replace(p, dest)
+            except OSError as err:
+                raise write_error(dest, err, "cannot set the old painting aside") from None
+            went.append(dest)
+        return went
+
     def write_painting(self, name: str, painted: np.ndarray) -> Path:
+        """``styled/NAME.png``; a painting already there (of any extension) is set aside first (``set_aside``)
+        and put back if the new one cannot be written."""
         path = self.styled_dir / f"{name}.png"
-        write_image(path, painted)
+        went = self.set_aside(name)
+        try:
+            write_image(path, painted)
+        except BaseException:
+            for dest in went:
+                os.replace(dest, self.styled_dir / f"{name}{dest.suffix}")
+            raise
         return path

@@ -143,6 +143,25 @@ def test_snapshot_then_painting_starts_training_and_changes_the_output(tmp_path)
         assert s.stats().keyframes == {name: "painted"}
 
 
+def test_auto_style_over_a_painting_keeps_that_painting_and_says_where(tmp_path):
+    import cv2
+
+    style = tmp_path / "live-style"
+    cfg = LiveConfig(style=str(style), outputs="null", train=False, guides=False, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stage.last_input is not None)
+        name = s.snapshot()
+        hand = style / "styled" / f"{name}.png"
+        cv2.imwrite(str(hand), np.full((96, 160, 3), 90, np.uint8))  # painted by hand
+        before = hand.read_bytes()
+        s.auto_style(name, "ink")
+        said = [e.message for e in s.drain_events() if "auto-styled" in e.message]
+        kept = list((style / "replaced").iterdir())
+        assert len(kept) == 1 and kept[0].read_bytes() == before
+        assert said and str(kept[0]) in said[0]
+        assert hand.read_bytes() != before
+
+
 def test_trainer_failure_is_reported_and_output_continues(tmp_path):
     style = tmp_path / "broken"
     (style / "keys").mkdir(parents=True)

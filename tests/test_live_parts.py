@@ -26,6 +26,57 @@ def test_unknown_auto_style_is_a_clear_error():
         autostyle(astronaut(), "crayon")
 
 
+def test_a_painting_that_is_replaced_is_set_aside_not_overwritten(tmp_path):
+    """Auto-style over a painting made by hand (here a .jpg, which would also clash with a new .png of the same
+    name): the old file moves, byte for byte, to replaced/; styled/ keeps one painting per keyframe."""
+    import cv2
+
+    from livestyle.style import REPLACED_DIR, StyleFolder
+
+    style = StyleFolder(tmp_path / "s").create()
+    name = style.snapshot(astronaut((96, 64)))
+    cv2.imwrite(str(style.styled_dir / f"{name}.jpg"), autostyle(astronaut((96, 64)), "oil"))
+    hand = (style.styled_dir / f"{name}.jpg").read_bytes()
+    went = style.set_aside(name)
+    style.write_painting(name, autostyle(astronaut((96, 64)), "cartoon"))
+    assert [p.parent.name for p in went] == [REPLACED_DIR] and went[0].read_bytes() == hand
+    assert sorted(p.name for p in style.styled_dir.iterdir()) == [f"{name}.png"]
+    assert style.status() == {name: "painted"} and len(style.load()) == 1
+    style.write_painting(name, autostyle(astronaut((96, 64)), "ink"))  # again: the cartoon one is kept too
+    assert len(list((style.path / REPLACED_DIR).iterdir())) == 2
+
+
+def test_a_painting_that_cannot_be_written_puts_the_old_one_back(tmp_path, monkeypatch):
+    from livestyle import style as style_mod
+    from livestyle.errors import WriteError
+    from livestyle.style import StyleFolder
+
+    style = StyleFolder(tmp_path / "s").create()
+    name = style.snapshot(astronaut((96, 64)))
+    style.write_painting(name, autostyle(astronaut((96, 64)), "oil"))
+    before = (style.styled_dir / f"{name}.png").read_bytes()
+
+    def full_disk(path, img):
+        raise WriteError(f"{path}: cannot write (no space left on the disk)")
+
+    monkeypatch.setattr(style_mod, "write_image", full_disk)
+    with pytest.raises(WriteError):
+        style.write_painting(name, autostyle(astronaut((96, 64)), "ink"))
+    assert (style.styled_dir / f"{name}.png").read_bytes() == before
+
+
+def test_a_snapshot_never_replaces_a_keyframe_of_the_same_name(tmp_path):
+    from livestyle.errors import StyleError
+    from livestyle.style import StyleFolder
+
+    style = StyleFolder(tmp_path / "s").create()
+    style.snapshot(astronaut((96, 64)), name="pose")
+    before = (style.keys_dir / "pose.png").read_bytes()
+    with pytest.raises(StyleError, match="already in"):
+        style.snapshot(astronaut((96, 64))[::-1].copy(), name="pose")
+    assert (style.keys_dir / "pose.png").read_bytes() == before
+
+
 def test_person_box_is_snapped_to_the_network_stride_and_inside_the_frame():
     mask = np.zeros((90, 160), np.float32)
     mask[30:60, 50:90] = 1

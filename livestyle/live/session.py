@@ -238,8 +238,11 @@ class LiveSession:
         keys = {p.stem: p for p in self.style.keys_dir.glob("*")}
         if name not in keys:
             raise StyleError(f"no keyframe named {name!r} in {self.style.keys_dir}")
-        path = self.style.write_painting(name, autostyle(read_image(keys[name]), kind))
-        self.notify(f"auto-styled {name} ({kind})")
+        painted = autostyle(read_image(keys[name]), kind)
+        went = self.style.set_aside(name)  # a painting already there (perhaps by hand) is kept, not overwritten
+        path = self.style.write_painting(name, painted)
+        kept = f"; the painting it replaced is in {went[0]}" if went else ""
+        self.notify(f"auto-styled {name} ({kind}){kept}")
         return path
 
     def set_masked(self, on: bool) -> None:

@@ -287,6 +287,35 @@ def test_a_snapshot_into_a_style_folder_that_cannot_be_made_is_one_line(case, ti
     assert str(style) in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("case", ["model is a folder", "read-only style"])
+def test_train_that_could_not_save_is_refused_before_training(case, tiny_style, capsys):
+    """It trained for the whole budget, then failed to save: the training was lost."""
+    if case == "model is a folder":
+        (tiny_style / "model.safetensors").mkdir()
+        needle = "a folder, not a model file"
+    else:
+        tiny_style.chmod(0o555)
+        needle = "make " + str(tiny_style) + " writable"
+        if os.access(tiny_style, os.W_OK):
+            pytest.skip("permissions are not enforced for this user (root, or CAP_DAC_OVERRIDE)")
+    try:
+        line = assert_refused(capsys, ["train", str(tiny_style), "--seconds", "600"], needle, [tiny_style])
+    finally:
+        tiny_style.chmod(0o755)
+    assert line.startswith(f"livestyle: error: {tiny_style / 'model.safetensors'}: ")
+
+
+def test_a_calibration_toml_that_is_a_folder_is_one_warning_and_live_goes_on(capsys):
+    """It was ignored without a word (a file of bad TOML, or one that cannot be read, stays an error: above)."""
+    cal = config_dir() / "calibration.toml"
+    cal.mkdir(parents=True)
+    capsys.readouterr()
+    assert main(["demo", "--output", "null", "--max-frames", "1", "--width", "64", "--height", "64"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "calibration" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(f"livestyle: warning: {cal}: a folder, not a calibration "), warnings
+    assert "built-in defaults" in warnings[0] and "livestyle calibrate" in warnings[0]
+
+
 @pytest.mark.parametrize(("entry", "needle"), SETTINGS_CASES, ids=[c[0] for c in SETTINGS_CASES])
 def test_a_bad_settings_value_stops_the_tui_before_it_opens(entry, needle, tmp_path, capsys):
     settings = tmp_path / "settings.toml"

@@ -10,6 +10,7 @@ from livestyle.engine.checkpoint import ModelInfo
 from livestyle.engine.model import DEFAULT_PRESET, PRESETS
 from livestyle.engine.train import TrainConfig, Trainer, TrainStats
 from livestyle.errors import LivestyleError, check_positive, check_range
+from livestyle.files.safepaths import check_writable
 from livestyle.progress import Progress
 from livestyle.style import StyleFolder
 
@@ -58,6 +59,11 @@ def run(a: argparse.Namespace) -> int:
     cfg = config_from_args(a)
     style = StyleFolder(a.style)
     keyframes = style.load(strict=True)
+    if style.model_path.is_dir():
+        raise LivestyleError(f"{style.model_path}: a folder, not a model file; move it away so that training can "
+                             "save the model there")
+    check_writable(style.model_path, fix=f"make {style.path} writable, or copy the style folder to a place you can "
+                   "write to")  # before the minutes of training, not after
     init = None
     if a.resume and style.model_path.exists():
         model, info = checkpoint.load(style.model_path, expect_preset=cfg.preset)

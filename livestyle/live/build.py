@@ -6,6 +6,7 @@ same objects the camera does.
 
 from __future__ import annotations
 
+import sys
 import threading
 import tomllib
 from collections.abc import Callable
@@ -137,13 +138,18 @@ CALIBRATION_KEYS: dict[str, type] = {"preset": str, "width": int, "height": int,
 
 def load_calibration() -> dict:
     """The saved choice (``preset``, ``width``, ``height``, ``render_scale``, ``precision``, ``steady``, ``carry``,
-    ``phases``, ``net_every``, ``key_flow``, ``measured_fps``, ``target_fps``), or {} if there is none.
+    ``phases``, ``net_every``, ``key_flow``, ``measured_fps``, ``target_fps``), or {} if there is none (a folder of
+    that name: with a warning line).
 
     A file that is not valid TOML, has an unknown table or key, or a value of the wrong type or out of range
     is a ``LivestyleError`` naming the file and the key (not ignored: these values choose what ``live``, the
     TUI and ``render --live`` do, so a silent fallback would change the picture without a word; the file is
     written by ``livestyle calibrate``, which can always write it again)."""
     p = calibration_path()
+    if p.is_dir():  # no calibration can be in it (and read_text would fail): say so, and go on as with none
+        print(f"livestyle: warning: {p}: a folder, not a calibration file; live uses the built-in defaults "
+              "(remove the folder, then run `livestyle calibrate`)", file=sys.stderr)
+        return {}
     if not p.is_file():
         return {}
     fix = "run `livestyle calibrate` again or delete the file"

@@ -175,7 +175,7 @@ class StyleFolder:
                 name = f"{stamp}-{i:02d}"  # 20261204-101500 < 20261204-101500-02 < ...-10: names sort by time
         if not re.fullmatch(r"[\w.\-]+", name):
             raise StyleError(f"{name!r}: keyframe names may hold letters, digits, '.', '-' and '_' only")
-        if name in _images(self.keys_dir):
+        if (there := _images(self.keys_dir).get(name)) is not None and there.is_file():
             raise StyleError(f"keyframe {name!r} is already in {self.keys_dir}; choose another name (its painting "
                              "belongs to that frame)")
         write_image(self.keys_dir / f"{name}.png", frame)

@@ -411,3 +411,19 @@ def test_a_skipped_unreadable_frame_is_a_livestyle_warning_line(tiny_clip, tmp_p
     assert all(line.startswith("livestyle:") for line in lines), lines
     assert any(line.startswith(f"livestyle: warning: {tiny_clip / '002.png'}: ") and line.endswith("skipping it")
                for line in lines), lines
+
+
+def test_the_loggers_warnings_read_as_the_command_line_s_own_lines(capsys):
+    """A camera read that failed, an output that could not close: Python printed them bare."""
+    import logging
+
+    from livestyle.cli import log_as_our_lines
+
+    log_as_our_lines()
+    log_as_our_lines()  # once is enough: no line twice
+    capsys.readouterr()
+    logging.getLogger("livestyle.outputs.sender").warning("%s: close failed: %s", "vcam", "device gone")
+    logging.getLogger("livestyle.capture.base").warning("livestyle: warning: %s", "a frame skipped")
+    logging.getLogger("livestyle.capture.thread").info("not shown")
+    assert capsys.readouterr().err.splitlines() == ["livestyle: warning: vcam: close failed: device gone",
+                                                    "livestyle: warning: a frame skipped"]

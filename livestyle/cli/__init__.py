@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from livestyle.errors import LivestyleError
@@ -47,6 +48,39 @@ def quiet_native_logs() -> None:
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
+class _OurLine(logging.Formatter):
+    """A log record as the command line's own lines read: ``livestyle: warning: ...`` (kept as it is when the
+    message already starts with ``livestyle:``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        return msg if msg.startswith("livestyle:") else f"livestyle: {record.levelname.lower()}: {msg}"
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (not the one of when it was made)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def log_as_our_lines() -> None:
+    """Print the ``livestyle`` loggers' warnings and errors (a camera read that failed, an output that could not
+    close) on stderr as ``livestyle: warning: ...`` lines; without a handler Python printed them bare."""
+    logger = logging.getLogger("livestyle")
+    if not any(isinstance(h.formatter, _OurLine) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(_OurLine())
+        logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         quiet_native_logs()
@@ -61,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     from livestyle.quiet import native_chatter_filtered
 
+    log_as_our_lines()
     with native_chatter_filtered():  # libpng's, FFmpeg's lines never print before or instead of ours
         return _run(args)
 

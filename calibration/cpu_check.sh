@@ -24,17 +24,9 @@ export PYTHONUNBUFFERED=1 LIVESTYLE_CONFIG_DIR=$WORK/config
 PY=${PYTHON:-python3}
 T0=$(date +%s)
 
-step() {  # step SECONDS TITLE -- command...
-  local limit=$1 title=$2; shift 3
-  echo "## $title" >>"$MD"
-  echo '```' >>"$MD"
-  local s=$(date +%s)
-  timeout "$limit" "$@" 2>&1 | tee -a "$OUT/cpu_check.log" | grep -v -E "^\s*$|Warning|warn\(" | tail -40 >>"$MD"
-  local rc=${PIPESTATUS[0]}
-  echo '```' >>"$MD"
-  echo "(exit $rc, $(( $(date +%s) - s )) s; $(( $(date +%s) - T0 )) s since start)" >>"$MD"
-  echo >>"$MD"
-}
+LOG=$OUT/cpu_check.log
+TAIL=40
+source calibration/check_steps.sh  # step()
 
 echo "# livestyle CPU check, $(date -u +%Y-%m-%dT%H:%MZ)" >"$MD"
 {

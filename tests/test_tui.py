@@ -332,3 +332,34 @@ async def test_v_without_a_driver_says_why_and_how_to_fix(tmp_path: Path) -> Non
             assert "vcam off (no virtual camera" in panel_text(app, "#sinks")
     finally:
         pyvirtualcam.camera.BACKENDS.update(saved)
+
+
+@run_async
+async def test_f_restarts_the_session_at_half_size_and_back(tmp_path: Path) -> None:
+    """The fix the slow-rate warning names in the TUI (its line says to press f, not to pass flags)."""
+    from livestyle.live.stats import SlowWatch
+    from livestyle.tui.app import SLOW_FIX_TUI
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        first = app.session
+        assert first.slow_fix == SLOW_FIX_TUI and first.stage.scale == 1.0
+        await pilot.press("f")
+        await until(pilot, lambda: app.session is not None and app.session is not first
+                    and app.session.stage.last_input is not None)
+        assert app.session.stage.scale == 0.5 and app.cfg.render_scale == 0.5
+        assert app.session.slow_fix == SLOW_FIX_TUI
+        assert "half size" in messages(app, "information")
+        n = app.session.stats().frames_out
+        await until(pilot, lambda: app.session.stats().frames_out > n + 5)  # it runs at half size
+        second = app.session
+        await pilot.press("f")
+        await until(pilot, lambda: app.session is not None and app.session is not second
+                    and app.session.stage.last_input is not None)
+        assert app.session.stage.scale == 1.0
+    watch = SlowWatch(window_s=1.0, fix=SLOW_FIX_TUI)
+    said = [watch.update(t, 10 * t, 30 * t, settled=True) for t in (0.0, 0.5, 1.0)]
+    assert said[-1] is not None and said[-1].endswith("press f to stylize at half size (render scale 0.5: faster, "
+                                                      "softer strokes), or quit and run `livestyle calibrate`, which "
+                                                      "finds the settings that keep up on this machine")

@@ -32,7 +32,7 @@ from livestyle.live.memory import release_free_memory
 from livestyle.live.sinks import SessionSinks
 from livestyle.live.slot import LatestSlot
 from livestyle.live.stage import StyleStage
-from livestyle.live.stats import LatencyLog, SlowWatch
+from livestyle.live.stats import SLOW_FIX, LatencyLog, SlowWatch
 from livestyle.live.styles import StyleSet
 from livestyle.outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
 from livestyle.style import StyleFolder
@@ -70,6 +70,7 @@ class LiveSession:
         self._segmenter = None
         self.outputs = SessionSinks(cfg, self.notify)
         self.surfaces: list[Surface] = []  # OSC server, MIDI input (opened in start)
+        self.slow_fix = SLOW_FIX  # what the warning of a rate below the camera's says to do (the TUI: its key)
 
     # -- events ---------------------------------------------------------------
     def notify(self, message: str, severity: str = "information") -> None:
@@ -181,7 +182,7 @@ class LiveSession:
         to the OS (frames and crops of changing sizes fragment it)."""
         trim_at = time.monotonic() + 30.0
         backend = ""
-        slow = SlowWatch()
+        slow = SlowWatch(fix=self.slow_fix)
         while not self._stop.wait(0.5):
             if time.monotonic() >= trim_at:
                 trim_at = time.monotonic() + 30.0

@@ -85,8 +85,9 @@ class SlowWatch:
     a one-line warning, once, when over the last ``window_s`` seconds (all of them with a network running and
     no training: ``settled``) fewer than ``share`` of the camera's frames were stylized; None otherwise."""
 
-    def __init__(self, share: float | None = None, window_s: float | None = None) -> None:
+    def __init__(self, share: float | None = None, window_s: float | None = None, fix: str = SLOW_FIX) -> None:
         self.share = SLOW_SHARE if share is None else share
+        self.fix = fix  # the second half of the line: what to do (the command line's flags, the TUI's key)
         self.window_s = SLOW_WINDOW_S if window_s is None else window_s
         self._samples: deque[tuple[float, int, int]] = deque()  # (time s, stylized frames, camera frames)
         self.said = False
@@ -107,4 +108,4 @@ class SlowWatch:
         if cam <= 0 or got >= self.share * cam:
             return None
         self.said = True
-        return f"stylizing {got:.1f} of the camera's {cam:.1f} frames per second: {SLOW_FIX}"
+        return f"stylizing {got:.1f} of the camera's {cam:.1f} frames per second: {self.fix}"

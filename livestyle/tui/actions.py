@@ -26,6 +26,7 @@ from livestyle.tui.settings import Settings
 from livestyle.tui.widgets.sinks import VCAM_HINT
 
 TRAINING_STATES = ("starting", "preparing", "training")
+HALF_SIZE = 0.5  # the render scale of the f key (the smaller of livestyle calibrate's two)
 
 
 def _sink_states(st: Any) -> list[tuple[str, str]]:
@@ -118,6 +119,16 @@ class Actions:
                 "keyframe showed") if on else "keyframe carry off"
         self.command("keyframe carry", s.set_carry, (self.cfg.carry or CARRY) if on else 0.0,
                      done=lambda _: self.tell(said))
+
+    def action_render_scale(self) -> None:
+        """Full size <-> half size (render scale 0.5): the session restarts with the other scale, for this run
+        (``livestyle calibrate`` makes a lasting choice, or ``--render-scale``)."""
+        if self.need_session() is None:
+            return
+        scale = 1.0 if self.cfg.render_scale < 1.0 else HALF_SIZE
+        self.start_session(replace(self.cfg, render_scale=scale))
+        self.tell("stylizing at full size (f: half size)" if scale == 1.0 else
+                  f"stylizing at half size (render scale {scale:g}: faster, softer strokes; f: full size again)")
 
     def action_background(self) -> None:
         if (s := self.need_session()) is not None:

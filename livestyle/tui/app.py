@@ -74,6 +74,11 @@ def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
                       **{**tuned, **overrides})
 
 
+# What the warning of a stylized rate below the camera's (``live.stats.SlowWatch``) says to do in the TUI.
+SLOW_FIX_TUI = ("press f to stylize at half size (render scale 0.5: faster, softer strokes), or quit and run "
+                "`livestyle calibrate`, which finds the settings that keep up on this machine")
+
+
 class LivestyleApp(Actions, App[int]):
     """The TUI. ``cfg``: what the first session starts from; ``settings``: painter, folders, restore.
 
@@ -101,6 +106,8 @@ class LivestyleApp(Actions, App[int]):
         Binding("q", "quit", "quit"),
         Binding("b", "background", "background"),
         Binding("k", "carry", "keyframe carry", show=False),
+        Binding("f", "render_scale", "half size", show=False,
+                tooltip="stylize at half size (render scale 0.5: faster, softer strokes) or back at full size"),
         Binding("r", "mirror", "mirror preview"),
         Binding("n", "new_style", "new style"),
         Binding("l", "load_style", "load style"),
@@ -170,6 +177,7 @@ class LivestyleApp(Actions, App[int]):
         session = None
         try:
             session = self.session_factory(cfg)
+            session.slow_fix = SLOW_FIX_TUI
             session.start()
         except LivestyleError as e:
             self._from_thread(self.tell, f"cannot start: {e}", "error")

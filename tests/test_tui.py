@@ -345,10 +345,13 @@ async def test_f_restarts_the_session_at_half_size_and_back(tmp_path: Path) -> N
         await started(pilot)
         first = app.session
         assert first.slow_fix == SLOW_FIX_TUI and first.stage.scale == 1.0
+        await pilot.press("m", "k")  # changed while it ran: the restarted session keeps them
+        await until(pilot, lambda: "masked on" in panel_text(app, "#sinks") and app.last_stats.carry == 0.0)
         await pilot.press("f")
         await until(pilot, lambda: app.session is not None and app.session is not first
                     and app.session.stage.last_input is not None)
         assert app.session.stage.scale == 0.5 and app.cfg.render_scale == 0.5
+        assert app.session.settings.masked and app.session.settings.carry == 0.0
         assert app.session.slow_fix == SLOW_FIX_TUI
         assert "half size" in messages(app, "information")
         n = app.session.stats().frames_out
@@ -363,3 +366,16 @@ async def test_f_restarts_the_session_at_half_size_and_back(tmp_path: Path) -> N
     assert said[-1] is not None and said[-1].endswith("press f to stylize at half size (render scale 0.5: faster, "
                                                       "softer strokes), or quit and run `livestyle calibrate`, which "
                                                       "finds the settings that keep up on this machine")
+
+
+@run_async
+async def test_f_while_recording_asks_to_stop_the_recording_first(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        first = app.session
+        await pilot.press("c")
+        await until(pilot, lambda: any(n.startswith("record") and st == "on" for n, st in app.last_stats.sinks))
+        await pilot.press("f")
+        assert "stop it first (c), then f" in messages(app, "warning")
+        assert app.session is first and app.session.stage.scale == 1.0

@@ -125,8 +125,11 @@ class Actions:
         (``livestyle calibrate`` makes a lasting choice, or ``--render-scale``)."""
         if self.need_session() is None:
             return
+        if any(n.startswith("record") and st == "on" for n, st in _sink_states(self.last_stats)):
+            self.tell("recording: stop it first (c), then f (the session restarts at the other size)", "warning")
+            return
         scale = 1.0 if self.cfg.render_scale < 1.0 else HALF_SIZE
-        self.start_session(replace(self.cfg, render_scale=scale))
+        self.start_session(replace(self.running_cfg(), render_scale=scale))
         self.tell("stylizing at full size (f: half size)" if scale == 1.0 else
                   f"stylizing at half size (render scale {scale:g}: faster, softer strokes; f: full size again)")
 
@@ -147,6 +150,15 @@ class Actions:
     def _outputs_without(self, kind: str) -> str:
         kept = [o for o in self.cfg.outputs.split(",") if o.strip() and not o.strip().startswith(kind)]
         return ",".join(kept) or "null"
+
+    def running_cfg(self) -> LiveConfig:
+        """``cfg`` with what was changed while the session ran (masked mode, background, carry, strength): what
+        a restarted session (another source, another size) starts from."""
+        st, c = self.last_stats, self.cfg
+        return replace(c, masked=bool(getattr(st, "masked", c.masked)),
+                       background=str(getattr(st, "background", c.background)),
+                       carry=float(getattr(st, "carry", c.carry)),
+                       strength=float(getattr(st, "strength", c.strength)))
 
     def _set_outputs(self, outputs: str) -> None:
         self.cfg = replace(self.cfg, outputs=outputs)
@@ -273,7 +285,7 @@ class Actions:
     def action_pick_source(self) -> None:
         def chosen(spec: str | None) -> None:
             if spec:
-                self.start_session(replace(self.cfg, source=spec))
+                self.start_session(replace(self.running_cfg(), source=spec))
 
         self.push_screen(SourcePicker(self.cfg.source), chosen)
 

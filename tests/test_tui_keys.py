@@ -12,7 +12,14 @@ from textual.widgets import Input, Label, Markdown
 
 from livestyle.tui.app import LivestyleApp
 from livestyle.tui.screens.ask_name import AskName, name_problem
-from livestyle.tui.screens.help import HelpScreen, action_name, help_markdown, key_rows
+from livestyle.tui.screens.help import (
+    ACTION_HELP,
+    HelpScreen,
+    action_name,
+    describe,
+    help_markdown,
+    key_rows,
+)
 from livestyle.tui.widgets.footer import FitFooter
 
 from .tui_helpers import make_app, messages, run_async, until
@@ -80,6 +87,13 @@ def test_the_help_lists_every_binding_from_the_bindings_themselves() -> None:
     assert "| **1-9** |" in text and "| **? f1** |" in text
     extra = [*LivestyleApp.BINDINGS, Binding("z", "zap", "zap the frame")]  # a new key shows up by itself
     assert "| **z** | zap the frame |" in help_markdown(extra)
+
+
+def test_every_key_has_its_own_help_text_not_just_its_footer_label() -> None:
+    # f's row read "half size" (its footer label): ACTION_HELP had no entry for render_scale
+    for b in bindings():
+        assert action_name(b.action) in ACTION_HELP, b.action
+        assert describe(b) != b.description, b.action
 
 
 def test_the_palette_offers_each_style_number(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ ACTION_HELP = {
     "background": "cycle the background (keep, blur, solid, stylized)",
     "carry": "keyframe carry on / off: the painting itself, moved by optical flow, where the frame shows "
              "what a keyframe showed",
+    "render_scale": "stylize at half size (render scale 0.5: faster, softer strokes) / at full size again; the "
+                    "session restarts with it, for this run (`livestyle calibrate` makes a lasting choice)",
     "mirror": "mirror the preview (never the camera)",
     "side_by_side": "preview original \\| stylized side by side",
     "vcam": "virtual camera on / off",
@@ -27,7 +29,7 @@ ACTION_HELP = {
     "strength": "less / more style: the stylized frame's share of the output, in steps of 0.1",
     "new_style": "new style folder in the styles directory (asks for its name; empty keeps the suggested one)",
     "load_style": "load a style folder by path (created if missing)",
-    "pick_source": "pick the source (synthetic, cameras, a video file)",
+    "pick_source": "pick the source (synthetic, cameras, NDI sources, a video file, or a typed path)",
     "help": "this help (escape, q or ? closes it)",
     "quit": "quit (closes the camera, outputs and trainer)",
 }
@@ -46,10 +48,11 @@ here and in the command palette (**ctrl+p**).
 MORE = """
 Live numbers: per-stage milliseconds are dn (causal denoise), fl (the
 frame-to-frame optical flow, when the denoiser is off), seg (person
-segmentation), gd (blob guide), kf (keyframe carry's flow to the
-key), ky (its checks), net (the U-Net), mv (its last output moved, with
---net-every), kb (keyframe carry's blend), st (output stabiliser), up
-(back to full size, with --render-scale), comp (composite).
+segmentation), gd (blob guide), prep (the network's input made
+ready), kf (keyframe carry's flow to the key), ky (its checks), net
+(the U-Net), mv (its last output moved, with --net-every), kb
+(keyframe carry's blend), st (output stabiliser), up (back to full
+size, with --render-scale), comp (composite).
 
 The preview and the highlighted keyframe's thumbnails (key and painting)
 are real images in terminals with the Kitty graphics protocol or Sixel,

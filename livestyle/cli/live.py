@@ -33,7 +33,9 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                             "the style controls), or give a folder of style folders")
         p.add_argument("--source", default="synthetic",
                        help="synthetic | camera index | /dev/videoN | name:CAMERA | video file | image folder")
-        p.add_argument("--output", default="null", help="comma-separated: vcam[:DEVICE], preview, record:FILE, null")
+        p.add_argument("--output", default="null",
+                       help="comma-separated: vcam[:DEVICE], preview, record:FILE, window[:DISPLAY], ndi[:NAME], "
+                            "spout[:NAME], syphon[:NAME], null (docs/outputs.md)")
     else:
         p.add_argument("--output", default=None, help="default: vcam and preview where available, else "
                        "record:livestyle-demo.mp4")

@@ -23,7 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "style folders) for a style set kept warm: keys 1-9 switch with a crossfade")
     p.add_argument("--source", default=None,
                    help="synthetic | camera index | /dev/videoN | name:CAMERA | video file | image folder")
-    p.add_argument("--output", default=None, help="comma-separated: vcam[:DEVICE], preview, record:FILE, null")
+    p.add_argument("--output", default=None,
+                   help="comma-separated: vcam[:DEVICE], preview, record:FILE, window[:DISPLAY], ndi[:NAME], "
+                        "spout[:NAME], syphon[:NAME], null (docs/outputs.md)")
     p.add_argument("--masked", action=argparse.BooleanOptionalAction, default=None,
                    help="stylize only the person (mediapipe segmentation)")
     p.add_argument("--preview", default=None, choices=PREVIEW_MODES,

@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check camera, virtual camera, GPU, CPU and segmentation; print fixes")
     cal = sub.add_parser("calibrate", help="measure this machine; choose preset, resolution, render scale and precision")
     cal.add_argument("--target-fps", type=float, default=30.0, help="stylized frames per second to reach, 1-240")
-    cal.add_argument("--device", default="auto")
+    cal.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto: CUDA where available, else the CPU)")
     cal.add_argument("--unmasked", action="store_true", help="calibrate for full-frame stylization")
     return p
 

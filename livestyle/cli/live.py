@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                        "record:livestyle-demo.mp4")
     p.add_argument("--width", type=int, help="requested width (default: from `livestyle calibrate`, else 640)")
     p.add_argument("--height", type=int, help="requested height (default: calibrated, else 360)")
-    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--fps", type=float, default=30.0, help="requested camera and output frame rate (default 30)")
     p.add_argument("--masked", action="store_true", help="stylize only the person (mediapipe segmentation)")
     p.add_argument("--background", choices=BACKGROUNDS, default="keep", help="background in masked mode")
     p.add_argument("--no-guides", action="store_true", help="no Gaussian-blob guide")
@@ -60,7 +60,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
                    help="average the network over N shifted copies of each frame, 1, 2 or 4: steadier invented "
                         "texture, N times the network's time (default: calibrated, else 4 on a GPU, 1 on a CPU)")
     p.add_argument("--no-train", action="store_true", help="do not learn while live")
-    p.add_argument("--segment-every", type=int, default=2,
+    p.add_argument("--segment-every", type=int, default=2, metavar="N",
                    help="run the segmentation network every N frames; between runs the mask follows the optical flow (default 2)")
     p.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     p.add_argument("--render-scale", type=float, default=None,
@@ -71,7 +71,7 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--key-flow", choices=KEY_FLOWS, default=None,
                    help=KEY_FLOW_HELP + " (default: calibrated, else auto)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="network preset (default: calibrated, else fast)")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto: CUDA where available, else the CPU)")
     p.add_argument("--precision", help="auto | fp32 | bf16 | fp16 (default: calibrated, else auto)")
     p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True, help=INT8_HELP)
     p.add_argument("--mirror", action="store_true", help="mirror the preview window (never the camera)")
@@ -80,9 +80,9 @@ def add_arguments(p: argparse.ArgumentParser, demo: bool = False) -> None:
     p.add_argument("--vcam-format", default="I420", choices=("I420", "BGR", "RGB", "NV12", "YUYV"),
                    help="pixel format sent to the virtual camera")
     add_control_arguments(p)
-    p.add_argument("--max-frames", type=int, help="stop after N output frames")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N output frames")
     p.add_argument("--seconds", type=float, help="stop after S seconds")
-    p.add_argument("--stats-json", help="write final stats to this JSON file")
+    p.add_argument("--stats-json", metavar="FILE", help="write final stats to this JSON file")
 
 
 def _demo_outputs() -> str:

@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run every frame, in order, through the per-frame path of `livestyle live` (causal, "
                         "with live's options and, where not given, the defaults live uses on this machine): "
                         "what the live output will look like on this clip")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto: CUDA where available, else the CPU)")
     p.add_argument("--precision", default=None, help="auto | fp32 | bf16 | fp16 (default: auto; with --live, "
                    "as live: calibrated, else auto)")
     p.add_argument("--batch", type=int, default=4, help=f"frames per network call, 1-{MAX_BATCH} (not with --live)")
@@ -52,11 +52,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     live.add_argument("--net-every", type=int, default=None, metavar="N", help=NET_EVERY_HELP + " (default as live)")
     live.add_argument("--key-flow", choices=KEY_FLOWS, default=None, help=KEY_FLOW_HELP + " (default as live)")
     live.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None, help=INT8_HELP + " as live")
-    live.add_argument("--segment-every", type=int, default=None, help="segmentation network every N frames (default 2)")
+    live.add_argument("--segment-every", type=int, default=None, metavar="N",
+                      help="segmentation network every N frames (default 2)")
     live.add_argument("--segment-model", help="another mediapipe segmentation .tflite")
     live.add_argument("--strength", type=float, default=None, metavar="S",
                       help="blend of the input frame (0) and the stylized frame (1), as live's --strength (default 1)")
-    p.add_argument("--max-frames", type=int)
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after the first N frames of the input")
 
 
 def run(a: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, help="training budget in seconds (default: stop by itself)")
     p.add_argument("--iterations", type=int, help="training budget in iterations")
     p.add_argument("--preset", default=DEFAULT_PRESET, metavar="|".join(sorted(PRESETS)), help="network preset")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto: CUDA where available, else the CPU)")
     p.add_argument("--precision", default="auto", help="auto | fp32 | bf16 | fp16")
     p.add_argument("--no-guides", action="store_true", help="train without the Gaussian-blob guide")
     p.add_argument("--loss", default=None, metavar="L1,PERC,ADV",
@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="starting weights: the preset's shipped prior (learns a style in fewer steps) or "
                         "random, as the paper (default: prior)")
     p.add_argument("--resume", action="store_true", help="start from the saved model instead")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the patches and weights (default 0)")
 
 
 def config_from_args(a: argparse.Namespace) -> TrainConfig:

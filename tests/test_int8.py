@@ -195,7 +195,7 @@ def test_render_live_runs_the_int8_network_unless_told_not_to(trained, tiny_clip
     assert 0 < max(diffs) and all(d <= 64 for d in diffs)  # int8 changes the frames, by a little
     assert "int8 off" in capsys.readouterr().err  # the summary line says which (the last run: --no-int8)
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), str(tmp_path / "o"), "--int8"],
-                          "only apply with --live")
+                          "only applies with --live")
 
 
 @needs_openvino

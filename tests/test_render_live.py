@@ -99,16 +99,16 @@ def test_live_defaults_without_a_calibration_file_are_the_built_in_ones(trained,
 
 def test_live_only_flags_and_bad_values_are_one_line_errors(trained, tiny_clip, tmp_path, capsys):
     o = str(tmp_path / "o")
-    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--masked"], "only apply with --live")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--masked"], "only applies with --live")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--render-scale", "2"],
                           "--render-scale must be between")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--phases", "3"],
                           "--phases must be one of")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--live", "--net-every", "9"],
                           "--net-every must be")
-    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--net-every", "2"], "only apply with --live")
+    assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--net-every", "2"], "only applies with --live")
     assert_one_line_error(capsys, ["render", str(trained), str(tiny_clip), o, "--key-flow", "coarse"],
-                          "only apply with --live")
+                          "only applies with --live")
     with pytest.raises(SystemExit) as e:  # a choice: argparse names the flag and the choices
         main(["render", str(trained), str(tiny_clip), o, "--live", "--key-flow", "exact"])
     assert e.value.code == 2 and "--key-flow: invalid choice: 'exact' (choose from" in capsys.readouterr().err

@@ -81,7 +81,8 @@ def run(a: argparse.Namespace) -> int:
     else:
         given = [f"--{k.replace('_', '-')}" for k in LIVE_ONLY if getattr(a, k) not in (None, False)]
         if given:
-            raise LivestyleError(f"{', '.join(given)} only apply with --live (the live path); add --live")
+            raise LivestyleError(f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} with --live "
+                                 "(the live path); add --live")
         n = render(a.style, a.input, a.output, a.device, a.precision or "auto", a.batch, a.denoise, a.max_frames,
                    steady=STEADY if a.steady is None else a.steady, carry=CARRY if a.carry is None else a.carry,
                    phases=PHASES if a.phases is None else a.phases)

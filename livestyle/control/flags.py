@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from livestyle.errors import check_range
+from livestyle.errors import LivestyleError, check_range
 
 
 def add_control_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,6 +38,10 @@ def check_control_options(a: argparse.Namespace) -> None:
         parse_osc(a.osc)
     if getattr(a, "midi_map", None):
         from livestyle.control.midimap import load_mapping
+
+        if getattr(a, "midi", None) is None:  # the map alone opens no port: it would do nothing without a word
+            raise LivestyleError(f"--midi-map {a.midi_map} needs --midi: add --midi (the first MIDI input) or "
+                                 "--midi PORT to open one with this mapping")
 
         load_mapping(a.midi_map)
     if getattr(a, "record_dir", None):  # the record control writes there: a folder it cannot write is a mistake now

@@ -101,6 +101,21 @@ async def test_the_last_session_is_saved_and_restored(tmp_path: Path) -> None:
     assert (cfg.style, cfg.background, cfg.width) == (str(tmp_path / "style"), "blur", 640)
 
 
+def test_one_recordings_folder_for_the_c_key_and_the_record_control(tmp_path: Path) -> None:
+    """--record-dir sent the OSC/MIDI record control's files to one folder and the c key's to settings.toml's."""
+    from livestyle.tui.app import config_from_settings
+    from livestyle.tui.args import control_overrides
+
+    path = tmp_path / "my.toml"
+    st.save(st.Settings(record_dir=str(tmp_path / "takes")), path)
+    s = apply(st.load(path), parse(["--config", str(path)]))
+    assert config_from_settings(s).record_dir == str(tmp_path / "takes") == str(s.record_path)
+    args = parse(["--config", str(path), "--record-dir", str(tmp_path / "show")])
+    s = apply(st.load(path), args)
+    cfg = config_from_settings(s, **control_overrides(args))
+    assert cfg.record_dir == str(tmp_path / "show") == str(s.record_path)
+
+
 def test_the_tui_takes_preset_precision_and_render_scale_from_calibration(tmp_path: Path, monkeypatch) -> None:
     from livestyle.tui.app import config_from_settings
 

@@ -202,7 +202,7 @@ class Actions:
             self.command("stop recording", s.remove_sink, "record",
                          done=lambda _: self.tell(f"recording saved: {recording[0].removeprefix('record ')}"))
             return
-        folder = Path(self.settings.record_dir).expanduser()
+        folder = self.settings.record_path
         path = folder / f"livestyle-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
 
         def start() -> Any:

@@ -71,7 +71,7 @@ def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
                                                    "net_every", "key_flow")}
     return LiveConfig(style=s.style or None, source=s.source, outputs=s.outputs or "null", width=s.width,
                       height=s.height, fps=s.fps, masked=s.masked, background=s.background,
-                      **{**tuned, **overrides})
+                      **{**tuned, "record_dir": str(s.record_path), **overrides})
 
 
 # What the warning of a stylized rate below the camera's (``live.stats.SlowWatch``) says to do in the TUI.

@@ -56,7 +56,7 @@ def apply(s: Settings, args: argparse.Namespace | None) -> Settings:
         return s
     changes: dict[str, Any] = {}
     for flag, key in (("style", "style"), ("source", "source"), ("output", "outputs"), ("masked", "masked"),
-                      ("preview", "preview")):
+                      ("preview", "preview"), ("record_dir", "record_dir")):
         value = getattr(args, flag, None)
         if flag == "style" and isinstance(value, list):
             value = value[0] if value else None  # the first of a style set; the rest: control_overrides

@@ -66,6 +66,11 @@ class Settings:
     def styles_path(self) -> Path:
         return Path(self.styles_dir).expanduser() if self.styles_dir else Path(_default_styles_dir())
 
+    @property
+    def record_path(self) -> Path:
+        """Where recordings go: the ``c`` key's, and the record control's (OSC, MIDI) in the TUI."""
+        return Path(self.record_dir).expanduser()
+
 
 def config_dir() -> Path:
     """The folder that holds ``settings.toml`` (``$LIVESTYLE_CONFIG_DIR`` wins)."""

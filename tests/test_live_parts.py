@@ -374,3 +374,4 @@ def test_at_a_render_scale_the_trusted_frame_gets_the_carried_painting_itself():
         assert np.abs(out.astype(np.float32) - want).max() <= 1.5, trust
     inner = (slice(2, -2), slice(2, -2))  # the sampling map is extrapolated at the frame's edge
     assert np.abs(out[inner].astype(int) - painting[inner]).max() <= 1  # trusted: the painting itself, detail and all
+

@@ -118,6 +118,7 @@ def config_from_args(a: argparse.Namespace, demo: bool = False) -> LiveConfig:
         train=False if demo else not a.no_train,
         segment_every=a.segment_every, segment_model=a.segment_model,
         render_scale=d["render_scale"] if a.render_scale is None else a.render_scale, preset=a.preset or d["preset"], device=a.device,
+        render_scale_size=d["render_scale_size"] if a.render_scale is None else None,
         net_every=d["net_every"] if a.net_every is None else a.net_every,
         key_flow=a.key_flow or d["key_flow"],
         precision=a.precision or d["precision"], int8=a.int8, mirror=a.mirror, side_by_side=a.side_by_side,

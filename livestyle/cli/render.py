@@ -102,6 +102,7 @@ def _run_live(a: argparse.Namespace) -> int:
                      carry=d["carry"] if a.carry is None else a.carry,
                      phases=d["phases"] if a.phases is None else a.phases,
                      render_scale=d["render_scale"] if a.render_scale is None else a.render_scale,
+                     render_scale_size=d["render_scale_size"] if a.render_scale is None else None,
                      net_every=d["net_every"] if a.net_every is None else a.net_every,
                      key_flow=a.key_flow or d["key_flow"],
                      segment_every=2 if a.segment_every is None else a.segment_every, segment_model=a.segment_model,

@@ -30,7 +30,8 @@ def live_defaults(device: str = "auto") -> dict:
     that on a GPU (``device`` resolving to CUDA) the network averages ``GPU_PHASES`` phases.
 
     Keys: ``width``, ``height``, ``steady``, ``carry``, ``phases``, ``render_scale``, ``net_every``, ``key_flow``, ``preset``,
-    ``precision``. An absent or unreadable calibration file gives the built-in values.
+    ``precision``, ``render_scale_size`` (the capture size the render scale was calibrated at, or None). An
+    absent or unreadable calibration file gives the built-in values.
     """
     base, cal = LiveConfig(), load_calibration()
     if _is_cuda(device):
@@ -41,7 +42,30 @@ def live_defaults(device: str = "auto") -> dict:
             "render_scale": float(cal.get("render_scale", base.render_scale)),
             "net_every": int(cal.get("net_every", base.net_every)),
             "key_flow": str(cal.get("key_flow", base.key_flow)),
-            "preset": str(cal.get("preset", base.preset)), "precision": str(cal.get("precision", base.precision))}
+            "preset": str(cal.get("preset", base.preset)), "precision": str(cal.get("precision", base.precision)),
+            "render_scale_size": (int(cal["width"]), int(cal["height"])) if "width" in cal and "height" in cal
+            and "render_scale" in cal else None}
+
+
+def fitted_note(before: LiveConfig, after: LiveConfig, size: tuple[int, int]) -> str | None:
+    """The line that says a calibrated render scale was fitted to ``size`` (None when it was not changed)."""
+    ref = before.render_scale_size
+    if ref is None or after.render_scale == before.render_scale:
+        return None
+    return (f"render scale {after.render_scale:g} at {size[0]}x{size[1]} (livestyle calibrate chose "
+            f"{before.render_scale:g} at {ref[0]}x{ref[1]}: the same work size)")
+
+
+def fit_render_scale(cfg: LiveConfig, size: tuple[int, int]) -> LiveConfig:
+    """``cfg`` for frames of ``size`` ``(w, h)``: a render scale calibrated at another capture size
+    (``cfg.render_scale_size``) becomes the one that keeps the work size that was measured (calibrated 0.5 at
+    1280x720 is 1 at 640x360, 0.33 at 1920x1080), within ``RENDER_SCALE_RANGE``; else ``cfg`` as it is."""
+    ref = cfg.render_scale_size
+    if ref is None or tuple(size) == tuple(ref):
+        return replace(cfg, render_scale_size=None)
+    scale = cfg.render_scale * ((ref[0] * ref[1]) / max(1, size[0] * size[1])) ** 0.5
+    scale = round(min(RENDER_SCALE_RANGE[1], max(RENDER_SCALE_RANGE[0], scale)), 2)
+    return replace(cfg, render_scale=scale, render_scale_size=None)
 
 
 def _is_cuda(device: str) -> bool:

@@ -43,6 +43,9 @@ class LiveConfig:
     segment_every: int = 2  # the network every 2nd frame; the mask follows the flow in between
     segment_model: str | None = None
     render_scale: float = 1.0  # < 1: the network works on the frame resized by this (see StyleStage)
+    # The capture size a calibrated render scale was measured at (``live.build.live_defaults``); frames of another size
+    # get the scale that keeps that work size (``live.build.fit_render_scale``). None: the scale is used as it is.
+    render_scale_size: tuple[int, int] | None = None
     net_every: int = 1  # the network on every Nth frame, its last output moved along the flow between (live.skipping)
     key_flow: str = "auto"  # at a render scale < 1: the carry's key flow fine, coarse or auto (KEY_FLOWS, KeyCarry.live)
     preset: str = DEFAULT_PRESET

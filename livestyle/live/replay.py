@@ -22,7 +22,13 @@ from livestyle.engine.device import pick
 from livestyle.engine.infer import Stylizer
 from livestyle.engine.model import Generator
 from livestyle.errors import LivestyleError
-from livestyle.live.build import make_segmenter, make_stage, stage_settings
+from livestyle.live.build import (
+    fit_render_scale,
+    fitted_note,
+    make_segmenter,
+    make_stage,
+    stage_settings,
+)
 from livestyle.live.config import LiveConfig
 from livestyle.live.keyed import keyed_from, work_size
 from livestyle.live.stage import StyleStage
@@ -41,7 +47,7 @@ class LiveReplay:
 
     def __init__(self, model: Generator, guides: tuple[str, ...], keyframes: Sequence[Keyframe], cfg: LiveConfig,
                  size: tuple[int, int]):
-        self.cfg = cfg
+        self.cfg = cfg = fit_render_scale(cfg, size)  # a calibrated scale keeps its work size at this size
         self.compute = pick(cfg.device, cfg.precision)
         w, h = size
         r = cfg.render_scale
@@ -98,6 +104,8 @@ def render_live(style: str | Path, input_path: str | Path, output_path: str | Pa
     bar = None if quiet else Progress(len(frames), "render --live", "frames")
     done = 0
     replay = LiveReplay.from_style(style, cfg, (w, h))
+    if not quiet and (note := fitted_note(cfg, replay.cfg, (w, h))):
+        print(f"livestyle: {note}", file=sys.stderr)
     with replay:
         writer = ClipWriter(output_path, fps)
         try:

@@ -24,7 +24,13 @@ from livestyle.control.surfaces import Surface, open_surfaces
 from livestyle.engine.device import pick
 from livestyle.engine.model import PRESETS
 from livestyle.errors import LivestyleError, SinkError, StyleError
-from livestyle.live.build import make_segmenter, make_stage, stage_settings
+from livestyle.live.build import (
+    fit_render_scale,
+    fitted_note,
+    make_segmenter,
+    make_stage,
+    stage_settings,
+)
 from livestyle.live.composite import BACKGROUNDS
 from livestyle.live.config import Event, LiveConfig, SessionStats
 from livestyle.live.keyed import work_size
@@ -95,6 +101,9 @@ class LiveSession:
         cfg = self.cfg
         self.source.open()  # a bad source is a one-line SourceError here, before any thread starts
         w, h, fps = self.source.width, self.source.height, self.source.fps
+        self.cfg = cfg = fit_render_scale(before := cfg, (w, h))  # a calibrated scale keeps its work size here
+        if note := fitted_note(before, cfg, (w, h)):
+            self.notify(note)
         sinks = self.outputs.open_all(self.sink_specs, w, h, cfg.fps)
         if self.require_output and not any(s.is_on for s in sinks):
             self.source.close()

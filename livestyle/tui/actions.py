@@ -129,7 +129,7 @@ class Actions:
             self.tell("recording: stop it first (c), then f (the session restarts at the other size)", "warning")
             return
         scale = 1.0 if self.cfg.render_scale < 1.0 else HALF_SIZE
-        self.start_session(replace(self.running_cfg(), render_scale=scale))
+        self.start_session(replace(self.running_cfg(), render_scale=scale, render_scale_size=None))
         self.tell("stylizing at full size (f: half size)" if scale == 1.0 else
                   f"stylizing at half size (render scale {scale:g}: faster, softer strokes; f: full size again)")
 

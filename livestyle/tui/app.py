@@ -68,7 +68,9 @@ def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
 
     d = live_defaults(str(overrides.get("device", "auto")))
     tuned: dict[str, Any] = {k: d[k] for k in ("preset", "precision", "render_scale", "steady", "carry", "phases",
-                                                   "net_every", "key_flow")}
+                                                   "net_every", "key_flow", "render_scale_size")}
+    if "render_scale" in overrides:  # given: used as it is at any size
+        tuned["render_scale_size"] = None
     return LiveConfig(style=s.style or None, source=s.source, outputs=s.outputs or "null", width=s.width,
                       height=s.height, fps=s.fps, masked=s.masked, background=s.background,
                       **{**tuned, "record_dir": str(s.record_path), **overrides})

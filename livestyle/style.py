@@ -207,8 +207,12 @@ class StyleFolder:
         return went
 
     def write_painting(self, name: str, painted: np.ndarray) -> Path:
-        """``styled/NAME.png``; a painting already there (of any extension) is set aside first (``set_aside``)
-        and put back if the new one cannot be written."""
+        """``styled/NAME.png`` (``replace_painting``, without saying what was set aside)."""
+        return self.replace_painting(name, painted)[0]
+
+    def replace_painting(self, name: str, painted: np.ndarray) -> tuple[Path, list[Path]]:
+        """Write ``styled/NAME.png``; a painting already there (of any extension) is set aside first
+        (``set_aside``) and put back if the new one cannot be written. Returns the path and where the old went."""
         path = self.styled_dir / f"{name}.png"
         went = self.set_aside(name)
         try:
@@ -217,4 +221,4 @@ class StyleFolder:
             for dest in went:
                 os.replace(dest, self.styled_dir / f"{name}{dest.suffix}")
             raise
-        return path
+        return path, went

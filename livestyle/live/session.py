@@ -249,8 +249,7 @@ class LiveSession:
         if name not in keys:
             raise StyleError(f"no keyframe named {name!r} in {self.style.keys_dir}")
         painted = autostyle(read_image(keys[name]), kind)
-        went = self.style.set_aside(name)  # a painting already there (perhaps by hand) is kept, not overwritten
-        path = self.style.write_painting(name, painted)
+        path, went = self.style.replace_painting(name, painted)  # one already there (perhaps by hand) is kept
         kept = f"; the painting it replaced is in {went[0]}" if went else ""
         self.notify(f"auto-styled {name} ({kind}){kept}")
         return path

@@ -203,6 +203,20 @@ def test_a_trainer_that_dies_while_live_is_still_reported(tiny_style):
         trainer.close()
 
 
+def test_training_that_cannot_be_saved_is_one_line_and_live_exits_non_zero(tiny_style):
+    """A folder where model.safetensors belongs: live trains, cannot save when it stops. That was the
+    trainer process's traceback and exit 0; now one error line (live went on) and exit 1."""
+    (tiny_style / "model.safetensors").mkdir()
+    p = subprocess.run([sys.executable, "-m", "livestyle", "live", "--style", str(tiny_style), "--source", "synthetic",
+                        "--output", "null", "--width", "96", "--height", "64", "--seconds", "8"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, p.stderr
+    assert "Traceback" not in p.stderr, p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if "training not saved" in ln]
+    assert len(lines) == 1 and "folder" in lines[0], p.stderr
+    assert (tiny_style / "model.safetensors").is_dir()
+
+
 def test_missing_virtual_camera_driver_is_one_error_and_other_outputs_go_on(trained_style):
     cfg = LiveConfig(style=str(trained_style), outputs="vcam,null", vcam_backend="nonexistent-backend",
                      train=False, **SMALL)

@@ -178,5 +178,5 @@ def run(a: argparse.Namespace, demo: bool = False) -> int:
     if demo and "record:" in cfg.outputs and not session.failed_recordings:
         path = cfg.outputs.split("record:", 1)[1].split(",", 1)[0]
         print(f"livestyle: demo written to {Path(path).resolve()}", file=sys.stderr)
-    return 130 if interrupted else 1 if session.failed_recordings else 0
+    return 130 if interrupted else 1 if session.failed_recordings or session.unsaved_models else 0
 

@@ -183,6 +183,11 @@ class LiveSession:
         """One line per ``record:`` output that could not be opened or finished (``live`` exits non-zero)."""
         return self.outputs.failed_recordings
 
+    @property
+    def unsaved_models(self) -> list[str]:
+        """One line per training that could not save its model (``live`` exits non-zero)."""
+        return self.styles.unsaved
+
     def _make_segmenter(self):
         return make_segmenter(self.cfg, self.work_size)
 

@@ -68,6 +68,7 @@ class StyleSet:
         self.shown = 0  # whose model the stage runs now
         self.trainer: BackgroundTrainer | None = None
         self.train_stats: dict = {"state": "idle"}
+        self.unsaved: list[str] = []  # one line per training that could not be saved (``live`` exits non-zero)
         self._lock = threading.RLock()
 
     # -- what the session reads ----------------------------------------------------
@@ -258,8 +259,10 @@ class StyleSet:
                         self._show(owner, fade=self.shown != owner)
                 else:
                     e.stylizer.swap(state)
-        elif ev.kind == "error":
+        elif ev.kind in ("error", "unsaved"):
             s.notify(str(ev.payload), "error")
+            if ev.kind == "unsaved":
+                self.unsaved.append(str(ev.payload))
         elif ev.kind == "saved":
             s.notify(f"model saved to {ev.payload}")
 

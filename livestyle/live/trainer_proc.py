@@ -85,8 +85,11 @@ def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice
                              train={"iterations": tr.stats.iteration, "seconds": round(tr.stats.elapsed, 2),
                                     "loss": tr.stats.loss, "key_l1": tr.stats.eval_loss, "state": tr.stats.state})
             if tr.stats.iteration:
-                checkpoint.save(style.model_path, tr.result, info)
-                out.put(("saved", str(style.model_path)))
+                try:
+                    checkpoint.save(style.model_path, tr.result, info)
+                    out.put(("saved", str(style.model_path)))
+                except (LivestyleError, OSError) as e:  # one line, not a traceback: live goes on with these weights
+                    out.put(("unsaved", f"training not saved: {e}"))
             cmd_list = list(pending)
         else:
             cmd_list = []
@@ -111,7 +114,7 @@ def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice
 
 @dataclass
 class TrainerEvent:
-    kind: str  # "weights" | "stats" | "error" | "saved" | "exited"
+    kind: str  # "weights" | "stats" | "error" | "unsaved" | "saved" | "exited"
     payload: object = None
     stats: dict | None = None
 
@@ -156,10 +159,12 @@ class BackgroundTrainer:
         return self._proc.is_alive()
 
     def _read(self) -> None:
-        while not self._stop.is_set():
+        while True:
             try:
                 msg = self._out.get(timeout=0.2)
             except queue.Empty:
+                if self._stop.is_set():  # closed, and all it said read (its last save's word included)
+                    return
                 if (not self._proc.is_alive() and self._proc.exitcode not in (None, 0)
                         and not self._closing.is_set()):
                     self.on_event(TrainerEvent("error", f"trainer process died (exit code {self._proc.exitcode}); "

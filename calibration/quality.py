@@ -52,6 +52,7 @@ from livestyle.engine.train import TrainConfig, Trainer  # noqa: E402
 
 from gt_styles import ATTACHED_TEXTURES, LOCAL_STYLES, STYLES, style_clip  # noqa: E402, I001
 from occluder import Occluder  # noqa: E402, I001
+from webcam import Webcam  # noqa: E402, I001
 from quality_report import LIVE_PREFIX, Run, checks, default_run, post_label, table  # noqa: E402, I001
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "astronaut-flat")
@@ -111,16 +112,21 @@ class Scene:
 
 
 def make_scene(photo_name: str, style: str, clip: Clip, photo: np.ndarray, key: int, stride: int,
-               pairs: dict[int, Pair], occluder: Occluder | None = None) -> Scene:
-    """The scene of ``photo_name`` in ``style``; with ``occluder``, its disk moves over the clip (and its GT)."""
+               pairs: dict[int, Pair], occluder: Occluder | None = None, cam: Webcam | None = None) -> Scene:
+    """The scene of ``photo_name`` in ``style``; with ``occluder``, its disk moves over the clip (and its GT);
+    with ``cam``, its light drifts and its frames are noisy (the GT: the lit, clean frames')."""
     n = len(clip)
     frames = clip.frames if occluder is None else occluder.paste(clip.frames)
-    if occluder is None:
-        gt = style_clip(clip, photo, style)
-    elif style in LOCAL_STYLES:
+    cam = cam or Webcam()
+    frames = [cam.lit(f, t) for t, f in enumerate(frames)]
+    if style in LOCAL_STYLES:
         gt = [LOCAL_STYLES[style](f) for f in frames]
+    elif occluder is None:
+        gt = [cam.lit(g, t) for t, g in enumerate(style_clip(clip, photo, style))]
     else:  # the background's texture moves with the background, the disk's with the disk
         gt = occluder.paste(style_clip(clip, photo, style), ATTACHED_TEXTURES[style](occluder.patch))
+        gt = [cam.lit(g, t) for t, g in enumerate(gt)]
+    frames = [cam.noisy(f, t) for t, f in enumerate(frames)]
     targets = [t for t in range(1, n, stride) if t != key]
     for t in targets:
         if t not in pairs:
@@ -269,6 +275,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--occluder", choices=[p for p in PHOTOS if not p.endswith("-flat")],
                     help="a disk cut from this photo moves over every clip on its own path (occlusion, "
                          "disocclusion: calibration/occluder.py)")
+    ap.add_argument("--light", type=float, default=0.0, help="a webcam's light drift: per-channel gains up and "
+                    "down by this share (0.06: +-6%%; auto exposure and white balance hunting; calibration/webcam.py)")
+    ap.add_argument("--noise", type=float, default=0.0, help="a webcam's sensor noise, sigma on 0..255 (e.g. 3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steady", type=lambda s: [float(v) for v in s.split(",")], default=[STEADY],
                     help=f"output stabiliser strengths to score each snapshot with, e.g. 0,{STEADY:g} (default {STEADY:g}, "
@@ -335,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"# livestyle quality benchmark\n\n{machine_line(args.device)}\n", flush=True)
     print(f"clips: {args.frames} frames {args.size[0]}x{args.size[1]}, motion {args.motion}"
-          f"{'' if args.occluder is None else f', occluder {args.occluder}'}, keyframe "
+          f"{'' if args.occluder is None else f', occluder {args.occluder}'}"
+          f"{f', light +-{args.light:g}' if args.light else ''}{f', noise {args.noise:g}' if args.noise else ''}, keyframe "
           f"{args.key}; scored every {args.stride}th non-key frame; keyframe carry {args.carry}; output stabiliser {args.steady}; phases {args.phases}; budgets {args.budgets} "
           f"{'steps' if args.steps else 's of pure step time'}; "
           f"{len(runs)} runs\n", flush=True)
@@ -354,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         if skey not in scenes:
             clip, photo, pairs = clips[run.photo]
             key = 0 if args.key == "first" else len(clip) // 2
-            scenes[skey] = make_scene(run.photo, run.style, clip, photo, key, args.stride, pairs, occluder)
+            scenes[skey] = make_scene(run.photo, run.style, clip, photo, key, args.stride, pairs, occluder,
+                                      Webcam(args.light, args.noise, seed=args.seed))
             base[skey] = baselines(scenes[skey])
         print(f"[{time.perf_counter() - started:6.0f}s] run {i + 1}/{len(runs)}: {skey} {run.label}",
               file=sys.stderr, flush=True)

@@ -198,7 +198,7 @@ def test_a_trainer_that_dies_while_live_is_still_reported(tiny_style):
     try:
         assert wait_until(lambda: trainer.alive)
         os.kill(trainer._proc.pid, signal.SIGKILL)  # killed from outside (out of memory, a user's kill)
-        assert wait_until(lambda: any(e.kind == "error" and "died" in str(e.payload) for e in list(events)), 30)
+        assert wait_until(lambda: any(e.kind == "died" and "died" in str(e.payload) for e in list(events)), 30)
     finally:
         trainer.close()
 

@@ -43,6 +43,7 @@ from livestyle.live.styles import StyleSet
 from livestyle.outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
 from livestyle.style import StyleFolder
 
+RESTART_FIX = "save a painting again to restart training"
 RECORD_FINISH_S = 30.0
 """How long ``close`` waits for recordings to be finished (encoder flush, index, rename) after 1 s."""
 
@@ -77,6 +78,7 @@ class LiveSession:
         self.outputs = SessionSinks(cfg, self.notify)
         self.surfaces: list[Surface] = []  # OSC server, MIDI input (opened in start)
         self.slow_fix = SLOW_FIX  # what the warning of a rate below the camera's says to do (the TUI: its key)
+        self.restart_fix = RESTART_FIX  # how to start training again after its process died (the TUI: its key)
 
     # -- events ---------------------------------------------------------------
     def notify(self, message: str, severity: str = "information") -> None:

@@ -265,6 +265,9 @@ class StyleSet:
                 self.unsaved.append(str(ev.payload))
         elif ev.kind == "saved":
             s.notify(f"model saved to {ev.payload}")
+        elif ev.kind == "died":  # not training any more: say so, so that the train key and OSC start it again
+            self.train_stats = {"state": "stopped"}
+            s.notify(f"{ev.payload}; the live output goes on with the last weights; {s.restart_fix}", "error")
 
     def pause(self) -> None:
         if self.trainer is not None:

@@ -114,7 +114,7 @@ def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice
 
 @dataclass
 class TrainerEvent:
-    kind: str  # "weights" | "stats" | "error" | "unsaved" | "saved" | "exited"
+    kind: str  # "weights" | "stats" | "error" | "unsaved" | "saved" | "died" (killed, out of memory: not by close)
     payload: object = None
     stats: dict | None = None
 
@@ -167,8 +167,7 @@ class BackgroundTrainer:
                     return
                 if (not self._proc.is_alive() and self._proc.exitcode not in (None, 0)
                         and not self._closing.is_set()):
-                    self.on_event(TrainerEvent("error", f"trainer process died (exit code {self._proc.exitcode}); "
-                                               "live output goes on with the last weights"))
+                    self.on_event(TrainerEvent("died", f"trainer process died (exit code {self._proc.exitcode})"))
                     return
                 continue
             except (EOFError, OSError):

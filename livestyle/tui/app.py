@@ -80,6 +80,9 @@ def config_from_settings(s: Settings, **overrides: Any) -> LiveConfig:
 SLOW_FIX_TUI = ("press f to stylize at half size (render scale 0.5: faster, softer strokes), or quit and run "
                 "`livestyle calibrate`, which finds the settings that keep up on this machine")
 
+# What the error of a trainer process that died says to do in the TUI.
+RESTART_FIX_TUI = "press t (or save a painting again) to restart training"
+
 
 class LivestyleApp(Actions, App[int]):
     """The TUI. ``cfg``: what the first session starts from; ``settings``: painter, folders, restore.
@@ -180,6 +183,7 @@ class LivestyleApp(Actions, App[int]):
         try:
             session = self.session_factory(cfg)
             session.slow_fix = SLOW_FIX_TUI
+            session.restart_fix = RESTART_FIX_TUI
             session.start()
         except LivestyleError as e:
             self._from_thread(self.tell, f"cannot start: {e}", "error")

@@ -136,6 +136,7 @@ class BackgroundTrainer:
         self._stop = threading.Event()
         self._closing = threading.Event()  # close() ends the process: its exit is not a death to report
         self._reader = threading.Thread(target=self._read, name="trainer-reader", daemon=True)
+        self._starting = threading.Lock()  # a close from another thread (the session ending) waits for a start
 
     def start(self) -> None:
         # Start multiprocessing's resource tracker now: started lazily under a UI that swapped
@@ -146,8 +147,11 @@ class BackgroundTrainer:
             resource_tracker.ensure_running()
         except (ValueError, OSError):
             pass
-        self._proc.start()
-        self._reader.start()
+        with self._starting:
+            if self._closing.is_set():  # closed before it started: nothing to start
+                return
+            self._proc.start()
+            self._reader.start()
 
     def send(self, cmd: str) -> None:
         """``reload`` (style folder changed), ``pause``, ``resume`` or ``stop``."""
@@ -183,14 +187,17 @@ class BackgroundTrainer:
                 self.on_event(TrainerEvent("error", traceback.format_exc(limit=1).strip().splitlines()[-1]))
 
     def close(self, timeout: float = 1.5) -> None:
-        self._closing.set()
-        self.send("stop")
-        self._proc.join(timeout)
-        if self._proc.is_alive():
-            self._proc.terminate()
-            self._proc.join(0.5)
+        with self._starting:
+            self._closing.set()
+        if self._proc.pid is not None:  # started (a close that came first found nothing to stop)
+            self.send("stop")
+            self._proc.join(timeout)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join(0.5)
         self._stop.set()
-        self._reader.join(1.0)
+        if self._reader.ident is not None:
+            self._reader.join(1.0)
         for q in (self._cmds, self._out):
             q.cancel_join_thread()
             q.close()

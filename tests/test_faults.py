@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 
+from livestyle.cli import main as cli_main
 from livestyle.live.session import LiveConfig, LiveSession
 from tests.control_helpers import wait_until
 from tests.tui_helpers import make_app, messages, run_async, until
@@ -52,3 +53,67 @@ async def test_in_the_tui_t_starts_a_killed_trainer_again(tmp_path, tiny_style) 
         await pilot.press("t")
         await until(pilot, lambda: app.session.styles.trainer is not first and app.session.styles.trainer.alive, 60)
         assert "paused" not in messages(app)
+
+
+def _trained(style):
+    assert cli_main(["train", str(style), "--iterations", "3"]) == 0  # with the blob guide, as live trains
+    return style
+
+
+def test_a_painting_broken_or_a_keyframe_deleted_mid_show_keeps_the_style_on_with_one_line_each(tiny_style):
+    """The folder watcher rebuilt the guide trackers from a folder it could not read: none were left, the guided
+    network got 3 channels instead of 6, every frame failed ("stylize failed" every 10 s, the camera shown bare),
+    OpenVINO turned itself off for the rest of the run, and the trainer was restarted to say the error again."""
+    style = _trained(tiny_style)
+    painting = (style / "styled" / "000.png").read_bytes()
+    key = (style / "keys" / "000.png").read_bytes()
+    cfg = LiveConfig(style=str(style), outputs="null", train=True, **SMALL)
+    with LiveSession(cfg) as s:
+        model = s.stage.stylizer
+        assert model is not None and wait_until(lambda: s.stats().stylized >= 3)
+        (style / "styled" / "000.png").write_bytes(b"not an image")  # an editor that crashed mid-save
+        assert wait_until(lambda: said(s, "not a readable image"), 30)
+        n = s.stage.processed
+        assert wait_until(lambda: s.stage.processed > n + 20)
+        (style / "styled" / "000.png").write_bytes(painting)
+        (style / "keys" / "000.png").unlink()  # the keyframe deleted by hand
+        assert wait_until(lambda: said(s, "painting without its keyframe"), 30)
+        n = s.stage.processed
+        assert wait_until(lambda: s.stage.processed > n + 20)
+        assert s.stage.stylizer is model and s.stage.errors == 0 and not said(s, "stylize failed")
+        assert s.styles.trainer is None and s.train_stats.get("state") == "idle"  # nothing new to learn from
+        for needle in ("not a readable image", "painting without its keyframe"):
+            lines = said(s, needle, "error")
+            assert len(lines) == 1 and "goes on with the keyframes it had" in lines[0], lines
+        (style / "keys" / "000.png").write_bytes(key)  # put back: read again, training starts on it
+        assert wait_until(lambda: s.styles.trainer is not None, 30)
+        assert not s.styles.entries[0].unreadable
+
+
+def test_a_guided_style_whose_keyframes_cannot_be_read_at_start_passes_the_camera_through_until_they_can(tiny_style):
+    style = _trained(tiny_style)
+    painting = (style / "styled" / "000.png").read_bytes()
+    (style / "styled" / "000.png").write_bytes(b"not an image")
+    cfg = LiveConfig(style=str(style), outputs="null", train=False, **SMALL)
+    with LiveSession(cfg) as s:
+        n = s.stage.processed
+        assert wait_until(lambda: s.stage.processed > n + 20)
+        assert s.stage.stylizer is None and s.stage.errors == 0 and not said(s, "stylize failed")
+        assert len(said(s, "not a readable image", "error")) == 1
+        (style / "styled" / "000.png").write_bytes(painting)
+        assert wait_until(lambda: s.stage.stylizer is not None, 30)
+        n = s.stage.processed
+        assert wait_until(lambda: s.stage.processed > n + 10) and s.stage.errors == 0
+
+
+def test_a_trainer_closed_before_its_process_started_closes_quietly_and_never_starts(tiny_style):
+    """The session ending (q, Ctrl-C) while the watcher starts a trainer: close() came before the spawn and
+    raised "can only join a started process" out of the session's close."""
+    from livestyle.engine.train import TrainConfig
+    from livestyle.live.trainer_proc import BackgroundTrainer
+
+    trainer = BackgroundTrainer(tiny_style, TrainConfig(guides=()), lambda ev: None)
+    trainer.close()
+    trainer.start()  # the start that lost the race
+    assert not trainer.alive and trainer._proc.pid is None
+    trainer.close()

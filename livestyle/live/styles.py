@@ -19,7 +19,7 @@ from livestyle.engine.infer import Stylizer
 from livestyle.engine.model import PRESETS, Generator
 from livestyle.engine.train import TrainConfig
 from livestyle.errors import LivestyleError, StyleError
-from livestyle.live.keyed import Keyed, keyed
+from livestyle.live.keyed import Keyed, keyed_from
 from livestyle.live.trainer_proc import BackgroundTrainer, TrainerEvent
 from livestyle.style import StyleFolder
 
@@ -49,6 +49,7 @@ class StyleEntry:
         self.stylizer: Stylizer | None = None
         self.keyed = Keyed()
         self.sig: tuple = ()  # the paintings' signature when ``keyed`` was built
+        self.unreadable = ""  # why its painted keyframes could not be read at the last look ("" when they could)
 
     @property
     def name(self) -> str:
@@ -89,9 +90,22 @@ class StyleSet:
                            device="cpu" if self.session.compute.device.type == "cpu" else c.device)
 
     def keyed(self, entry: StyleEntry) -> Keyed:
-        """Guide trackers and the keyframe carry over ``entry``'s painted keyframes, at the work size."""
-        return keyed(entry.folder, self.guide_names(), self.session.source_size, self.session.cfg.render_scale,
-                     self.session.cfg.key_flow)
+        """Guide trackers and the keyframe carry over ``entry``'s painted keyframes, at the work size; the
+        helpers it had when they cannot be read now (a painting replaced by a broken file, a keyframe deleted:
+        one error line with the fix, and ``entry.unreadable`` says why, until the folder reads again)."""
+        cfg = self.session.cfg
+        try:
+            kfs = entry.folder.load(strict=False) if entry.folder.path.is_dir() else []
+        except LivestyleError as err:
+            if {"painted", "orphan"} & set(entry.folder.status().values()) and str(err) != entry.unreadable:
+                self.session.notify(f"{entry.name}: {err}; the live output goes on with the keyframes it had",
+                                    "error")
+            entry.unreadable = str(err)
+            return entry.keyed
+        entry.unreadable = ""
+        if not kfs:
+            return Keyed()
+        return keyed_from(kfs, self.guide_names(), self.session.source_size, cfg.render_scale, cfg.key_flow)
 
     # -- start ---------------------------------------------------------------------------
     def load_all(self) -> None:
@@ -193,13 +207,18 @@ class StyleSet:
                          "weights", "warning")
             if not status:
                 s.notify(f"{e.folder.path}: no keyframes yet; press snapshot, then paint or auto-style it", "warning")
-            if s.cfg.train and "painted" in status.values() and (e.stylizer is None or repainted):
+            if s.cfg.train and "painted" in status.values() and not e.unreadable and (e.stylizer is None or repainted):
                 self.start_trainer()
 
     def _show(self, i: int, fade: bool = True) -> None:
         e = self.entries[i]
         self.shown = i
-        self.session.stage.set_model(e.stylizer, e.keyed, fade_s=self.session.settings.transition if fade else 0.0)
+        # A network trained with guides gets none without its keyframes (unreadable at start): the camera passes
+        # through (the error said why) until they read again (``_repaint``), rather than fail on every frame.
+        guides = 3 * (1 + len(e.keyed.trackers))  # RGB and each guide's 3 channels
+        net = None if e.unreadable and e.stylizer is not None and e.stylizer.model.cfg.in_channels != guides \
+            else e.stylizer
+        self.session.stage.set_model(net, e.keyed, fade_s=self.session.settings.transition if fade else 0.0)
         if fade:
             self.session.notify(f"style: {e.name}")
 
@@ -221,9 +240,11 @@ class StyleSet:
     def _repaint(self, e: StyleEntry, sig: tuple) -> None:
         """The active style's paintings changed: new keyframe helpers, and (re)start its training."""
         e.sig, e.keyed = sig, self.keyed(e)
-        if self.shown == self.active:
+        if self.shown == self.active and self.session.stage.stylizer is e.stylizer:
             self.session.stage.set_keyed(e.keyed)
-        if self.session.cfg.train and "painted" in e.folder.status().values():
+        elif self.shown == self.active:  # its network waited for readable keyframes (``_show``)
+            self._show(self.active, fade=False)
+        if self.session.cfg.train and "painted" in e.folder.status().values() and not e.unreadable:
             self.start_trainer()
 
     def start_trainer(self) -> None:

@@ -20,30 +20,48 @@ IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Read any image as ``(H, W, 3) uint8 BGR``.
+    """Read any image as ``(H, W, 3) uint8 BGR``: ``read_image_alpha``'s colour with any transparency
+    composited over black (transparent = nothing there)."""
+    img, alpha = read_image_alpha(path)
+    return img if alpha is None else over(img, alpha, np.zeros_like(img))
 
-    Grayscale is expanded to 3 channels; RGBA is composited over black
-    (transparent = unpainted); 16-bit is scaled to 8-bit.
+
+def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read any image as ``(H, W, 3) uint8 BGR`` and its alpha, ``(H, W) uint8`` (255 = opaque), or None
+    where the file has none.
+
+    Grayscale is expanded to 3 channels; 16-bit and float are scaled to 8-bit. A JPEG is turned upright by
+    its EXIF orientation, as every viewer and editor shows it (phone photos are stored sideways with a tag;
+    an editor exports the painting upright), and a CMYK one converted to BGR.
     """
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     data = np.fromfile(str(path), dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    # IMREAD_UNCHANGED keeps alpha and 16 bits but ignores EXIF orientation; a JPEG has neither, so it is
+    # read as colour, which applies the orientation (by content, not by name: a JPEG saved as .png too)
+    jpeg = data[:3].tobytes() == b"\xff\xd8\xff"
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR if jpeg else cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise ImageError(f"{path}: not a readable image (corrupt or unsupported format); re-save it as PNG")
     if img.dtype == np.uint16:
         img = (img / 257).astype(np.uint8)
     elif img.dtype != np.uint8:
         img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    if img.ndim == 2:
+    alpha = None
+    if img.ndim == 3 and img.shape[2] == 4:
+        img, alpha = img[:, :, :3], np.ascontiguousarray(img[:, :, 3])
+        alpha = None if alpha.min() == 255 else alpha
+    if img.ndim == 2 or img.shape[2] == 1:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    elif img.shape[2] == 4:
-        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
-        img = (img[:, :, :3].astype(np.float32) * alpha).round().astype(np.uint8)
-    elif img.shape[2] == 1:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    return np.ascontiguousarray(img)
+    return np.ascontiguousarray(img), alpha
+
+
+def over(img: np.ndarray, alpha: np.ndarray, under: np.ndarray) -> np.ndarray:
+    """``img`` (``(H, W, 3) uint8``) composited with its straight ``alpha`` (``(H, W) uint8``) over ``under``
+    (same size and type): ``img`` where alpha is 255, ``under`` where it is 0."""
+    a = alpha[:, :, None].astype(np.float32) / 255.0
+    return (img.astype(np.float32) * a + under.astype(np.float32) * (1.0 - a)).round().astype(np.uint8)
 
 
 def read_mask(path: str | Path) -> np.ndarray:

@@ -6,20 +6,32 @@ trained model lives beside them as ``model.safetensors``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from livestyle.errors import ImageError, StyleError
-from livestyle.files.imageio import IMAGE_EXTS, read_image, read_mask, write_image
+from livestyle.files.imageio import (
+    IMAGE_EXTS,
+    over,
+    read_image,
+    read_image_alpha,
+    read_mask,
+    write_image,
+)
 from livestyle.files.safepaths import make_folder, write_error
 
 MODEL_FILE = "model.safetensors"
 REPLACED_DIR = "replaced"  # paintings that something replaced (``StyleFolder.set_aside``)
+SAME_SHAPE = 0.02  # a painting or mask whose width and height scale alike within 2% is resized to its keyframe
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,6 +54,25 @@ def _images(folder: Path) -> dict[str, Path]:
                 raise StyleError(f"{p}: two images named {p.stem!r} in {folder}; keep one")
             out[p.stem] = p
     return out
+
+
+def _to_key_size(img: np.ndarray, key: np.ndarray, path: Path, key_path: Path, what: str) -> np.ndarray:
+    """``img`` (a painting or a mask, ``(h, w[, 3]) uint8``) at the keyframe's size: as it is when it has it,
+    resized with a note when it has its shape at another size (an editor's export at another DPI, 2x, a few
+    pixels over), else ``ImageError`` saying what to do. ``what``: the name for the note ("" = no note)."""
+    (h, w), (kh, kw) = img.shape[:2], key.shape[:2]
+    if (h, w) == (kh, kw):
+        return img
+    size, ksize = f"{w}x{h}", f"{kw}x{kh}"
+    if abs(w / kw - h / kh) > SAME_SHAPE * max(w / kw, h / kh):
+        turned = abs(w / kh - h / kw) <= SAME_SHAPE * w / kh
+        fix = (f"it looks turned on its side: rotate it back to {ksize}" if turned else
+               f"crop or resize its canvas to {ksize}, or paint over the keyframe itself")
+        raise ImageError(f"{path}: size {size} differs from its keyframe {key_path.name} ({ksize}) in shape; {fix}")
+    if what:
+        log.warning("livestyle: note: %s is %s, its keyframe %s; the %s is resized to it", path, size, ksize, what)
+    shrink = w * h > kw * kh
+    return cv2.resize(img, (kw, kh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 class StyleFolder:
@@ -141,22 +172,23 @@ class StyleFolder:
                     raise StyleError(f"{p}: a folder, not an image; move it away or replace it with the {what}")
         out = []
         for n in sorted(set(keys) & set(styled)):
-            key, sty = read_image(keys[n]), read_image(styled[n])
-            if key.shape != sty.shape:
-                raise ImageError(f"{styled[n]}: size {sty.shape[1]}x{sty.shape[0]} differs from its keyframe "
-                                 f"{keys[n].name} ({key.shape[1]}x{key.shape[0]}); paint at the keyframe's size")
+            key = read_image(keys[n])
             if min(key.shape[:2]) < min_size:
                 raise ImageError(f"{keys[n]}: {key.shape[1]}x{key.shape[0]} is smaller than a training patch "
                                  f"({min_size}x{min_size}); use a larger keyframe")
+            sty, alpha = read_image_alpha(styled[n])
+            sty = _to_key_size(sty, key, styled[n], keys[n], "painting")
+            if alpha is not None:  # a paint layer exported alone: the photo shows through where nothing was painted
+                sty = over(sty, _to_key_size(alpha, key, styled[n], keys[n], ""), key)
+                log.warning("livestyle: note: %s has transparent parts: the keyframe shows through there",
+                            styled[n])
             mask = None
             if n in masks:
-                mask = read_mask(masks[n])
-                if mask.shape != key.shape[:2]:
-                    raise ImageError(f"{masks[n]}: size {mask.shape[1]}x{mask.shape[0]} differs from keyframe "
-                                     f"{keys[n].name} ({key.shape[1]}x{key.shape[0]}); redraw it at that size")
+                mask = _to_key_size(read_mask(masks[n]), key, masks[n], keys[n], "mask")
+                mask = np.where(mask >= 128, 255, 0).astype(np.uint8)  # binary again after a resize
                 if not mask.any():
-                    raise ImageError(f"{masks[n]}: mask is empty (all black); paint white where to stylize "
-                                     "or delete the mask to use the whole frame")
+                    raise ImageError(f"{masks[n]}: mask is empty (no pixel brighter than mid-grey); paint white "
+                                     "where to stylize or delete the mask to use the whole frame")
             out.append(Keyframe(n, key, sty, mask))
         if not out:
             raise StyleError(f"{self.path}: no keyframe has a painting yet; paint styled/NAME.png for one of "

@@ -51,7 +51,7 @@ def test_size_mismatch_between_key_painting_and_mask(tiny_style, capsys):
 def test_mask_of_wrong_size_and_empty_mask(tiny_style, capsys):
     (tiny_style / "masks").mkdir()
     cv2.imwrite(str(tiny_style / "masks" / "000.png"), np.zeros((10, 10), np.uint8))
-    assert_one_line_error(capsys, ["train", str(tiny_style)], "differs from keyframe")
+    assert_one_line_error(capsys, ["train", str(tiny_style)], "differs from its keyframe")
     cv2.imwrite(str(tiny_style / "masks" / "000.png"), np.zeros((64, 96), np.uint8))
     assert_one_line_error(capsys, ["train", str(tiny_style)], "mask is empty")
 

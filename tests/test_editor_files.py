@@ -1,5 +1,7 @@
 """The files that painting tools and phones write, read as a user expects: a JPEG turned upright by its EXIF
-orientation (a phone photo). Real files, real ``livestyle train`` runs.
+orientation (a phone photo), a paint layer exported with transparency (the keyframe shows through), a painting
+or mask exported at another size of the same shape (resized, with a note), and one of another shape or turned
+on its side (one error line saying what to do). Real files, real ``livestyle train`` runs.
 """
 
 from __future__ import annotations
@@ -72,3 +74,68 @@ def test_a_phone_keyframe_pairs_with_the_upright_painting_an_editor_exports(key,
     assert rc == 0, lines
     (kf,) = StyleFolder(style).load()
     assert kf.key.shape == kf.styled.shape == painting.shape
+
+
+def test_transparent_parts_of_a_painting_show_the_keyframe_not_black(key, tmp_path, capsys):
+    painting = paint(key)
+    alpha = np.zeros(key.shape[:2], np.uint8)
+    alpha[:, :60] = 255  # strokes on the left; the right was never painted (a paint layer exported alone)
+    alpha[:, 60:80] = 128  # a soft edge: half paint, half photo
+    style = make_style(tmp_path / "style", key, np.dstack([painting, alpha]))
+    (kf,) = StyleFolder(style).load()
+    assert np.array_equal(kf.styled[:, :60], painting[:, :60])
+    assert np.array_equal(kf.styled[:, 80:], key[:, 80:])
+    half = (painting[:, 60:80].astype(np.float32) * 128 + key[:, 60:80].astype(np.float32) * 127) / 255
+    assert np.abs(kf.styled[:, 60:80].astype(np.float32) - half).max() <= 1
+    rc, lines = train_lines(capsys, style)
+    assert rc == 0 and any("transparent parts: the keyframe shows through" in line for line in lines), lines
+
+
+@pytest.mark.parametrize(("size", "what"), [((320, 192), "2x"), ((162, 97), "a few pixels over"), ((80, 48), "half")])
+def test_a_painting_of_the_keyframes_shape_at_another_size_is_resized_with_a_note(key, size, what, tmp_path, capsys):
+    painting = paint(key)
+    style = make_style(tmp_path / "style", key, cv2.resize(painting, size, interpolation=cv2.INTER_CUBIC))
+    before = (style / "styled" / "000.png").read_bytes()
+    rc, lines = train_lines(capsys, style)
+    assert rc == 0, lines
+    assert any(f"is {size[0]}x{size[1]}, its keyframe 160x96; the painting is resized to it" in line
+               for line in lines), lines
+    (kf,) = StyleFolder(style).load()
+    assert kf.styled.shape == key.shape
+    assert np.abs(kf.styled.astype(int) - painting).mean() < 20  # the same picture, not stretched or shifted
+    assert (style / "styled" / "000.png").read_bytes() == before  # the user's file is left as it was
+
+
+def test_a_mask_at_twice_the_size_is_resized_and_stays_binary(key, tmp_path, capsys):
+    style = make_style(tmp_path / "style", key, paint(key))
+    mask = np.zeros((192, 320), np.uint8)
+    mask[40:160, 80:240] = 255
+    cv2.imwrite(str(style / "masks" / "000.png"), cv2.GaussianBlur(mask, (0, 0), 3))  # soft, anti-aliased
+    rc, lines = train_lines(capsys, style)
+    assert rc == 0 and any("the mask is resized to it" in line for line in lines), lines
+    (kf,) = StyleFolder(style).load()
+    assert kf.mask is not None and kf.mask.shape == key.shape[:2]
+    assert set(np.unique(kf.mask)) == {0, 255}
+    assert kf.mask[48, 80] == 255 and kf.mask[5, 5] == 0
+
+
+@pytest.mark.parametrize(("size", "needle"), [
+    ((160, 120), "differs from its keyframe 000.png (160x96) in shape; crop or resize its canvas to 160x96"),
+    ((96, 160), "it looks turned on its side: rotate it back to 160x96"),
+])
+def test_a_painting_of_another_shape_is_one_error_line_saying_what_to_do(key, size, needle, tmp_path, capsys):
+    style = make_style(tmp_path / "style", key, cv2.resize(paint(key), size))
+    rc, lines = train_lines(capsys, style)
+    assert rc == 2 and len(lines) == 1 and lines[0].startswith("livestyle: error: "), lines
+    assert needle in lines[0], lines[0]
+    assert not (style / "model.safetensors").exists()
+
+
+def test_a_mask_painted_only_in_dark_grey_is_called_empty_not_all_black(key, tmp_path, capsys):
+    style = make_style(tmp_path / "style", key, paint(key))
+    mask = np.zeros(key.shape[:2], np.uint8)
+    mask[20:80, 40:120] = 100
+    cv2.imwrite(str(style / "masks" / "000.png"), mask)
+    rc, lines = train_lines(capsys, style)
+    assert rc == 2 and len(lines) == 1, lines
+    assert "mask is empty (no pixel brighter than mid-grey)" in lines[0]

@@ -5,7 +5,10 @@ Real sessions on the synthetic camera; what breaks is broken for real (a process
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+
+import pytest
 
 from livestyle.cli import main as cli_main
 from livestyle.live.session import LiveConfig, LiveSession
@@ -13,6 +16,12 @@ from tests.control_helpers import wait_until
 from tests.tui_helpers import make_app, messages, run_async, until
 
 SMALL = dict(width=160, height=96, fps=20.0, denoise=False)
+
+
+@pytest.fixture
+def trained_style_small(tiny_style):
+    assert cli_main(["train", str(tiny_style), "--iterations", "2", "--no-guides"]) == 0
+    return tiny_style
 
 
 def said(session: LiveSession, needle: str, severity: str | None = None) -> list[str]:
@@ -117,3 +126,21 @@ def test_a_trainer_closed_before_its_process_started_closes_quietly_and_never_st
     trainer.start()  # the start that lost the race
     assert not trainer.alive and trainer._proc.pid is None
     trainer.close()
+
+
+def test_a_recording_whose_folder_is_removed_mid_run_is_one_line(trained_style_small, tmp_path, capsys):
+    """The sender logged each output failure and also handed it to the session: `live` printed it twice
+    (a warning and an error line for a recording that could not be finished)."""
+    from livestyle.cli import log_as_our_lines
+
+    log_as_our_lines()
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    cfg = LiveConfig(style=str(trained_style_small), outputs=f"record:{folder / 'take.mp4'},null", train=False,
+                     **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stats().frames_out >= 10)
+        shutil.rmtree(folder)
+    lines = said(s, "take.mp4", "error")
+    assert len(lines) == 1 and s.failed_recordings, lines
+    assert "take.mp4" not in capsys.readouterr().err  # nothing printed beside the event

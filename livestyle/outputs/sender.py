@@ -163,7 +163,6 @@ class Sender(threading.Thread):
                     sink.close()
                 except Exception as err:  # closing must reach every sink
                     self._failed(sink, f"close failed: {err}")
-                    log.warning("%s: close failed: %s", sink.name, err)
 
     def _close_removed(self) -> None:
         with self._lock:
@@ -175,12 +174,16 @@ class Sender(threading.Thread):
                 self._failed(sink, f"close failed: {err}")
 
     def _failed(self, sink: Sink, reason: str) -> None:
+        """Mark ``sink`` failed and tell the listener (the session: one event, one line); logged only without one
+        (logged as well, the command line printed every failure twice)."""
         sink.mark_error(reason)
-        if self._on_error is not None:
-            try:
-                self._on_error(sink, reason)
-            except Exception as err:  # a broken listener must not stop the output
-                log.error("sender: error listener failed: %s", err)
+        if self._on_error is None:
+            log.error("%s failed, disabling it: %s", sink.name, reason)
+            return
+        try:
+            self._on_error(sink, reason)
+        except Exception as err:  # a broken listener must not stop the output
+            log.error("sender: error listener failed: %s", err)
 
     def _send_all(self, frame: OutFrame, fresh: bool) -> None:
         with self._lock:
@@ -192,7 +195,6 @@ class Sender(threading.Thread):
                 sink.send(frame.image, frame.original)
             except Exception as err:  # one broken output must never take the others down
                 reason = f"{type(err).__name__}: {err}".splitlines()[0]
-                log.error("%s failed, disabling it: %s", sink.name, reason)
                 self._failed(sink, reason)
         now = time.perf_counter()
         with self._lock:

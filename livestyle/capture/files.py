@@ -119,8 +119,7 @@ class VideoFileSource(Source):
         self._finished = False
 
     def _read(self) -> np.ndarray | None:
-        assert self._cap is not None
-        if self._finished:
+        if self._finished or self._cap is None:  # None: the file went away at the loop (the capture thread reopens)
             return None
         if self.paced:
             self._pacer.wait()

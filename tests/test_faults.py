@@ -144,3 +144,35 @@ def test_a_recording_whose_folder_is_removed_mid_run_is_one_line(trained_style_s
     lines = said(s, "take.mp4", "error")
     assert len(lines) == 1 and s.failed_recordings, lines
     assert "take.mp4" not in capsys.readouterr().err  # nothing printed beside the event
+
+
+def _clip(path, frames: int = 40) -> None:
+    import cv2
+    import numpy as np
+
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 20.0, (160, 96))
+    for i in range(frames):
+        img = np.full((96, 160, 3), 40, np.uint8)
+        cv2.circle(img, (20 + 3 * i, 48), 16, (0, 200, 255), -1)
+        w.write(img)
+    w.release()
+
+
+def test_a_video_source_deleted_while_playing_is_one_warning_with_the_fix_and_back_when_it_returns(tmp_path):
+    """It was three warnings (the last two "read failed: AssertionError: ", the source's own assert) and then
+    silence while the capture reopened a file that was gone."""
+    clip = tmp_path / "clip.mp4"
+    _clip(clip)
+    keep = clip.read_bytes()
+    cfg = LiveConfig(source=str(clip), outputs="null", train=False, **SMALL)
+    with LiveSession(cfg) as s:
+        assert wait_until(lambda: s.stats().frames_in >= 5)
+        clip.unlink()
+        assert wait_until(lambda: said(s, "lost"), 30)  # at the loop, when it opens the file again
+        n = s.stats().frames_out
+        assert wait_until(lambda: s.stats().frames_out > n + 10)  # the output holds the last frame
+        clip.write_bytes(keep)
+        assert wait_until(lambda: said(s, "is back"), 30)
+    lost = said(s, "lost", "warning")
+    assert len(lost) == 1 and "put the file back" in lost[0] and "AssertionError" not in lost[0], lost
+    assert not [e for e in s.events if "AssertionError" in e.message]

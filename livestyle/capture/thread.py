@@ -124,8 +124,8 @@ class CaptureThread(threading.Thread):
     def run(self) -> None:
         try:
             self._loop()
-        except Exception as err:  # a bug of ours must reach the UI, not vanish with the thread
-            log.exception("capture thread crashed")
+        except Exception as err:  # a bug of ours must reach the UI (the session says it), not vanish with the thread
+            log.debug("capture thread crashed", exc_info=True)
             self._set(state="crashed", last_error=f"{type(err).__name__}: {err}")
         finally:
             self._safe_close()
@@ -185,7 +185,7 @@ class CaptureThread(threading.Thread):
             self._bad_reads += 1
             self._bad_in_row += 1
             self._last_error = reason
-        log.warning("%s: %s", self.source.name, reason)
+        log.debug("%s: %s", self.source.name, reason)  # the session says it once, when the source is lost
 
     def _connect(self, first_delay: float) -> bool:
         """(Re)open the source with exponential backoff; False if stopped first."""

@@ -44,6 +44,7 @@ from livestyle.outputs import OutFrame, RecordSink, Sender, Sink, parse_sinks
 from livestyle.style import StyleFolder
 
 RESTART_FIX = "save a painting again to restart training"
+SOURCE_FIX = "plug the camera back in or put the file back, or restart with another --source"
 RECORD_FINISH_S = 30.0
 """How long ``close`` waits for recordings to be finished (encoder flush, index, rename) after 1 s."""
 
@@ -79,6 +80,7 @@ class LiveSession:
         self.surfaces: list[Surface] = []  # OSC server, MIDI input (opened in start)
         self.slow_fix = SLOW_FIX  # what the warning of a rate below the camera's says to do (the TUI: its key)
         self.restart_fix = RESTART_FIX  # how to start training again after its process died (the TUI: its key)
+        self.source_fix = SOURCE_FIX  # what to do when the source is lost (the TUI: its key)
 
     # -- events ---------------------------------------------------------------
     def notify(self, message: str, severity: str = "information") -> None:
@@ -199,6 +201,7 @@ class LiveSession:
         trim_at = time.monotonic() + 30.0
         backend = ""
         slow = SlowWatch(fix=self.slow_fix)
+        source = "running"
         while not self._stop.wait(0.5):
             if time.monotonic() >= trim_at:
                 trim_at = time.monotonic() + 30.0
@@ -207,6 +210,23 @@ class LiveSession:
             self._drain_latencies()
             backend = self._note_backend(backend)
             self._note_slow(slow)
+            source = self._note_source(source)
+
+    def _note_source(self, last: str) -> str:
+        """Say once when the source is lost (a camera unplugged, a video file deleted), back, or stopped for good."""
+        cap = self.capture.stats() if self.capture is not None else None
+        if cap is None or cap.state == last:
+            return last
+        why = f" ({cap.last_error})" if cap.last_error else ""
+        if cap.state == "reconnecting":
+            self.notify(f"source {cap.source} lost{why}; the output holds its last frame and livestyle reopens the "
+                        f"source by itself: {self.source_fix}", "warning")
+        elif cap.state == "running" and last == "reconnecting":
+            self.notify(f"source {cap.source} is back")
+        elif cap.state == "crashed":
+            self.notify(f"source {cap.source} stopped{why}; the output holds its last frame: {self.source_fix}",
+                        "error")
+        return cap.state
 
     def _note_slow(self, watch: SlowWatch) -> None:
         """Say once when the stylized rate stays below the camera's (``SlowWatch``), with the fix."""

@@ -82,6 +82,7 @@ SLOW_FIX_TUI = ("press f to stylize at half size (render scale 0.5: faster, soft
 
 # What the error of a trainer process that died says to do in the TUI.
 RESTART_FIX_TUI = "press t (or save a painting again) to restart training"
+SOURCE_FIX_TUI = "plug the camera back in or put the file back, or press o for another source"
 
 
 class LivestyleApp(Actions, App[int]):
@@ -184,6 +185,7 @@ class LivestyleApp(Actions, App[int]):
             session = self.session_factory(cfg)
             session.slow_fix = SLOW_FIX_TUI
             session.restart_fix = RESTART_FIX_TUI
+            session.source_fix = SOURCE_FIX_TUI
             session.start()
         except LivestyleError as e:
             self._from_thread(self.tell, f"cannot start: {e}", "error")

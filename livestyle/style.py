@@ -56,6 +56,13 @@ def _images(folder: Path) -> dict[str, Path]:
     return out
 
 
+def _unreadable(folder: Path, stem: str) -> list[Path]:
+    """Files in ``folder`` named ``stem`` with an extension that is not an image livestyle reads."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.stem == stem and p.suffix.lower() not in IMAGE_EXTS and p.suffix)
+
+
 def _to_key_size(img: np.ndarray, key: np.ndarray, path: Path, key_path: Path, what: str) -> np.ndarray:
     """``img`` (a painting or a mask, ``(h, w[, 3]) uint8``) at the keyframe's size: as it is when it has it,
     resized with a note when it has its shape at another size (an editor's export at another DPI, 2x, a few
@@ -162,6 +169,9 @@ class StyleFolder:
         if strict:
             for n, p in keys.items():
                 if n not in styled:
+                    for other in _unreadable(self.styled_dir, n):  # an editor's own file: .psd, .kra, .heic...
+                        raise StyleError(f"{other}: livestyle cannot read {other.suffix} files; export the "
+                                         f"painting as PNG to styled/{n}.png")
                     raise StyleError(f"{p}: keyframe without painting; paint it and save as styled/{n}.png")
         for n, p in masks.items():
             if n not in keys:

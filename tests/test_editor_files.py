@@ -139,3 +139,12 @@ def test_a_mask_painted_only_in_dark_grey_is_called_empty_not_all_black(key, tmp
     rc, lines = train_lines(capsys, style)
     assert rc == 2 and len(lines) == 1, lines
     assert "mask is empty (no pixel brighter than mid-grey)" in lines[0]
+
+
+@pytest.mark.parametrize("ext", [".psd", ".kra", ".xcf", ".heic", ".procreate"])
+def test_an_editors_own_file_in_styled_says_to_export_it_as_png(key, ext, tmp_path, capsys):
+    style = make_style(tmp_path / "style", key)
+    (style / "styled" / f"000{ext}").write_bytes(b"an editor's layered file")
+    rc, lines = train_lines(capsys, style)
+    assert rc == 2 and len(lines) == 1, lines
+    assert f"000{ext}: livestyle cannot read {ext} files; export the painting as PNG to styled/000.png" in lines[0]

@@ -9,7 +9,6 @@ for a folder) so a live pipeline sees them as it would a camera; pass
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import cv2
@@ -17,7 +16,7 @@ import numpy as np
 
 from livestyle.capture.base import Pacer, Source, check_fps, check_size
 from livestyle.errors import ImageError, SourceError
-from livestyle.files.imageio import IMAGE_EXTS, read_image
+from livestyle.files.imageio import IMAGE_EXTS, list_images, read_image
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 
@@ -41,17 +40,6 @@ def fit(img: np.ndarray, width: int, height: int) -> np.ndarray:
         return img
     shrink = width * height < img.shape[0] * img.shape[1]
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-
-def natural_key(path: Path) -> list[int | str]:
-    """Sort key that puts ``frame2.png`` before ``frame10.png``."""
-    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", path.name)]
-
-
-def list_images(folder: Path) -> list[Path]:
-    """Image files directly inside ``folder``, in natural name order."""
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS]
-    return sorted(files, key=natural_key)
 
 
 class VideoFileSource(Source):

@@ -8,6 +8,7 @@ float in [-1, 1] **RGB**. Masks are ``(H, W) uint8`` with 255 = stylize.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,19 @@ import torch
 from livestyle.errors import ImageError
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def natural_key(path: Path) -> list[int | str]:
+    """Sort key that puts ``frame2.png`` before ``frame10.png``."""
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", path.name)]
+
+
+def list_images(folder: Path) -> list[Path]:
+    """The image files directly inside ``folder`` (a clip's frames), in natural name order; hidden files (macOS's
+    ``._000.png`` AppleDouble files on a USB drive, ``.DS_Store``) and folders are not frames."""
+    files = [p for p in folder.iterdir()
+             if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".") and p.is_file()]
+    return sorted(files, key=natural_key)
 
 
 def read_image(path: str | Path) -> np.ndarray:

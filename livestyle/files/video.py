@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from livestyle.errors import ImageError, LivestyleError, WriteError
-from livestyle.files.imageio import IMAGE_EXTS, read_image
+from livestyle.files.imageio import list_images, read_image
 from livestyle.files.safepaths import make_folder, partial_name, write_error
 from livestyle.files.videowrite import VIDEO_EXTS, VideoFileWriter
 
@@ -21,7 +21,7 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
     """Frames ``(H, W, 3) uint8 BGR``, their names (file stems, or zero-padded indices) and fps."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith("."))
+        files = list_images(path)
         if not files:
             raise LivestyleError(f"{path}: no images in this folder; give a folder of PNG/JPG frames or a video file")
         files = files[:max_frames] if max_frames else files

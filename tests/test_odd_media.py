@@ -1,0 +1,73 @@
+"""Clips and sources as people have them: frames numbered without zero padding (frame1 ... frame12), folders
+copied from a Mac (``._000.png`` AppleDouble files, ``.DS_Store``), a folder named like an image, names with
+spaces and accents. Real files, real ``livestyle render`` runs on the shipped demo style.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from livestyle.capture.files import FolderSource
+from livestyle.cli import main as cli_main
+from livestyle.cli.live import DEMO_STYLE
+
+from .conftest import astronaut
+
+
+def frames_folder(folder: Path, names: list[str]) -> Path:
+    folder.mkdir(parents=True)
+    big = astronaut((160, 96))
+    for i, name in enumerate(names):
+        (folder / name).write_bytes(cv2.imencode(".png", big[8:72, 2 * i:96 + 2 * i])[1].tobytes())
+    return folder
+
+
+def render(capsys, *args: str) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = cli_main(["render", str(DEMO_STYLE), *args, "--phases", "1"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return rc, err
+
+
+def test_render_takes_frames_numbered_without_zero_padding_in_number_order(tmp_path, capsys):
+    clip = frames_folder(tmp_path / "clip", [f"frame{i}.png" for i in range(1, 13)])
+    rc, err = render(capsys, str(clip), str(tmp_path / "out"), "--max-frames", "3")
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["frame1.png", "frame2.png", "frame3.png"]
+
+
+def test_a_folder_copied_from_a_mac_renders_and_plays_its_frames_only(tmp_path, capsys):
+    clip = frames_folder(tmp_path / "clip", ["000.png", "001.png", "002.png"])
+    (clip / "._000.png").write_bytes(b"\x00\x05\x16\x07AppleDouble")  # macOS metadata beside each file on exFAT
+    (clip / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (clip / "notes.txt").write_text("take 3")
+    (clip / "more.png").mkdir()  # a folder named like an image
+    rc, err = render(capsys, str(clip), str(tmp_path / "out"))
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["000.png", "001.png", "002.png"]
+    source = FolderSource(clip, paced=False, loop=False)
+    source.open()
+    try:
+        got = []
+        while (frame := source.read()) is not None:
+            got.append(frame)
+    finally:
+        source.close()
+    assert len(got) == 3 and source.warnings == []  # no "._000.png: not a readable image" line
+
+
+def test_names_with_spaces_and_accents_render_to_a_video(tmp_path, capsys):
+    clip = frames_folder(tmp_path / "mes images été", ["prise 1 é.png", "prise 2 é.png"])
+    out = tmp_path / "sortie ünï" / "résultat final.mp4"
+    out.parent.mkdir()
+    rc, err = render(capsys, str(clip), str(out))
+    assert rc == 0, err
+    cap = cv2.VideoCapture(str(out))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    assert n == 2

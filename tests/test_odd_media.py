@@ -1,6 +1,6 @@
 """Clips and sources as people have them: frames numbered without zero padding (frame1 ... frame12), folders
 copied from a Mac (``._000.png`` AppleDouble files, ``.DS_Store``), a folder named like an image, names with
-spaces and accents. Real files, real ``livestyle render`` runs on the shipped demo style.
+spaces and accents, a phone's vertical video. Real files, real ``livestyle render`` runs on the shipped demo style.
 """
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import numpy as np
 
-from livestyle.capture.files import FolderSource
+from livestyle.capture.files import FolderSource, VideoFileSource
 from livestyle.cli import main as cli_main
 from livestyle.cli.live import DEMO_STYLE
 
@@ -71,3 +72,34 @@ def test_names_with_spaces_and_accents_render_to_a_video(tmp_path, capsys):
         n += 1
     cap.release()
     assert n == 2
+
+
+def phone_video(path: Path, n: int = 3) -> np.ndarray:
+    """A phone's vertical clip: 160x96 pixels stored as the sensor saw them, a display matrix turning them
+    upright (96x160); returns the first frame as a player shows it."""
+    import av
+
+    img = astronaut((160, 96))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        stream.set_display_rotation(-90)
+        for _ in range(n):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")))
+        out.mux(stream.encode())
+    return cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
+
+
+def test_a_vertical_phone_video_in_a_landscape_output_is_shown_whole_with_bars_not_stretched(tmp_path):
+    upright = phone_video(tmp_path / "IMG_0001.mp4")
+    source = VideoFileSource(tmp_path / "IMG_0001.mp4", 320, 180, paced=False)  # live's default shape
+    source.open()
+    try:
+        frame = source.read()
+    finally:
+        source.close()
+    assert frame is not None and frame.shape == (180, 320, 3)
+    inner = cv2.resize(upright, (108, 180), interpolation=cv2.INTER_AREA)  # 96x160 scaled to 180 high
+    assert np.abs(frame[:, 106:214].astype(int) - inner).mean() < 12  # upright, its shape kept (H.264's loss)
+    assert frame[:, :100].max() < 16 and frame[:, 220:].max() < 16  # black bars at the sides
+    assert any("96x160 is not the shape of 320x180; shown whole, with black bars" in w for w in source.warnings)

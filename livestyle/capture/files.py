@@ -35,11 +35,37 @@ def target_size(w0: int, h0: int, width: int | None, height: int | None) -> tupl
 
 
 def fit(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize ``(H, W, 3) uint8 BGR`` to ``width x height`` (area filter when shrinking)."""
-    if img.shape[1] == width and img.shape[0] == height:
+    """``(H, W, 3) uint8 BGR`` at ``width x height``: resized (area filter when shrinking) when it has that shape
+    (within 2%), else resized to fit inside with black bars, never stretched (a phone's vertical video in a
+    640x360 output)."""
+    h, w = img.shape[:2]
+    if (w, h) == (width, height):
         return img
+    if not letterboxed(w, h, width, height):
+        return _resize(img, width, height)
+    scale = min(width / w, height / h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    out = np.zeros((height, width, 3), np.uint8)
+    y, x = (height - nh) // 2, (width - nw) // 2
+    out[y:y + nh, x:x + nw] = _resize(img, nw, nh)
+    return out
+
+
+def letterboxed(w: int, h: int, width: int, height: int) -> bool:
+    """Whether ``fit`` puts a ``w x h`` image into ``width x height`` with bars (their shapes differ by over 2%)."""
+    return abs(w / h - width / height) > 0.02 * width / height
+
+
+def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
     shrink = width * height < img.shape[0] * img.shape[1]
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def bars_note(name: str, w: int, h: int, width: int, height: int) -> str | None:
+    """The warning for a ``w x h`` source played at ``width x height`` with bars, or None when it has the shape."""
+    if not letterboxed(w, h, width, height):
+        return None
+    return f"{name}: {w}x{h} is not the shape of {width}x{height}; shown whole, with black bars"
 
 
 class VideoFileSource(Source):
@@ -101,6 +127,8 @@ class VideoFileSource(Source):
             self.warn(f"{self.path}: the file states no usable frame rate ({file_fps}); playing at {DEFAULT_FPS:g} fps")
         self._size = target_size(first.shape[1], first.shape[0], *self._req_size)
         check_size(self.name, *self._size)
+        if note := bars_note(self.name, first.shape[1], first.shape[0], *self._size):
+            self.warn(note)
         self._cap = cap
         self._pending = first
         self._pacer = Pacer(self._fps)
@@ -186,6 +214,8 @@ class FolderSource(Source):
             raise SourceError(str(err)) from err
         self._size = target_size(first.shape[1], first.shape[0], *self._req_size)
         check_size(self.name, *self._size)
+        if note := bars_note(self.name, first.shape[1], first.shape[0], *self._size):
+            self.warn(note)
         self._pos = 0
         self._bad = set()
         self._pacer = Pacer(self._fps)

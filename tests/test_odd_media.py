@@ -103,3 +103,17 @@ def test_a_vertical_phone_video_in_a_landscape_output_is_shown_whole_with_bars_n
     assert np.abs(frame[:, 106:214].astype(int) - inner).mean() < 12  # upright, its shape kept (H.264's loss)
     assert frame[:, :100].max() < 16 and frame[:, 220:].max() < 16  # black bars at the sides
     assert any("96x160 is not the shape of 320x180; shown whole, with black bars" in w for w in source.warnings)
+
+
+def test_an_odd_sized_clip_rendered_to_h264_says_the_video_is_one_pixel_larger(tmp_path, capsys):
+    clip = tmp_path / "clip"
+    clip.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(clip / f"{i:03d}.png"), astronaut((97, 65)))
+    rc, err = render(capsys, str(clip), str(tmp_path / "out.mp4"))
+    assert rc == 0, err
+    assert "the frames are 97x65; H.264 needs an even width and height, so the video is 98x66" in err, err
+    cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok and frame.shape == (66, 98, 3)

@@ -171,7 +171,10 @@ class VideoFileWriter:
         self._open(width, height)
 
     def _open(self, w: int, h: int) -> None:
-        if self.codec == "h264":
+        if self.codec == "h264" and (w % 2 or h % 2):
+            log.warning("livestyle: note: %s: the frames are %dx%d; H.264 needs an even width and height, so the "
+                        "video is %dx%d (the edge pixels repeated); write PNGs (an output folder) for the exact size",
+                        self.path, w, h, w + w % 2, h + h % 2)
             w, h = w + w % 2, h + h % 2
         make_folder(self.path.parent, for_file=self.path)
         self.tmp = partial_name(self.path)  # kept before the file exists: abort() always finds it

@@ -66,3 +66,8 @@ def check_positive(name: str, value: float | None) -> None:
                                   and 0 < value < float("inf")):
         shown = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else repr(value)
         raise LivestyleError(f"{name} must be a number above 0, got {shown}")
+
+
+def one_line(text: str) -> str:
+    """``text``'s first line that is not blank, stripped (what a message shows of a multi-line exception text)."""
+    return next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")

@@ -176,3 +176,52 @@ def test_a_video_source_deleted_while_playing_is_one_warning_with_the_fix_and_ba
     lost = said(s, "lost", "warning")
     assert len(lost) == 1 and "put the file back" in lost[0] and "AssertionError" not in lost[0], lost
     assert not [e for e in s.events if "AssertionError" in e.message]
+
+
+@pytest.fixture
+def osc_live(trained_style_small):
+    pytest.importorskip("pythonosc")
+    from pythonosc.udp_client import SimpleUDPClient
+
+    cfg = LiveConfig(style=str(trained_style_small), outputs="null", train=False, osc="127.0.0.1:0", **SMALL)
+    with LiveSession(cfg) as s:
+        server = s.surfaces[0]
+        yield s, SimpleUDPClient("127.0.0.1", server.port), server
+
+
+def test_an_osc_flood_of_different_bad_messages_is_a_few_lines_and_a_count(osc_live):
+    """Only a repeat of the same bad line was held back: 300 different ones were 300 lines on the terminal
+    (200 notifications in the TUI)."""
+    import time
+
+    from livestyle.control.osc import MAX_EVENTS, QUIET_S
+
+    s, client, server = osc_live
+    for i in range(300):
+        client.send_message(f"/livestyle/nothing{i}", 1)
+    seen = [-1]
+
+    def settled() -> bool:  # UDP may drop some of a flood: wait until no more arrive
+        seen[0], before = server.errors, seen[0]
+        return server.errors == before
+
+    assert wait_until(settled, step=0.5) and server.errors >= 50
+    lines = said(s, "OSC from")
+    assert MAX_EVENTS <= len(lines) < 30, lines  # every one was answered; a few were shown
+    time.sleep(QUIET_S + 0.2)  # the window passes: the next bad message is shown, with the count of the held
+    client.send_message("/livestyle/strength", "loud")
+    assert wait_until(lambda: said(s, "more bad messages"))
+    n = s.stats().frames_out
+    assert wait_until(lambda: s.stats().frames_out > n + 10)
+
+
+def test_a_multi_line_exception_from_a_control_is_one_line(osc_live, monkeypatch):
+    s, client, server = osc_live
+
+    def broken(on: bool) -> None:
+        raise RuntimeError("\n        An attempt has been made\n        to do something\n")
+
+    monkeypatch.setattr(s, "set_masked", broken)
+    client.send_message("/livestyle/masked", 1)
+    assert wait_until(lambda: said(s, "An attempt"))
+    assert said(s, "An attempt") == ["OSC: RuntimeError: An attempt has been made"]

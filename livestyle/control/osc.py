@@ -20,14 +20,16 @@ import errno
 import socket
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from livestyle.control.commands import BY_NAME, ControlError, apply, state
-from livestyle.errors import LivestyleError
+from livestyle.errors import LivestyleError, one_line
 
 PREFIX = "/livestyle/"
 EXTRA = "pip install 'livestyle[osc]'"
 QUIET_S = 2.0  # the same error from OSC is one event per this many seconds
+MAX_EVENTS = 3  # different OSC errors that become events within QUIET_S; the others are counted in the next one
 CLIENT_S = 600.0  # a sender silent this long gets no more pushed changes
 MAX_CLIENTS = 16  # senders that get pushed changes; a new one beyond this replaces the longest silent
 
@@ -76,6 +78,8 @@ class OscServer:
         self.received = 0
         self.errors = 0
         self._last_event, self._last_event_t = "", 0.0
+        self._recent: deque[float] = deque(maxlen=MAX_EVENTS)  # when the last error events were made
+        self._held = 0  # errors answered but not made events since the last event (a flood)
         self._clients: dict[tuple, float] = {}  # who sent something lately: they get every change pushed
         self._shown: dict[str, Any] = {}  # the state last pushed
         self._shown_once = False
@@ -109,7 +113,7 @@ class OscServer:
                     self.handle(data, sender)
                     self._push_changes(sender)  # what this message changed: to the others (it had its answer)
             except Exception as e:  # a bug here must not end OSC control: one event, go on
-                self.session.notify(f"OSC: {type(e).__name__}: {e}", "error")
+                self.session.notify(f"OSC: {type(e).__name__}: {one_line(str(e))}", "error")
 
     def _push_changes(self, cause: tuple | None) -> None:
         """Send every parameter that changed since the last look to every recent sender (a key in the TUI,
@@ -196,15 +200,22 @@ class OscServer:
             self._send(sender, _reply(PREFIX + k, v))
 
     def _error(self, sender: tuple, text: str) -> None:
-        """Answer ``/livestyle/error``; the same line again within ``QUIET_S`` is not another event
-        (a surface that repeats a bad message 30 times a second must not flood the TUI)."""
+        """Answer ``/livestyle/error``; the same line again within ``QUIET_S``, or any past ``MAX_EVENTS`` lines
+        in that time, is not another event but counted in the next one (a surface that repeats a bad message 30
+        times a second, or floods many, must not flood the TUI or the terminal)."""
         self.errors += 1
         line = text.splitlines()[0] if text else "bad message"
         event = f"OSC from {sender[0]}: {line}"
         now = time.monotonic()
-        if event != self._last_event or now - self._last_event_t > QUIET_S:
-            self._last_event, self._last_event_t = event, now
-            self.session.notify(event, "warning")
+        repeat = event == self._last_event and now - self._last_event_t <= QUIET_S
+        flood = len(self._recent) == MAX_EVENTS and now - self._recent[0] <= QUIET_S
+        if repeat or flood:
+            self._held += 1
+        else:
+            more = f" (and {self._held} more bad messages)" if self._held else ""
+            self._last_event, self._last_event_t, self._held = event, now, 0
+            self._recent.append(now)
+            self.session.notify(event + more, "warning")
         self._send(sender, _reply(PREFIX + "error", line))
 
     def _send(self, sender: tuple, dgram: bytes) -> None:

@@ -44,6 +44,7 @@ from torch import nn
 
 from livestyle.engine import model as model_mod
 from livestyle.engine.device import Compute
+from livestyle.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class OpenVinoNet:
     def disable(self, reason: str) -> None:
         """Turn the runtime off for good (``run`` answers None); ``reason`` is logged once."""
         if not self.reason:
-            self.reason = reason
+            self.reason = reason = one_line(reason)  # OpenVINO's errors run to many lines
             what = "int8 network off, the float one runs" if self.precision == "int8" else \
                 "OpenVINO runtime off, PyTorch runs the network"
             log.warning("%s: %s", what, reason)

@@ -23,7 +23,7 @@ from livestyle.capture import CaptureThread, Frame, make_source
 from livestyle.control.surfaces import Surface, open_surfaces
 from livestyle.engine.device import pick
 from livestyle.engine.model import PRESETS
-from livestyle.errors import LivestyleError, SinkError, StyleError
+from livestyle.errors import LivestyleError, SinkError, StyleError, one_line
 from livestyle.live.build import (
     fit_render_scale,
     fitted_note,
@@ -84,8 +84,9 @@ class LiveSession:
 
     # -- events ---------------------------------------------------------------
     def notify(self, message: str, severity: str = "information") -> None:
+        """One event, one line (an exception's multi-line text keeps its first line)."""
         with self._event_lock:
-            self.events.append(Event(time.time(), severity, message))
+            self.events.append(Event(time.time(), severity, one_line(message)))
 
     def drain_events(self) -> list[Event]:
         with self._event_lock:

@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from livestyle.errors import LivestyleError
+from livestyle.errors import LivestyleError, one_line
 from livestyle.live.session import LiveConfig, LiveSession
 from livestyle.tui import settings as settings_mod
 from livestyle.tui.actions import Actions
@@ -280,7 +280,8 @@ class LivestyleApp(Actions, App[int]):
         self._select = None
 
     def tell(self, message: str, severity: str = "information") -> None:
-        """A notification (errors stay 10 s) that is also kept in the messages panel."""
+        """A notification (errors stay 10 s) that is also kept in the messages panel; one line."""
+        message = one_line(message)
         self.history.append((severity, message))
         self.notify(message, severity=severity, timeout=10 if severity == "error" else 4)  # type: ignore[arg-type]
         self.main.log_message(message, severity)

@@ -148,3 +148,17 @@ def test_an_editors_own_file_in_styled_says_to_export_it_as_png(key, ext, tmp_pa
     rc, lines = train_lines(capsys, style)
     assert rc == 2 and len(lines) == 1, lines
     assert f"000{ext}: livestyle cannot read {ext} files; export the painting as PNG to styled/000.png" in lines[0]
+
+
+def test_the_tuis_thumbnails_show_a_jpeg_painting_and_read_files_as_training_does(key, tmp_path):
+    from livestyle.tui.widgets.thumbs import keyframe_files, load_thumb
+
+    style = make_style(tmp_path / "style", key)
+    (style / "keys" / "000.png").unlink()
+    (style / "keys" / "000.jpg").write_bytes(exif_jpeg(key, 6))  # a phone photo
+    cv2.imwrite(str(style / "styled" / "000.jpg"), paint(cv2.rotate(key, cv2.ROTATE_90_CLOCKWISE)))
+    key_path, painting_path = keyframe_files(style, "000")
+    assert (key_path, painting_path) == (style / "keys" / "000.jpg", style / "styled" / "000.jpg")
+    assert load_thumb(key_path).shape == load_thumb(painting_path).shape == (160, 96, 3)  # both upright
+    cv2.imwrite(str(style / "styled" / "001.png"), key.astype(np.uint16) * 257)  # 16-bit
+    assert load_thumb(style / "styled" / "001.png").dtype == np.uint8

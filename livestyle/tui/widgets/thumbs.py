@@ -1,13 +1,14 @@
 """Thumbnails of the highlighted keyframe: key and painting side by side (or stacked) where there is room.
 
 Files follow the style folder layout: ``STYLE/keys/NAME.*`` and
-``STYLE/styled/NAME.png``. Each is read once per modification time and kept
+``STYLE/styled/NAME.*``. Each is read once per modification time and kept
 at most ``THUMB_WIDTH`` pixels wide, so the poll timer's check is two
 ``stat`` calls.
 """
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,8 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.widget import Widget
 
+from livestyle.errors import ImageError
+from livestyle.files.imageio import IMAGE_EXTS, read_image
 from livestyle.tui.imaging import cell_pixels, pair, pair_layout
 from livestyle.tui.widgets.picture import BlockPicture, ImagePicture, make_picture
 
@@ -23,9 +26,13 @@ THUMB_WIDTH = 320
 
 
 def keyframe_files(style_dir: Path, name: str) -> tuple[Path | None, Path]:
-    """``(key, painting)`` paths of keyframe ``name``; the key is None when no ``keys/NAME.*`` exists."""
-    keys = sorted((style_dir / "keys").glob(f"{name}.*"))
-    return (keys[0] if keys else None), style_dir / "styled" / f"{name}.png"
+    """``(key, painting)`` paths of keyframe ``name``, of any image extension (a painting saved as .jpg); the key
+    is None when there is none, the painting ``styled/NAME.png`` when there is none yet."""
+    def named(folder: Path) -> list[Path]:
+        return sorted(p for p in folder.glob(f"{glob.escape(name)}.*") if p.suffix.lower() in IMAGE_EXTS)
+
+    keys, styled = named(style_dir / "keys"), named(style_dir / "styled")
+    return (keys[0] if keys else None), (styled[0] if styled else style_dir / "styled" / f"{name}.png")
 
 
 def _mtime(path: Path | None) -> int | None:
@@ -37,8 +44,9 @@ def _mtime(path: Path | None) -> int | None:
 
 def load_thumb(path: Path) -> np.ndarray | None:
     """``(h, w, 3) uint8 BGR`` at most ``THUMB_WIDTH`` wide, or None when unreadable."""
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
+    try:
+        img = read_image(path)  # as training reads it: alpha, 16 bits, EXIF orientation, any file name
+    except ImageError:
         return None
     h, w = img.shape[:2]
     if w > THUMB_WIDTH:

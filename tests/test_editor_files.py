@@ -162,3 +162,13 @@ def test_the_tuis_thumbnails_show_a_jpeg_painting_and_read_files_as_training_doe
     assert load_thumb(key_path).shape == load_thumb(painting_path).shape == (160, 96, 3)  # both upright
     cv2.imwrite(str(style / "styled" / "001.png"), key.astype(np.uint16) * 257)  # 16-bit
     assert load_thumb(style / "styled" / "001.png").dtype == np.uint8
+
+
+def test_a_32_bit_float_export_keeps_its_colours(key, tmp_path):
+    painting = paint(key)
+    as_float = painting.astype(np.float32) / 255.0  # Krita's and GIMP's 32-bit float TIFF: 0..1
+    as_float[:10] = 1.5  # an HDR highlight brighter than white
+    assert cv2.imwrite(str(tmp_path / "painting.tif"), as_float)
+    got = read_image(tmp_path / "painting.tif")
+    assert np.abs(got[10:].astype(int) - painting[10:]).max() <= 1  # was stretched min..max to 0..255
+    assert (got[:10] == 255).all()

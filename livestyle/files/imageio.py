@@ -44,9 +44,10 @@ def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Read any image as ``(H, W, 3) uint8 BGR`` and its alpha, ``(H, W) uint8`` (255 = opaque), or None
     where the file has none.
 
-    Grayscale is expanded to 3 channels; 16-bit and float are scaled to 8-bit. A JPEG is turned upright by
-    its EXIF orientation, as every viewer and editor shows it (phone photos are stored sideways with a tag;
-    an editor exports the painting upright), and a CMYK one converted to BGR.
+    Grayscale is expanded to 3 channels; 16-bit is scaled to 8-bit, float from 0..1 (HDR values above 1
+    clip). A JPEG is turned upright by its EXIF orientation, as every viewer and editor shows it (phone
+    photos are stored sideways with a tag; an editor exports the painting upright), and a CMYK one
+    converted to BGR.
     """
     path = Path(path)
     if not path.is_file():
@@ -60,6 +61,8 @@ def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise ImageError(f"{path}: not a readable image (corrupt or unsupported format); re-save it as PNG")
     if img.dtype == np.uint16:
         img = (img / 257).astype(np.uint8)
+    elif img.dtype.kind == "f":  # a 32-bit float export (Krita, GIMP): 0..1 is black..white, brighter clips
+        img = (np.nan_to_num(img).clip(0.0, 1.0) * 255.0).round().astype(np.uint8)
     elif img.dtype != np.uint8:
         img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     alpha = None

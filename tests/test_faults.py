@@ -225,3 +225,20 @@ def test_a_multi_line_exception_from_a_control_is_one_line(osc_live, monkeypatch
     client.send_message("/livestyle/masked", 1)
     assert wait_until(lambda: said(s, "An attempt"))
     assert said(s, "An attempt") == ["OSC: RuntimeError: An attempt has been made"]
+
+
+def test_the_style_folder_renamed_mid_show_is_one_warning_and_the_style_stays_on(trained_style_small):
+    """It was silence: the output went on, but nothing said that new paintings and training had nowhere to go."""
+    cfg = LiveConfig(style=str(trained_style_small), outputs="null", train=False, guides=False, **SMALL)
+    with LiveSession(cfg) as s:
+        model = s.stage.stylizer
+        assert wait_until(lambda: s.stats().stylized >= 3)
+        moved = trained_style_small.with_name("moved")
+        trained_style_small.rename(moved)
+        assert wait_until(lambda: said(s, "is gone", "warning"), 30)
+        n = s.stage.processed
+        assert wait_until(lambda: s.stage.processed > n + 20)
+        assert s.stage.stylizer is model and s.stage.errors == 0
+        assert len(said(s, "is gone")) == 1
+        moved.rename(trained_style_small)  # put back: watched again
+        assert wait_until(lambda: not s.styles.entries[0].gone, 30)

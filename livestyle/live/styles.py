@@ -50,6 +50,7 @@ class StyleEntry:
         self.keyed = Keyed()
         self.sig: tuple = ()  # the paintings' signature when ``keyed`` was built
         self.unreadable = ""  # why its painted keyframes could not be read at the last look ("" when they could)
+        self.gone = False  # its folder was deleted or renamed while it was active (said once)
 
     @property
     def name(self) -> str:
@@ -228,8 +229,16 @@ class StyleSet:
         and (re)starts training."""
         with self._lock:  # not while a switch or new weights change the set
             e = self.entries[self.active] if self.entries else None
-            if e is None or not e.folder.path.is_dir():
+            if e is None:
                 return
+            if not e.folder.path.is_dir():  # deleted or renamed mid-show: said once, the style stays on
+                if e.sig and not e.gone:
+                    self.session.notify(f"style folder {e.folder.path} is gone (deleted or renamed); the live output "
+                                        "goes on with the style it loaded; put the folder back (or load it where it "
+                                        "went) to paint and train it again", "warning")
+                e.gone = True
+                return
+            e.gone = False
             try:
                 sig = e.folder.paint_signature()
             except (OSError, LivestyleError):

@@ -164,8 +164,11 @@ class StyleFolder:
             raise StyleError(f"{self.path}: no keyframes; put the original frame in keys/NAME.png "
                              "and its painted version in styled/NAME.png")
         for n, p in styled.items():
-            if n not in keys:
-                raise StyleError(f"{p}: painting without its keyframe; add keys/{n}.png (the original frame)")
+            if n not in keys:  # a painting renamed on the way back (AirDrop's "000 2.png", a phone's IMG_0042)
+                waiting = [k for k in keys if k not in styled]
+                rename = (f"rename it to {waiting[0]}{p.suffix} if it paints keys/{keys[waiting[0]].name}, or "
+                          if len(waiting) == 1 else "")
+                raise StyleError(f"{p}: painting without its keyframe; {rename}add keys/{n}.png (the original frame)")
         if strict:
             for n, p in keys.items():
                 if n not in styled:

@@ -172,3 +172,12 @@ def test_a_32_bit_float_export_keeps_its_colours(key, tmp_path):
     got = read_image(tmp_path / "painting.tif")
     assert np.abs(got[10:].astype(int) - painting[10:]).max() <= 1  # was stretched min..max to 0..255
     assert (got[:10] == 255).all()
+
+
+def test_a_painting_renamed_on_the_way_back_says_which_name_it_should_have(key, tmp_path, capsys):
+    style = make_style(tmp_path / "style", key)
+    cv2.imwrite(str(style / "styled" / "IMG_0042.PNG"), paint(key))  # as the tablet sent it back
+    rc, lines = train_lines(capsys, style)
+    assert rc == 2 and len(lines) == 1, lines
+    assert ("IMG_0042.PNG: painting without its keyframe; rename it to 000.PNG if it paints keys/000.png, or "
+            "add keys/IMG_0042.png") in lines[0]

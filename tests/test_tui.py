@@ -221,6 +221,11 @@ async def test_paint_runs_the_configured_painter_detached(tmp_path: Path) -> Non
         name = app.main.keyframes.current
         assert marker.read_text() == str(tmp_path / "style" / "keys" / f"{name}.png")
         assert f"styled/{name}.png" in messages(app)
+        marker.unlink()
+        (tmp_path / "style" / "styled" / f"{name}.jpg").write_bytes(b"a painting saved as JPEG")
+        await pilot.press("p")  # opens the painting to paint on, not the keyframe again
+        await until(pilot, lambda: marker.exists() and marker.read_text())
+        assert marker.read_text() == str(tmp_path / "style" / "styled" / f"{name}.jpg")
 
 
 @run_async

@@ -24,6 +24,7 @@ from livestyle.tui.screens.pick_source import SourcePicker
 from livestyle.tui.screens.pick_style import AskPath, AutoStylePicker
 from livestyle.tui.settings import Settings
 from livestyle.tui.widgets.sinks import VCAM_HINT
+from livestyle.tui.widgets.thumbs import keyframe_files
 
 TRAINING_STATES = ("starting", "preparing", "training")
 HALF_SIZE = 0.5  # the render scale of the f key (the smaller of livestyle calibrate's two)
@@ -74,9 +75,8 @@ class Actions:
         if self.need_session() is None or (name := self.current_keyframe()) is None:
             return
         style = self.session.style
-        painting = style.styled_dir / f"{name}.png"
-        key = next((p for p in sorted(style.keys_dir.glob(f"{name}.*"))), style.keys_dir / f"{name}.png")
-        target = painting if painting.exists() else key
+        key, painting = keyframe_files(style.path, name)  # a painting saved as .jpg opens too, not the key again
+        target = painting if painting.exists() else key or style.keys_dir / f"{name}.png"
         self.command("paint", open_in_painter, self.settings.painter, target,
                      done=lambda _: self.tell(f"opened {target.name}: paint it and save as "
                                               f"{painting}; training starts when it appears"))

@@ -51,7 +51,8 @@ def _images(folder: Path) -> dict[str, Path]:
     for p in sorted(folder.iterdir()):
         if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith("."):
             if p.stem in out:
-                raise StyleError(f"{p}: two images named {p.stem!r} in {folder}; keep one")
+                raise StyleError(f"{p}: two images named {p.stem!r} in {folder} ({out[p.stem].name} and {p.name}); "
+                                 "keep one")
             out[p.stem] = p
     return out
 

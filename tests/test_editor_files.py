@@ -181,3 +181,20 @@ def test_a_painting_renamed_on_the_way_back_says_which_name_it_should_have(key, 
     assert rc == 2 and len(lines) == 1, lines
     assert ("IMG_0042.PNG: painting without its keyframe; rename it to 000.PNG if it paints keys/000.png, or "
             "add keys/IMG_0042.png") in lines[0]
+
+
+def test_an_empty_painting_file_says_the_save_did_not_finish(key, tmp_path, capsys):
+    style = make_style(tmp_path / "style", key)
+    (style / "styled" / "000.png").write_bytes(b"")  # the editor crashed, or is still writing it
+    rc, lines = train_lines(capsys, style)
+    assert rc == 2 and len(lines) == 1, lines
+    assert "000.png: empty file (0 bytes): the save failed or has not finished; save it again" in lines[0]
+
+
+def test_two_paintings_of_one_keyframe_are_both_named(key, tmp_path, capsys):
+    style = make_style(tmp_path / "style", key, paint(key))
+    cv2.imwrite(str(style / "styled" / "000.jpg"), paint(key))  # exported again, as JPEG this time
+    rc, lines = train_lines(capsys, style)
+    assert rc == 2 and len(lines) == 1, lines
+    assert "two images named '000'" in lines[0] and "(000.jpg and 000.png); keep one" in lines[0]
+    assert (style / "styled" / "000.jpg").exists() and (style / "styled" / "000.png").exists()

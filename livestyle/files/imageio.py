@@ -53,10 +53,12 @@ def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     data = np.fromfile(str(path), dtype=np.uint8)
+    if not data.size:
+        raise ImageError(f"{path}: empty file (0 bytes): the save failed or has not finished; save it again")
     # IMREAD_UNCHANGED keeps alpha and 16 bits but ignores EXIF orientation; a JPEG has neither, so it is
     # read as colour, which applies the orientation (by content, not by name: a JPEG saved as .png too)
     jpeg = data[:3].tobytes() == b"\xff\xd8\xff"
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR if jpeg else cv2.IMREAD_UNCHANGED) if data.size else None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR if jpeg else cv2.IMREAD_UNCHANGED)
     if img is None:
         raise ImageError(f"{path}: not a readable image (corrupt or unsupported format); re-save it as PNG")
     if img.dtype == np.uint16:

@@ -32,48 +32,36 @@ import numpy as np
 
 from livestyle.keymatch import most_similar, thumbnail
 from livestyle.temporal.flow import FlowEstimator, pixel_grid, warp
+from livestyle.temporal.light import gains, relit
 
 CARRY = 1.0  # default strength (render and live); 0 = off
-# Live it is on: without it the live output scored 2.0-6.0 dB below render on the same snapshot, with it
-# (full-size medium flow, every frame) within 0.2-0.4 dB on average (calibration/live_gap.py). Its ~20 ms
-# per 640x360 frame run on a thread of their own beside the network (live.stage).
+# Live it is on: without it the live output scored 2.0-6.0 dB below render on the same snapshot, with it within
+# 0.2-0.4 dB on average (calibration/live_gap.py).
 CARRY_LIVE = 1.0
 CARRY_TOLERANCE = 8.0  # photometric error (0..255, mean over channels) at which trust falls to 1/e
-# The temporal check's change (0..255) at which trust falls to 1/e. A painting's strokes change more under
-# a resampling than a photo does: at 16 instead of 8 (the photo check's) PSNR rose on 6 of 8 saved 15 s
-# benchmark scenes (up to +0.59 dB, brush on the pan clip), was within 0.01 dB on the other two, and the
-# warping error fell on 5 (calibration/results/quality-2026-12-01-v9-*.md for the full runs).
+# The temporal check's change (0..255) at which trust falls to 1/e: a painting's strokes change more under a
+# resampling than a photo does; 16 against 8: PSNR up on 6 of 8 benchmark scenes (quality-2026-12-01-v9-*.md).
 CARRY_JUMP_TOLERANCE = 16.0
 # Trust rises at most this share of the way to its new value per (fresh) frame, and falls at once: trust
 # that blinks on for a frame flickers. On saved 15 s benchmark snapshots the warping error fell by 10-33% on
 # 5 of 6 scenes (brush on the pan clip 0.66 -> 0.50, under the ground truth's own 0.58), PSNR -0.15..+0.03 dB.
 CARRY_RISE = 0.5
-# Live, where the key flow runs afresh on every ``every``-th frame only (live.carrying), the rise per fresh
-# frame is 1 - (1 - CARRY_RISE) ** every: trust then comes back at the same pace per frame whatever the
-# schedule (with 0.5 per fresh frame at every 2, content revealed behind a moving person stayed on the
-# network's output twice as many frames as with the key flow on every frame).
+# Live, with the key flow afresh on every ``every``-th frame (live.carrying), the rise per fresh frame is
+# 1 - (1 - CARRY_RISE) ** every: trust comes back at the same pace per frame whatever the schedule.
 CARRY_RISE_PER_FRAME = True
-# Live, a result moved onto a frame between fresh ones is checked against that frame (KeyCarry.move with
-# the frame): the better of two flows to the key per pixel, and the photo check's trust.
+# Live, a result moved onto a frame between fresh ones is checked against that frame (KeyCarry.move with the frame).
 CARRY_RECHECK = True
 CARRY_FLOW = ("medium", 1.0)  # offline: DIS preset and scale of the frame -> key flow
-# Live: the frame -> key flow at full size with medium's finest scale. At half size, or with the fast
-# preset, the carried painting lands off by a pixel or two and its fine strokes blur: 1.2-2.3 dB lower
-# (calibration/live_gap.py, 4 scenes, 15 s models). It runs on a thread of its own beside the network
-# (live.carrying): afresh on every frame where the machine has a core for it (4 or more), else on every other
-# frame (``carry_every_live``; the frames between move the last result along the frame-to-frame flow: 0.1-0.3
-# dB lower, 12 against 19 ms per 640x360 frame on average on one core of the AMD EPYC dev CPU). The network
-# waits for a result due on its frame (CARRY_LAG_LIVE 0): using it a frame late instead, moved along the
-# frame flow, doubled the warping error (2.6-3.4x render's against 1.3-1.6x) and cost 0.1-0.4 dB
-# (live_gap.py, 8 scenes, "e1 lag1" against "v12 e1").
+# Live: the frame -> key flow at full size with medium's finest scale (at half size, or fast, the painting lands a
+# pixel or two off: 1.2-2.3 dB lower, calibration/live_gap.py). On a thread of its own (live.carrying): afresh on
+# every frame with 4+ cores, else every other (``carry_every_live``; the frames between move the last result along
+# the frame flow: 0.1-0.3 dB lower). The network waits for a result due on its frame (CARRY_LAG_LIVE 0): a frame
+# late doubled the warping error and cost 0.1-0.4 dB (live_gap.py, "e1 lag1" against "v12 e1").
 CARRY_FLOW_LIVE = ("medium-r2", 1.0)
-# At a render scale of at most this, the "fine" key flow (``LiveConfig.key_flow``) matches patches on the work
-# frame itself (``fine-r2``; at 0.5 the level medium-r2 matches at on the full-size frame): live against render at
-# scale 0.5 rose from -2.46 to -1.34 dB on a moving camera, -2.01 to -1.86 on a still one (render_scale.py, 640x480,
-# 4 scenes each). It costs 4x (64 against 16 ms per 640x360 frame, one core of the AMD EPYC): 1280x720 at scale 0.5
-# ran at 16-20 fps with it on 2 cores, 23-29 without (live-2026-12-05-v16-key-flow-720.md). "auto" (the default)
-# is fine with ``CARRY_FINE_CORES`` cores or more (there it runs on every frame; not measured on such a machine, so
-# kept to 8); ``livestyle calibrate`` tries fine, then coarse.
+# At a render scale of at most this, the "fine" key flow (``LiveConfig.key_flow``) matches patches on the work frame
+# itself (``fine-r2``): at scale 0.5 -2.46 -> -1.34 dB to render on a moving camera (render_scale.py), at 4x the cost
+# (live-2026-12-05-v16-key-flow-720.md). "auto" is fine with ``CARRY_FINE_CORES`` cores or more (not measured on
+# such a machine, so kept to 8); ``livestyle calibrate`` tries fine, then coarse.
 CARRY_FINE_BELOW = 0.7
 CARRY_FLOW_LIVE_FINE = ("fine-r2", 1.0)
 CARRY_FINE_CORES = 8
@@ -85,6 +73,9 @@ _MEAN3 = np.full((1, 3), 1 / 3, np.float32)  # cv2.transform: mean over the 3 ch
 # How the painting is sampled along the flow. Bicubic samples (calibration/live_gap.py "e2 cubic", 6 scenes each):
 # +0.04 dB, +0.0014 SSIM on a moving camera but a 20% higher warping error, no change on a still one: not kept.
 PAINTING_INTERP = cv2.INTER_LINEAR
+# The photo check and the carried painting under the frame's light (``temporal.light``: per-channel gains between the
+# carried key photo and the frame; a webcam's auto exposure and white balance). False: as the key was lit.
+CARRY_RELIGHT = True
 
 
 @dataclass
@@ -104,6 +95,7 @@ class Carried:
     trust: np.ndarray  # (H, W) float32 in [0, 1]
     key: int  # which keyframe
     flow: np.ndarray  # (H, W, 2) float32 frame -> key: painting(x) = key painting(x + flow(x))
+    gain: np.ndarray | None = None  # (3,) float32: the frame's light against the key's (temporal.light), None: 1
 
 
 class KeyCarry:
@@ -180,7 +172,8 @@ class KeyCarry:
         small = cv2.add(cv2.multiply(small, (kx, ky, 0.0, 0.0)), (0.5 * kx - 0.5, 0.5 * ky - 0.5, 0.0, 0.0))
         m1, m2 = cv2.convertMaps(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), None,
                                  cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
-        return cv2.remap(self._key_at(c.key, hw)[1], m1, m2, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE)
+        return relit(cv2.remap(self._key_at(c.key, hw)[1], m1, m2, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE),
+                     c.gain)
 
     def reset(self) -> None:
         """Forget the previous frame (the stream jumped): the next one gets no temporal check."""
@@ -258,7 +251,9 @@ class KeyCarry:
         mx, my = cv2.split(cv2.add(pixel_grid(sh, sw), f))
         seen = cv2.remap(photo, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         inside = cv2.remap(valid, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        carried_s = cv2.remap(painting_s, mx, my, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE)
+        g = gains(seen, small, inside) if CARRY_RELIGHT else None
+        seen = relit(seen, g)
+        carried_s = relit(cv2.remap(painting_s, mx, my, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE), g)
         err = cv2.transform(cv2.absdiff(seen, small), _MEAN3)
         err = cv2.GaussianBlur(err.astype(np.float32), (0, 0), 2.0 * sw / w)
         conf = np.exp(-np.square(err * np.float32(1 / self.tolerance)))
@@ -290,9 +285,9 @@ class KeyCarry:
             painting = self._key_at(i, (h, w))[1]
             f = cv2.multiply(cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR), (w / sw, h / sh, 0, 0))
             mx, my = cv2.split(cv2.add(pixel_grid(h, w), f))
-            carried_s = cv2.remap(painting, mx, my, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE)
+            carried_s = relit(cv2.remap(painting, mx, my, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE), g)
             conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
-        self._last, self._moved = Carried(carried_s, conf, i, f), 0
+        self._last, self._moved = Carried(carried_s, conf, i, f, g), 0
         return self._last
 
     def move(self, c: Carried, flow_to_prev: np.ndarray, frame: np.ndarray | None = None) -> Carried:
@@ -316,24 +311,30 @@ class KeyCarry:
                                  cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point: faster remaps
         trust = cv2.remap(c.trust, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         photo, painting, valid = self._key_at(c.key, (h, w))
+        g = c.gain
         if frame is not None and frame.shape[:2] == (h, w) and c.flow.shape[:2] == (h, w):
-            to_key, conf = self._recheck(frame, photo, valid, (to_key, c.flow))
+            to_key, conf, g = self._recheck(frame, photo, valid, (to_key, c.flow), g)
             trust = cv2.min(conf, cv2.addWeighted(conf, CARRY_RISE, trust, 1.0 - CARRY_RISE, 0.0))
         m1, m2 = cv2.convertMaps(cv2.add(pixel_grid(h, w), to_key), None,
                                  cv2.CV_16SC2)  # type: ignore[call-overload]
-        painting = cv2.remap(painting, m1, m2, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE)
-        return Carried(painting, trust, c.key, to_key)
+        painting = relit(cv2.remap(painting, m1, m2, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE), g)
+        return Carried(painting, trust, c.key, to_key, g)
 
-    def _recheck(self, frame: np.ndarray, photo: np.ndarray, valid: np.ndarray,
-                 flows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Of ``flows`` (frame -> key), per pixel the one whose carried photo matches ``frame`` better, and
-        the photo check's trust for it (``confidence``'s mapping, without the temporal check)."""
+    def _recheck(self, frame: np.ndarray, photo: np.ndarray, valid: np.ndarray, flows: tuple[np.ndarray, np.ndarray],
+                 g: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Of ``flows`` (frame -> key), per pixel the one whose carried photo matches ``frame`` better, the
+        photo check's trust for it (``confidence``'s mapping, without the temporal check) and the light's gains
+        (``g``: the last ones, kept where this frame tells too little)."""
         h, w = frame.shape[:2]
         grid = pixel_grid(h, w)
-        errs, maps = [], []
+        errs: list[np.ndarray] = []
+        maps: list[tuple[np.ndarray, np.ndarray]] = []
         for f in flows:
             m = cv2.convertMaps(cv2.add(grid, f), None, cv2.CV_16SC2)  # type: ignore[call-overload]  # fixed point
             seen = cv2.remap(photo, m[0], m[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            if CARRY_RELIGHT and not maps and (new := gains(seen, frame)) is not None:
+                g = new
+            seen = relit(seen, g)
             errs.append(cv2.GaussianBlur(cv2.transform(cv2.absdiff(seen, frame), _MEAN3), (0, 0), 2.0))
             maps.append(m)
         other = cv2.compare(errs[1], errs[0], cv2.CMP_LT)  # uint8 255 where the second flow matches better
@@ -349,7 +350,7 @@ class KeyCarry:
         cv2.copyTo(ins[1], other, inside)
         inside = cv2.erode(inside, np.ones((5, 5), np.uint8))
         conf = cv2.multiply(conf, inside.astype(np.float32), scale=1 / 255)
-        return best, cv2.GaussianBlur(conf, (0, 0), 1.0)
+        return best, cv2.GaussianBlur(conf, (0, 0), 1.0), g
 
     def __call__(self, frame: np.ndarray, styled: np.ndarray, key: int | None = None,
                  box: tuple[int, int, int, int] | None = None, flow_to_prev: np.ndarray | None = None) -> np.ndarray:
@@ -378,8 +379,7 @@ class KeyCarry:
 
 def carry_every_live(cores: int | None = None) -> int:
     """On every how many frames the live key flow runs afresh: 1 with 4 or more ``cores`` (default: this
-    machine's), else 2; ``CARRY_EVERY_LIVE`` when set. On the 2-core dev CPU at 640x360 every frame held 30 fps
-    but raised the latency p95 to 75-86 ms against 41-60 (live-2026-12-05-v16-carry-every.md)."""
+    machine's), else 2; ``CARRY_EVERY_LIVE`` when set (live-2026-12-05-v16-carry-every.md)."""
     if CARRY_EVERY_LIVE is not None:
         return CARRY_EVERY_LIVE
     return 1 if (cores or os.cpu_count() or 2) >= 4 else 2

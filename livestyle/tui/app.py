@@ -5,7 +5,7 @@ and loading a model block), polls ``session.stats()`` a few times a second
 with ``set_interval`` (no per-frame messages), and closes it on unmount.
 Every command runs in a thread worker; a ``LivestyleError`` from any of them,
 and every session event, becomes a notification with its fix, never a
-traceback. The keys themselves live in ``actions.py``.
+traceback; so does every warning the engine logs (``logs.py``). The keys themselves live in ``actions.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from livestyle.tui import settings as settings_mod
 from livestyle.tui.actions import Actions
 from livestyle.tui.args import add_arguments, apply, control_overrides, settings_path
 from livestyle.tui.imaging import resolve_preview
+from livestyle.tui.logs import LoggedLine, TuiLogHandler
 from livestyle.tui.screens.help import describe
 from livestyle.tui.screens.main import MainScreen
 from livestyle.tui.settings import Settings
@@ -144,9 +145,12 @@ class LivestyleApp(Actions, App[int]):
         self._timer: Timer | None = None
         self.settings_error: str | None = None
         """Why the last save of ``settings.toml`` failed (None: it was saved)."""
+        self.log_handler: TuiLogHandler | None = None
+        """The ``livestyle`` loggers' warnings as notifications, from mount to unmount (``tui.logs``)."""
 
     # -- lifecycle ----------------------------------------------------------------
     def on_mount(self) -> None:
+        self.log_handler = TuiLogHandler(self).install()
         self.push_screen(self.main)
         self.sub_title = self._subtitle()
         if self.poll_hz > 0:
@@ -167,6 +171,12 @@ class LivestyleApp(Actions, App[int]):
                                         background=str(self.last_stats.background))
             session.close()
         self.save_settings(quiet=True)
+        if self.log_handler is not None:
+            self.log_handler.remove()
+
+    def on_logged_line(self, line: LoggedLine) -> None:
+        """A warning the engine logged (any thread), as a notification (``tui.logs``)."""
+        self.tell(line.text, line.severity)
 
     def start_session(self, cfg: LiveConfig) -> None:
         """Close the running session (if any) and start one for ``cfg`` in a thread worker."""
@@ -338,6 +348,8 @@ def run(args: argparse.Namespace | None = None) -> int:
     protocol = resolve_preview(s.preview)  # asks the terminal: must run before Textual takes it over
     app = LivestyleApp(config_from_settings(s, **control), s, path, preview=protocol)
     app.run()
+    for line in app.log_handler.unshown if app.log_handler is not None else []:  # logged while it closed
+        print(line, file=sys.stderr)
     if app.settings_error:  # a quit cannot show a notification any more: say it on the terminal
         print(f"livestyle: warning: settings not saved: {app.settings_error}", file=sys.stderr)
     return app.return_code or 0

@@ -178,7 +178,7 @@ class Int8Net(OpenVinoNet):
         except RuntimeError:  # closed (replaced meanwhile): nothing to check
             pass
 
-    def _export(self, net: nn.Module) -> Any:
+    def _export(self, net: nn.Module, weights: dict[str, np.ndarray]) -> Any:  # weights: baked in from ``net``
         import openvino as ov
 
         seen = activation_ranges(net, self._sample)

@@ -141,7 +141,7 @@ class OpenVinoNet:
         self.load(net)
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openvino-compile")
-        self._model: Future[Any] = self._pool.submit(self._export, net)
+        self._model: Future[Any] = self._pool.submit(self._export, net, self._weights)
         self._compiled: OrderedDict[tuple[int, ...], Future[tuple[Any, set[str]]]] = OrderedDict()
 
     @property
@@ -170,19 +170,22 @@ class OpenVinoNet:
         state = dict(net.named_parameters()) | dict(net.named_buffers())
         self._weights = {k: v.detach().float().cpu().numpy() for k, v in state.items()}
 
-    def _export(self, net: nn.Module) -> Any:
-        """Export and read the model, then check it on a small input against ``net`` (worker thread)."""
+    def _export(self, net: nn.Module, weights: dict[str, np.ndarray]) -> Any:
+        """Export and read the model, then check it on a small input against ``net``, fed ``weights`` (``net``'s,
+        taken with it: the live trainer's next weights may be loaded before the check runs, and checked against
+        ``net`` they failed it by 0.4-1.0) (worker thread)."""
         import openvino as ov
 
         model = ov.Core().read_model(export_onnx(net, self._channels, self._stride), b"")
         names = [p.get_friendly_name() for p in model.get_parameters()]
-        missing = [n for n in names[1:] if n not in self._weights]
+        missing = [n for n in names[1:] if n not in weights]
         if names[:1] != ["x"] or missing:
             raise RuntimeError(f"exported graph inputs do not match the network's weights: {missing or names[:1]}")
         x = torch.rand(1, self._channels, 4 * self._stride, 6 * self._stride, generator=torch.Generator().manual_seed(0))
         x = x * 2 - 1
         req, inputs = self._compile_model(model, tuple(x.shape), 1)
-        got = torch.from_numpy(np.asarray(req.infer({k: v for k, v in self._feeds(x.numpy()).items() if k in inputs})[0]))
+        feeds = {"x": x.numpy(), **weights}
+        got = torch.from_numpy(np.asarray(req.infer({k: v for k, v in feeds.items() if k in inputs})[0]))
         with torch.inference_mode():
             ref = net(x).float()
         err = float((got.clamp(-1, 1) - ref.clamp(-1, 1)).abs().max())

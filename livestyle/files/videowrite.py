@@ -12,22 +12,26 @@ Frames go to a hidden temporary file in the target's folder
 the disk and renames it to the target, so the target is either the old file
 or the complete new one. ``abort()`` (or an exception inside ``with``) removes
 the temporary file and leaves the target as it was. A failed write (disk
-full, file-size limit, no permission) is a one-line ``WriteError``.
+full, file-size limit, no permission) is a one-line ``WriteError``. Recordings
+(``keep_partial``) are written fragmented instead and keep what plays when they
+fail (``files.recovery``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import cv2
 import numpy as np
 
 from livestyle.errors import WriteError
+from livestyle.files.recovery import RECORDING, clock, is_complete, keep, lock
 from livestyle.files.safepaths import finish_file, make_folder, partial_name, write_error
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,11 @@ H264_EXTS = (".mp4", ".m4v", ".mov", ".mkv")
 CV_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "XVID", ".avi": "MJPG", ".webm": "VP80"}
 """OpenCV's codec per extension: the fallback, and ``.avi``/``.webm`` always."""
 VIDEO_EXTS = tuple(CV_FOURCC)
+FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "frag_duration": "1000000",
+              "flush_packets": "1"}
+"""MP4/MOV muxer options for a file that plays when cut off: a header with no samples, then one
+self-contained fragment per second (or keyframe), each handed to the OS at once (not kept in FFmpeg's
+32 KB write buffer); at most the last second is lost."""
 
 
 @cache
@@ -64,12 +73,17 @@ def codec_for(path: str | Path) -> str:
 class _AvEncoder:
     """H.264 yuv420p through PyAV; raises ``OSError`` on a failed write (av.error.OSError is one)."""
 
-    def __init__(self, tmp: Path, width: int, height: int, fps: float, preset: str, threads: int) -> None:
+    def __init__(self, tmp: Path, width: int, height: int, fps: float, preset: str, threads: int,
+                 fragmented: bool = False) -> None:
         import av
 
         self._av = av
         mp4 = tmp.suffix.lower() in (".mp4", ".m4v", ".mov")  # faststart: index first, browsers play while loading
-        self.container: Any = av.open(str(tmp), "w", options={"movflags": "+faststart"} if mp4 else {})
+        self.fragmented = fragmented and mp4
+        options = FRAGMENTED if self.fragmented else {"movflags": "+faststart"} if mp4 else {}
+        if fragmented and not mp4:  # a Matroska recording: each cluster to the OS when complete
+            options = {"flush_packets": "1"}
+        self.container: Any = av.open(str(tmp), "w", options=options)
         try:
             stream: Any = self.container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -99,6 +113,23 @@ class _AvEncoder:
             self.container.close()
         except Exception as err:  # already failing or interrupted: the file is removed anyway
             log.debug("closing a discarded video: %s", err)
+
+
+def remux(src: Path, dst: Path, packets: int) -> None:
+    """Copy the fragmented video ``src`` into a plain MP4/MOV ``dst`` (one index, at the front: the
+    space for it is reserved from the packet count, so the file is written once, not shifted after);
+    no re-encoding. Raises ``OSError`` (disk full...) or PyAV's errors."""
+    import av
+
+    # moov: at most ~44 bytes per sample (stts, ctts, stsz, stss, stsc, stco entries) plus the headers
+    with av.open(str(src)) as inp, av.open(str(dst), "w", options={"moov_size": str(48 * packets + 8192)}) as out:
+        vin = inp.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        for packet in inp.demux(vin):
+            if packet.dts is None:  # the demuxer's end-of-stream packet
+                continue
+            packet.stream = vout
+            out.mux(packet)
 
 
 class _CvEncoder:
@@ -139,9 +170,15 @@ class VideoFileWriter:
     preset (``"veryfast"`` for live recording, ``"medium"`` offline);
     ``threads``: libx264 threads (0 = its choice). Use as a context manager:
     a clean exit commits, an exception aborts.
+
+    ``keep_partial`` (recordings): the temporary file is ``.NAME.xxxx.recording.EXT``, written as
+    fragmented MP4/MOV (Matroska for ``.mkv``) so that it plays when cut off; ``commit`` rewrites it as
+    a plain MP4/MOV. A write or commit that fails keeps what was recorded as ``NAME.partial.EXT``
+    (``recovery.keep``; ``kept`` says where and how long) instead of removing it.
     """
 
-    def __init__(self, path: str | Path, fps: float = 30.0, preset: str = "medium", threads: int = 0) -> None:
+    def __init__(self, path: str | Path, fps: float = 30.0, preset: str = "medium", threads: int = 0,
+                 keep_partial: bool = False) -> None:
         self.path = Path(path)
         ext = self.path.suffix.lower()
         if ext not in CV_FOURCC:
@@ -159,6 +196,10 @@ class VideoFileWriter:
         self.tmp: Path | None = None
         self._enc: _AvEncoder | _CvEncoder | None = None
         self._done = False
+        self.keep_partial = keep_partial
+        self.kept: tuple[Path, float] | None = None
+        """Where a failed recording's frames were kept and how many seconds they play."""
+        self._lock_fd = -1
         if ext in H264_EXTS and self.codec != "h264":
             log.warning("livestyle: note: %s is written as MPEG-4 Part 2, which browsers and some editors do "
                         "not play: %s", self.path, h264_unavailable())
@@ -177,20 +218,26 @@ class VideoFileWriter:
                         self.path, w, h, w + w % 2, h + h % 2)
             w, h = w + w % 2, h + h % 2
         make_folder(self.path.parent, for_file=self.path)
-        self.tmp = partial_name(self.path)  # kept before the file exists: abort() always finds it
+        # named before it exists: abort() always finds it
+        self.tmp = partial_name(self.path, f"{RECORDING}{self.path.suffix}" if self.keep_partial else None)
         try:
             # Created here: both encoders hide why a file cannot be (FFmpeg opens it only at the first packet,
             # often at the end: a recording in a read-only folder failed when it was stopped, a render at its end)
-            open(self.tmp, "xb").close()
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except OSError as err:
             self.tmp = None  # never created (and a name too long cannot even be removed)
             raise write_error(self.path, err) from None
+        if self.keep_partial and lock(fd):  # held while recording: recovery.adopt_orphans leaves it alone
+            self._lock_fd = fd
+        else:
+            os.close(fd)
         try:
             if self.codec == "h264":
-                self._enc = _AvEncoder(self.tmp, w, h, self.fps, self.preset, self.threads)
+                self._enc = _AvEncoder(self.tmp, w, h, self.fps, self.preset, self.threads, self.keep_partial)
             else:
                 self._enc = _CvEncoder(self.tmp, w, h, self.fps, self.codec)
         except OSError as err:
+            self._unlock()
             self.tmp.unlink(missing_ok=True)
             raise write_error(self.path, err) from None
         self.size = (w, h)
@@ -212,8 +259,7 @@ class VideoFileWriter:
         try:
             self._enc.write(np.ascontiguousarray(frame))
         except OSError as err:
-            self.abort()
-            raise write_error(self.path, err) from None
+            self._fail(err)
         self.frames += 1
 
     def commit(self) -> None:
@@ -223,18 +269,62 @@ class VideoFileWriter:
             return
         self._done = True
         enc, tmp = self._enc, self.tmp
-        self._enc = None
         if enc is None or tmp is None:
             return
         try:
             enc.finish()
+            if isinstance(enc, _AvEncoder) and enc.fragmented and not is_complete(tmp):
+                raise OSError(0, "its end could not be written; is the disk full?")
         except OSError as err:
-            tmp.unlink(missing_ok=True)
-            raise write_error(self.path, err) from None
+            self._fail(err)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            self.abort()
             raise
+        self._enc = None
+        if isinstance(enc, _AvEncoder) and enc.fragmented:
+            tmp = self._plain(tmp, enc.n)
+        self._unlock()
         finish_file(tmp, self.path)
+
+    def _plain(self, tmp: Path, packets: int) -> Path:
+        """The finished fragmented recording ``tmp`` rewritten as a plain MP4/MOV (what editors expect);
+        where that fails (no room for a second copy) ``tmp`` itself, complete and playable, with a note."""
+        plain = partial_name(self.path)
+        try:
+            remux(tmp, plain, packets)
+        except BaseException as err:  # OSError for a full disk, PyAV's errors otherwise: tmp is complete anyway
+            plain.unlink(missing_ok=True)
+            if not isinstance(err, Exception):  # Ctrl-C while rewriting: the complete take goes to its name
+                self._unlock()
+                finish_file(tmp, self.path)
+                raise
+            log.warning("livestyle: note: %s is kept as a fragmented %s (it could not be rewritten as a plain one: "
+                        "%s); players open it, an editor that does not can convert it", self.path,
+                        self.path.suffix[1:].upper(), getattr(err, "strerror", None) or err)
+            return tmp
+        tmp.unlink(missing_ok=True)
+        return plain
+
+    def _fail(self, err: OSError) -> NoReturn:
+        """A write or the finish failed: drop the file, or with ``keep_partial`` keep what plays."""
+        if not self.keep_partial or self.tmp is None:
+            self.abort()
+            raise write_error(self.path, err) from None
+        self._done = True
+        enc, self._enc = self._enc, None
+        if enc is not None:
+            enc.discard()
+        self._unlock()
+        self.kept = keep(self.tmp, self.path)
+        error = write_error(self.path, err)
+        if self.kept is not None:
+            raise WriteError(f"{error}; kept the first {clock(self.kept[1])} as {self.kept[0]}") from None
+        raise error from None
+
+    def _unlock(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
 
     def abort(self) -> None:
         """Drop what was written: the temporary file is removed and ``path`` is left as it was."""
@@ -242,6 +332,7 @@ class VideoFileWriter:
         enc, self._enc = self._enc, None
         if enc is not None:
             enc.discard()
+        self._unlock()
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
 

@@ -4,21 +4,30 @@
 encoder thread so the network keeps the other cores: ~3 ms per 640x360 frame),
 ``.avi`` MJPG; without PyAV's libx264, ``.mp4`` falls back to OpenCV's MPEG-4
 Part 2 with a note. The video is written under a hidden temporary name next to
-the target and renamed to it on close, so a crash or a full disk never leaves
-a truncated file under the name the user asked for, nor touches an older file
-of that name. A recording that cannot be finished raises ``SinkError``: the
-sender marks the sink errored, the session reports it, ``live`` exits non-zero.
+the target (``.NAME.xxxx.recording.mp4``) and renamed to it on close, so a crash or
+a full disk never leaves a truncated file under the name the user asked for, nor
+touches an older file of that name. That temporary file is fragmented MP4 (one
+fragment a second; Matroska for ``.mkv``), which plays when cut off, and is
+rewritten as a plain MP4 on close. A recording that cannot be finished keeps what
+was recorded as ``NAME.partial.mp4`` (``files.recovery``) and raises ``SinkError``
+saying so: the sender marks the sink errored, the session reports it, ``live``
+exits non-zero. One that a killed process left is kept the same way when the
+next recording starts in its folder.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from livestyle.errors import SinkError, WriteError
+from livestyle.files.recovery import adopt_orphans, clock
 from livestyle.files.videowrite import VideoFileWriter, codec_for
 from livestyle.outputs.base import Sink
+
+log = logging.getLogger(__name__)
 
 RECORD_EXTS = (".mp4", ".mov", ".mkv", ".avi")
 
@@ -49,20 +58,25 @@ class RecordSink(Sink):
         return self._tmp
 
     def _open(self, width: int, height: int, fps: float) -> None:
+        if self.path.parent.is_dir():
+            for kept, seconds in adopt_orphans(self.path.parent):
+                log.warning("livestyle: note: a recording that was cut off earlier (livestyle was killed or the "
+                            "power went) is kept as %s (%s)", kept, clock(seconds))
         try:
-            video = VideoFileWriter(self.path, fps, preset="veryfast", threads=1)
+            video = VideoFileWriter(self.path, fps, preset="veryfast", threads=1, keep_partial=True)
             video.start(width, height)
         except WriteError as err:
             raise SinkError(f"cannot record: {err}") from None
         self._video, self._tmp = video, video.tmp
 
     def _send(self, frame_bgr: np.ndarray, original: np.ndarray | None) -> None:
-        assert self._video is not None
+        video = self._video
+        assert video is not None
         try:
-            self._video.write(frame_bgr)
-        except WriteError as err:  # the writer dropped its temporary file; an older file at path is intact
+            video.write(frame_bgr)
+        except WriteError as err:  # what was recorded is kept beside path (the error says where); path is intact
             self._video = None
-            raise SinkError(f"recording stopped, nothing saved: {err}") from None
+            raise SinkError(f"recording stopped{_saved(video)}: {err}") from None
 
     def _close(self) -> None:
         video, self._video = self._video, None
@@ -74,4 +88,8 @@ class RecordSink(Sink):
         try:
             video.commit()
         except WriteError as err:
-            raise SinkError(f"recording could not be finished, nothing saved: {err}") from None
+            raise SinkError(f"recording could not be finished{_saved(video)}: {err}") from None
+
+
+def _saved(video: VideoFileWriter) -> str:
+    return "" if video.kept is not None else ", nothing saved"

@@ -164,3 +164,43 @@ def test_weights_swapped_before_the_self_check_do_not_fail_it():
     got = sty.run(x)
     assert sty.backend == "openvino"
     assert (got - _torch(second, x)).abs().max() <= BF16_TOL
+
+
+def _loud(seed: int) -> torch.nn.Module:
+    """A right network whose bf16 error is past the self-check's tolerance (0.39 on its input: a large refinement
+    MLP at full resolution)."""
+    net = _net(seed)
+    with torch.no_grad():
+        for p in net.refine.parameters():  # type: ignore[union-attr]
+            p.mul_(8)
+    return net
+
+
+@needs_openvino
+def test_a_failed_self_check_is_made_again_with_the_next_weights(caplog):
+    loud, calm, x = _loud(7), _net(7), _input(32, 48)
+    sty = Stylizer(loud, pick("cpu", "bf16"), backend="openvino")
+    rt = sty.runtime
+    assert rt is not None and not rt.wait() and "checked again with the next weights" in rt.reason
+    assert torch.equal(sty.run(x), _torch(loud, x, "bf16")) and sty.backend == "torch"
+    sty.swap(calm.state_dict())  # live training's next weights
+    sty.run(x)
+    _ready(sty, x)
+    assert rt.checks == 2 and rt.reason == "" and sty.backend == "openvino"
+    assert (sty.run(x) - _torch(calm, x)).abs().max() <= BF16_TOL
+    assert "OpenVINO runtime on again" in caplog.text
+
+
+@needs_openvino
+def test_weights_that_keep_failing_the_self_check_turn_it_off_for_good(caplog):
+    x = _input(32, 48)
+    sty = Stylizer(_loud(8), pick("cpu", "bf16"), backend="openvino")
+    rt = sty.runtime
+    assert rt is not None
+    for seed in range(9, 9 + runtime.MAX_CHECKS):
+        assert not rt.wait()
+        sty.swap(_loud(seed).state_dict())
+        sty.run(x)
+    assert not rt.wait() and rt.checks == runtime.MAX_CHECKS and sty.backend == "torch"
+    assert f"{runtime.MAX_CHECKS} weight sets in a row" in rt.reason
+    assert [r.getMessage().count("OpenVINO runtime off") for r in caplog.records] == [1, 1]  # off, then for good

@@ -32,6 +32,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -58,6 +59,20 @@ CHECK_TOL = {"fp32": 1e-3, "bf16": 0.1}  # self-check: max |openvino - torch fp3
 # (styles trained 12 s to minutes). A failed check is made again on the next weights loaded (live training: every
 # 1.5 s), this many checks in all, before the runtime is off for good.
 MAX_CHECKS = 4
+
+# Where in OpenVINO's sources an error was raised: the first lines of its messages, which say nothing to a user.
+_OV_WHERE = re.compile(r"(Exception from|Check '.*' failed at) src/\S*:\d+:")
+
+
+def ov_line(text: str) -> str:
+    """One line of an error's text that says what went wrong: OpenVINO's messages open with where it was raised
+    ("Exception from src/inference/src/cpp/infer_request.cpp:224:", "Check '...' failed at src/...:669:") and
+    say what happened on a later line; the first line's own prefix ("RuntimeError: ") is kept."""
+    lines = [ln for ln in (_OV_WHERE.sub("", ln).strip() for ln in str(text).splitlines()) if ln]
+    if len(lines) > 1 and lines[0].endswith(":") and _OV_WHERE.search(str(text)):
+        return f"{lines[0]} {lines[1]}".strip()
+    return one_line("\n".join(lines))
+
 
 def openvino_available() -> bool:
     """True when the ``openvino`` package can be imported."""
@@ -165,7 +180,7 @@ class OpenVinoNet:
     def disable(self, reason: str) -> None:
         """Turn the runtime off for good (``run`` answers None); ``reason`` is logged once."""
         if not self.reason:
-            self.reason = reason = one_line(reason)  # OpenVINO's errors run to many lines
+            self.reason = reason = ov_line(reason)  # OpenVINO's errors run to many lines
             what = "int8 network off, the float one runs" if self.precision == "int8" else \
                 "OpenVINO runtime off, PyTorch runs the network"
             log.warning("%s: %s", what, reason)

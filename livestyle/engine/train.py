@@ -3,12 +3,13 @@
 The trainer knows nothing about the UI: it reports through a callback with a
 :class:`TrainStats` snapshot, so the CLI, the TUI and calibration scripts all
 reuse it. It stops on a budget (seconds or iterations), on ``stop()``, or by
-itself when the full-keyframe loss stops improving.
+itself when the keyframe loss (tiles of a big keyframe) stops improving.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import threading
 import time
@@ -30,10 +31,12 @@ from livestyle.engine.model import (
     pad_to_stride,
 )
 from livestyle.engine.prior import prior_state
-from livestyle.engine.sampler import PatchSampler
+from livestyle.engine.sampler import EVAL_TILES, PatchSampler, eval_tiles, unit
 from livestyle.errors import LivestyleError
-from livestyle.files.imageio import bgr_to_tensor
 from livestyle.style import Keyframe
+
+log = logging.getLogger(__name__)
+BIG_KEYFRAME = 1920 * 1080  # a keyframe above this (a 4K snapshot, a phone photo) gets a note on the scale it trains at
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,14 @@ def make_guides(names: tuple[str, ...] | list[str]) -> list:
 
 def key_input(key: np.ndarray, mask: np.ndarray | None, guides: list) -> torch.Tensor:
     """Network input for one keyframe: ``(1, 3 + 3*len(guides), H, W)`` float in [-1, 1]."""
-    parts = [bgr_to_tensor(key)]
-    parts += [bgr_to_tensor(g.key_guide(key, mask)) for g in guides]
-    return torch.cat(parts, dim=1)
+    return unit(key_bytes(key, mask, guides)).unsqueeze(0)
+
+
+def key_bytes(key: np.ndarray, mask: np.ndarray | None, guides: list) -> torch.Tensor:
+    """``key_input`` as ``(3 + 3*len(guides), H, W) uint8`` (RGB, then each guide's channels reversed
+    likewise): what the trainer keeps per keyframe, a quarter of the float's memory."""
+    parts = [key] + [g.key_guide(key, mask) for g in guides]
+    return torch.from_numpy(np.concatenate([p[:, :, ::-1] for p in parts], axis=2)).permute(2, 0, 1)
 
 
 def _adam(params, cfg: TrainConfig) -> torch.optim.Adam:
@@ -162,11 +170,16 @@ class Trainer:
         self._stop = threading.Event()
         torch.manual_seed(cfg.seed)
         self.guides = make_guides(cfg.guides)
-        inputs = [key_input(k.key, k.mask, self.guides)[0] for k in keyframes]
+        inputs = [key_bytes(k.key, k.mask, self.guides) for k in keyframes]  # uint8: sampler.unit per patch
+        for k in keyframes:
+            if k.key.shape[0] * k.key.shape[1] > BIG_KEYFRAME:
+                log.warning("livestyle: note: keyframe %s is %dx%d: trained at that size (its pixels kept 8-bit, checked "
+                            "on %d tiles): it paints frames of about that size best", k.name, k.key.shape[1],
+                            k.key.shape[0], EVAL_TILES)
         smallest = min(min(k.key.shape[:2]) for k in keyframes)
         if smallest < cfg.patch and smallest >= 32:  # small keyframes: shrink the patch, not an error
             cfg = self.cfg = replace(cfg, patch=smallest // 16 * 16 if smallest >= 48 else 32)
-        targets = [bgr_to_tensor(k.styled)[0] for k in keyframes]
+        targets = [torch.from_numpy(k.styled[:, :, ::-1].copy()).permute(2, 0, 1) for k in keyframes]
         masks = [k.mask for k in keyframes]
         assert cfg.patch is not None  # TrainConfig.__post_init__ fills in the preset's
         self.sampler = PatchSampler(inputs, targets, masks, cfg.patch, seed=cfg.seed,
@@ -195,10 +208,14 @@ class Trainer:
             self.disc = PatchDiscriminator().to(dev, memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs lack memory_format
             self.opt_d = _adam(self.disc.parameters(), cfg)
         self.feat = PerceptualFeatures().to(dev) if cfg.perceptual > 0 else None
-        # Full keyframes for evaluation, kept on the device.
-        self._eval = [(i.unsqueeze(0).to(dev), t.unsqueeze(0).to(dev),
-                       None if m is None else torch.from_numpy(m > 0).to(dev))
-                      for i, t, m in zip(inputs, targets, masks, strict=True)]
+        # What evaluation stylizes, kept on the device: per keyframe, all of it or tiles (above 640x360)
+        self._eval: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = []  # (N, C, h, w), (N, 3, h, w), (N, h, w)
+        for i, t, m in zip(inputs, targets, masks, strict=True):
+            tiles = eval_tiles((t.shape[-2], t.shape[-1]), m)
+            self._eval.append((torch.stack([unit(i[:, y:y + h, x:x + w]) for y, x, h, w in tiles]).to(dev),
+                               torch.stack([unit(t[:, y:y + h, x:x + w]) for y, x, h, w in tiles]).to(dev),
+                               None if m is None else
+                               torch.stack([torch.from_numpy(m[y:y + h, x:x + w] > 0) for y, x, h, w in tiles]).to(dev)))
 
     def stop(self) -> None:
         self._stop.set()
@@ -285,15 +302,16 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> float:
-        """Mean L1 between the whole stylized keyframes (by ``result``) and their paintings (inside masks)."""
+        """Mean L1 between the stylized keyframes (by ``result``) and their paintings (inside masks), the
+        keyframes' means averaged; a keyframe above 640x360 by its tiles (``sampler.eval_tiles``)."""
         net = self.result.eval()
         total = 0.0
         for x, y, m in self._eval:
             xp, (h, w) = pad_to_stride(x, net.stride)
             with self.compute.autocast():
                 out = net(xp.contiguous(memory_format=torch.channels_last))[..., :h, :w].float()
-            err = (out.clamp(-1, 1) - y).abs().mean(1)[0]  # (H, W)
-            total += float(err[m].mean() if m is not None else err.mean())
+            err = (out.clamp(-1, 1) - y).abs().mean(1)  # (N, H, W)
+            total += float(err[m].mean() if m is not None and m.any() else err.mean())
         return total / len(self._eval)
 
     def _restore(self, state: dict[str, torch.Tensor]) -> None:

@@ -78,7 +78,10 @@ def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice
             out.put(("stats", tr.stats.as_dict()))
             tr.run()
             state = tr.state_dict()
-            out.put(("weights", state, tr.stats.as_dict()))
+            if "stop" not in pending:  # the process ends next: tensors it sent could not be read after it (the
+                out.put(("weights", state, tr.stats.as_dict()))  # reader stopped there, and lost the save's word)
+            else:
+                out.put(("stats", tr.stats.as_dict()))
             if tr.stats.error:
                 out.put(("error", f"training: {tr.stats.error}"))
             info = ModelInfo(cfg.preset, tr.gen_cfg, guides=[{"name": n} for n in cfg.guides],
@@ -186,7 +189,9 @@ class BackgroundTrainer:
             except Exception:  # a consumer bug must not kill the reader
                 self.on_event(TrainerEvent("error", traceback.format_exc(limit=1).strip().splitlines()[-1]))
 
-    def close(self, timeout: float = 1.5) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the trainer: it finishes its step and saves what it learned (on a loaded 2-core machine that took
+        more than 1.5 s, the old limit, and the process was terminated before its save or its word of it)."""
         with self._starting:
             self._closing.set()
         if self._proc.pid is not None:  # started (a close that came first found nothing to stop)
@@ -197,7 +202,7 @@ class BackgroundTrainer:
                 self._proc.join(0.5)
         self._stop.set()
         if self._reader.ident is not None:
-            self._reader.join(1.0)
+            self._reader.join(5.0)  # it reads what the process said last (its save's word) before it stops
         for q in (self._cmds, self._out):
             q.cancel_join_thread()
             q.close()

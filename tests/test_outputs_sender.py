@@ -161,3 +161,42 @@ def test_live_chain_from_synthetic_camera_to_virtual_camera() -> None:
     assert cam is not None and cam.closed and (cam.width, cam.height) == (128, 72)
     assert len(cam.frames) == sender.stats().sent >= 5
     assert capture.stats().state == "stopped" and vcam.state == "off"
+
+
+def test_a_stopped_recording_is_finished_off_the_senders_thread(tmp_path, monkeypatch) -> None:
+    """Stopping a long take rewrites it as a plain MP4 (seconds): the other outputs keep getting frames
+    meanwhile, and the sender ends only once the file is finished."""
+    import cv2
+
+    from livestyle.files import videowrite
+    from livestyle.outputs.record import RecordSink
+
+    release, rewriting = threading.Event(), threading.Event()
+    remux = videowrite.remux
+
+    def slow_remux(*args, **kwargs):  # a long take on a slow disk
+        rewriting.set()
+        release.wait(10.0)
+        return remux(*args, **kwargs)
+
+    monkeypatch.setattr(videowrite, "remux", slow_remux)
+    path = tmp_path / "take.mp4"
+    record, other = RecordSink(path), NullSink()
+    sender, slot = start([record, other], fps=100.0)
+    for i in range(20):
+        slot.put(OutFrame(frame(10 + i)))
+        time.sleep(0.012)
+    assert wait_until(lambda: record.frames >= 10)
+    assert sender.remove_sink("record")
+    assert wait_until(rewriting.is_set)
+    before = other.frames
+    assert wait_until(lambda: other.frames >= before + 10, timeout=5.0)  # not frozen while the take is rewritten
+    assert sender.closing and not path.exists()
+    release.set()
+    assert sender.stop(timeout=10.0)
+    assert not sender.closing and path.exists()
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == record.frames >= 10

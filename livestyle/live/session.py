@@ -141,8 +141,8 @@ class LiveSession:
         for th in (self.capture, self.stage, self.sender, self._watch):
             if th is not None and th.is_alive():
                 th.join(1.0)
-        if self.sender is not None and self.sender.is_alive() and any(
-                isinstance(s, RecordSink) for s in self.sender.sinks):
+        if self.sender is not None and self.sender.is_alive() and (self.sender.closing or any(
+                isinstance(s, RecordSink) for s in self.sender.sinks)):
             self.sender.join(RECORD_FINISH_S)  # a recording's last frames and index must reach the disk
         if self._segmenter is not None:
             self._segmenter.close()

@@ -54,6 +54,9 @@ class Sink(ABC):
     """
 
     name: str = "sink"
+    close_anywhere: bool = False
+    """``close`` may run on any thread and may take long (a recording's last write): the sender then closes
+    it, once removed, on a thread of its own (a window is closed by the thread that drew it)."""
 
     def __init__(self) -> None:
         self._state = "off"

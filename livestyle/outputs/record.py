@@ -44,6 +44,8 @@ def fourcc_for(path: str | Path) -> str:
 class RecordSink(Sink):
     """Writes every frame sent to ``path`` (a video file, codec from the extension)."""
 
+    close_anywhere = True  # stopping a long take rewrites it (seconds): off the sender's thread
+
     def __init__(self, path: str | Path) -> None:
         super().__init__()
         self.path = Path(path)

@@ -9,7 +9,10 @@ during a whole interval (the stylizer is late because training hogs the
 CPU) the previous frame is sent again and counted as a repeat, so a video
 call never sees the camera freeze (Linux-Fake-Background-Webcam's sender
 repeats frames the same way). A sink that raises is marked errored and
-skipped; the others go on.
+skipped; the others go on. A sink removed while running whose close is slow
+(``Sink.close_anywhere``: a recording, rewritten as a plain MP4 when it stops,
+seconds for a long take) is closed on a thread of its own, so the other outputs
+never freeze; the sender ends only once those closes are done.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ class Sender(threading.Thread):
         self._stop_event = stop_event
         self._on_error = on_error
         """Told ``(sink, reason)`` when a sink fails to send or to close (e.g. a recording that cannot be
-        finished), from the sender's thread."""
+        finished), from the sender's thread or a thread closing a removed sink."""
         self._lock = threading.Lock()
         self._sent = 0
         self._new = 0
@@ -83,6 +86,7 @@ class Sender(threading.Thread):
         self._latency: float | None = None
         self._latencies: deque[float] = deque(maxlen=4096)
         self._to_close: list[Sink] = []
+        self._closers: list[threading.Thread] = []  # closing removed sinks (``Sink.close_anywhere``)
         self._meter = RateMeter()
 
     def stats(self) -> SenderStats:
@@ -98,6 +102,11 @@ class Sender(threading.Thread):
                 sinks=tuple((s.name, s.state) for s in self.sinks),
                 running=self.is_alive(),
             )
+
+    @property
+    def closing(self) -> bool:
+        """True while a removed sink is still being closed on a thread of its own (a recording's last write)."""
+        return any(th.is_alive() for th in self._closers)
 
     def drain_latencies(self) -> list[float]:
         """Capture-to-send seconds of every new frame since the last call (for percentiles)."""
@@ -159,19 +168,27 @@ class Sender(threading.Thread):
         finally:
             self._close_removed()
             for sink in self.sinks:
-                try:
-                    sink.close()
-                except Exception as err:  # closing must reach every sink
-                    self._failed(sink, f"close failed: {err}")
+                self._close(sink)  # closing must reach every sink
+            for th in self._closers:
+                th.join()  # a recording stopped a moment ago is still being written
 
     def _close_removed(self) -> None:
         with self._lock:
             done, self._to_close = self._to_close, []
+            self._closers = [th for th in self._closers if th.is_alive()]
         for sink in done:
-            try:
-                sink.close()
-            except Exception as err:  # closing one output must not stop the others
-                self._failed(sink, f"close failed: {err}")
+            if sink.close_anywhere:  # seconds for a long recording: the other outputs go on meanwhile
+                th = threading.Thread(target=self._close, args=(sink,), name=f"close {sink.name}", daemon=True)
+                self._closers.append(th)
+                th.start()
+            else:
+                self._close(sink)
+
+    def _close(self, sink: Sink) -> None:
+        try:
+            sink.close()
+        except Exception as err:  # closing one output must not stop the others
+            self._failed(sink, f"close failed: {err}")
 
     def _failed(self, sink: Sink, reason: str) -> None:
         """Mark ``sink`` failed and tell the listener (the session: one event, one line); logged only without one

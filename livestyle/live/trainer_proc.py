@@ -6,10 +6,13 @@ runs one torch thread at nice +10, so the scheduler hands the cores to the
 live pipeline first; the trainer soaks up what is left. The child reloads the
 style folder when told (a new or changed painting) and warm-starts from its
 current weights. It saves the model atomically when it converges or stops.
+Its warnings (a painting resized to its keyframe, ...) are sent to the live
+process and logged there, so the UI shows them as it shows the pipeline's.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import queue
@@ -24,6 +27,22 @@ from livestyle.engine.train import TrainConfig, TrainStats
 
 PUBLISH_EVERY = 1.5  # seconds between weight snapshots sent to the pipeline
 STATS_EVERY = 0.5  # seconds between stats sent on their own (the UI's loss and progress), and after the first step
+log = logging.getLogger("livestyle.trainer")
+
+
+class _Forward(logging.Handler):
+    """In the trainer process: each warning or error logged there, sent to the live process (``BackgroundTrainer``
+    logs it on ``livestyle.trainer``: the command line prints it, the TUI shows it)."""
+
+    def __init__(self, out: mp.Queue) -> None:
+        super().__init__(logging.WARNING)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.out.put(("log", record.levelno, record.getMessage()))
+        except Exception:  # a closed queue while the process ends: nothing to tell
+            pass
 
 
 def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice: int, threads: int) -> None:
@@ -35,6 +54,7 @@ def _worker(style_path: str, cfg_dict: dict, cmds: mp.Queue, out: mp.Queue, nice
     from livestyle.errors import LivestyleError
     from livestyle.style import StyleFolder
 
+    logging.getLogger().addHandler(_Forward(out))  # instead of this process's own stderr, which a UI hides
     try:
         os.nice(nice)
     except OSError:
@@ -184,6 +204,8 @@ class BackgroundTrainer:
                     self.on_event(TrainerEvent("weights", msg[1], msg[2]))
                 elif msg[0] == "stats":
                     self.on_event(TrainerEvent("stats", None, msg[1]))
+                elif msg[0] == "log":
+                    log.log(msg[1], "%s", msg[2])
                 else:
                     self.on_event(TrainerEvent(msg[0], msg[1]))
             except Exception:  # a consumer bug must not kill the reader

@@ -71,3 +71,9 @@ def check_positive(name: str, value: float | None) -> None:
 def one_line(text: str) -> str:
     """``text``'s first line that is not blank, stripped (what a message shows of a multi-line exception text)."""
     return next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+
+
+def undecodable_video(path: object) -> str:
+    """The one line for a video file that cannot be decoded: ``render`` and ``live`` say the same."""
+    return (f"{path}: cannot decode this video (corrupt, empty or an unsupported codec); convert it to H.264 .mp4 "
+            "or extract its frames to a folder of PNGs")

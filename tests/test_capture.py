@@ -157,3 +157,20 @@ def test_camera_open_failure_names_every_backend_tried() -> None:
     with pytest.raises(SourceError) as err:
         open_source("7")
     assert "V4L2:" in str(err.value) and "ANY:" in str(err.value)
+
+
+def test_render_and_live_say_the_same_of_a_video_they_cannot_decode(tmp_path: Path) -> None:
+    from livestyle.errors import LivestyleError
+    from livestyle.files.video import read_clip
+
+    bad = tmp_path / "take.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20)
+    with pytest.raises(SourceError) as live:
+        open_source(str(bad))
+    with pytest.raises(LivestyleError) as render:
+        read_clip(bad)
+    assert str(live.value) == str(render.value) and "cannot decode this video" in str(render.value)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
+    with pytest.raises(LivestyleError, match=r"notes.txt: not a video or an image \('.txt'\)"):
+        read_clip(notes)

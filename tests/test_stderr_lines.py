@@ -42,7 +42,7 @@ def test_native_library_lines_never_print_before_or_instead_of_ours(case, tiny_s
     else:
         video = tmp_path / "broken.mp4"
         video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20)
-        args, needle = ["render", str(DEMO_STYLE), str(video), str(tmp_path / "out.mp4")], "unreadable video"
+        args, needle = ["render", str(DEMO_STYLE), str(video), str(tmp_path / "out.mp4")], "cannot decode this video"
     before = snapshot(tmp_path)
     p = _run(args, tmp_path)
     lines = p.stderr.strip().splitlines()

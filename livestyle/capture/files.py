@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from livestyle.capture.base import Pacer, Source, check_fps, check_size
-from livestyle.errors import ImageError, SourceError
+from livestyle.errors import ImageError, SourceError, undecodable_video
 from livestyle.files.imageio import IMAGE_EXTS, list_images, read_image
 
 VIDEO_EXTS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
@@ -110,7 +110,7 @@ class VideoFileSource(Source):
         ok, first = cap.read() if cap.isOpened() else (False, None)
         if not ok or first is None or first.ndim != 3 or first.shape[2] != 3:
             cap.release()
-            raise SourceError(f"{self.path}: cannot decode this video (corrupt, empty or unsupported codec); convert it to H.264 .mp4")
+            raise SourceError(undecodable_video(self.path))
         return cap, first
 
     def _open(self) -> None:

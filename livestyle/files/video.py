@@ -11,8 +11,8 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from livestyle.errors import ImageError, LivestyleError, WriteError
-from livestyle.files.imageio import list_images, read_image
+from livestyle.errors import ImageError, LivestyleError, WriteError, undecodable_video
+from livestyle.files.imageio import IMAGE_EXTS, list_images, read_image
 from livestyle.files.safepaths import make_folder, partial_name, write_error
 from livestyle.files.videowrite import VIDEO_EXTS, VideoFileWriter
 
@@ -34,12 +34,15 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
         return frames, [p.stem for p in files], 30.0
     if not path.is_file():
         raise LivestyleError(f"{path}: no such video file or folder")
+    return _read_video(path, max_frames)
+
+
+def _read_video(path: Path, max_frames: int | None) -> tuple[list[np.ndarray], list[str], float]:
     cap = cv2.VideoCapture(str(path))
     frames = []
     try:
         if not cap.isOpened():
-            raise LivestyleError(f"{path}: unreadable video (unknown codec or corrupt file); "
-                                 "convert it to MP4/H.264 or extract frames to a folder")
+            raise LivestyleError(_unreadable(path))
         fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
         while max_frames is None or len(frames) < max_frames:
             ok, f = cap.read()
@@ -49,9 +52,21 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
     finally:
         cap.release()
     if not frames:
-        raise LivestyleError(f"{path}: no frames could be decoded; convert it to MP4/H.264 or a folder of PNGs")
+        raise LivestyleError(_unreadable(path))
     digits = max(3, len(str(len(frames) - 1)))
     return frames, [f"{i:0{digits}d}" for i in range(len(frames))], float(fps if 0 < fps < 1000 else 30.0)
+
+
+def _unreadable(path: Path) -> str:
+    """What to say of a file OpenCV read nothing from: a video that cannot be decoded (as ``live`` says it), or a
+    file that is neither a video nor an image."""
+    from livestyle.capture.files import VIDEO_EXTS as READ_EXTS  # what live plays
+
+    ext = path.suffix.lower()
+    if ext in READ_EXTS or ext in IMAGE_EXTS:
+        return undecodable_video(path)
+    return (f"{path}: not a video or an image ('{ext or 'no extension'}'); give a video file "
+            f"({', '.join(READ_EXTS)}), an image or a folder of frames")
 
 
 class ClipWriter:

@@ -23,6 +23,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from livestyle.live.stats import StageTimer
@@ -39,6 +40,7 @@ class Ahead:
     due: bool
     key: int = 0
     flow: Future[np.ndarray] | None = None
+    small: tuple[np.ndarray, np.ndarray | None] | None = None  # the frame and its flow at the carry's size (``shrink``)
 
 
 # Key flows computed at once. 1: on the carry's own thread, in order with its checks (measured on 2 cores).
@@ -46,6 +48,12 @@ class Ahead:
 # (for many cores, where one key flow per frame may set the rate, e.g. 1280x720 beside a GPU; not measured yet:
 # calibration/bench_live.py --flow-workers).
 FLOW_WORKERS = 1
+# Frames with more pixels than this (a 1280x720 camera: 921,600) are carried on a copy at half size: the key flow
+# matched at the same patch level as at full size (``FINER``: fine-r2 on the half-size copy matches patches where
+# medium-r2 does on the full-size frame), its checks and the moved results at half size, and only the painting itself
+# carried at full size, along the upsampled flow (``KeyCarry.painting_at``), with the trust upsampled.
+REDUCE_ABOVE = 2 * 640 * 480
+FINER = {"medium-r2": "fine-r2", "medium": "fine-r2"}  # the carrier's key flow preset -> the same DIS work at half size
 
 
 class CarryRunner:
@@ -73,6 +81,7 @@ class CarryRunner:
         self._n = 0  # frames since the carrier was set or reset
         self._submitted = -1  # frame number of the last submission
         self._plan: tuple[KeyCarry | None, tuple[int, ...], int] = (None, (), 0)  # prep thread: carrier, shape, frames
+        self._full: tuple[int, ...] = ()  # (H, W) of the frame given to ``before`` (the carry may work at half size)
 
     def reset(self, carrier: KeyCarry | None = None) -> None:
         """Forget the stream (nothing stylized in this frame, or a new carrier): the next frame starts afresh."""
@@ -94,10 +103,25 @@ class CarryRunner:
         self._plan = (carrier, img.shape, n + 1)
         if self.lag:
             return None
+        small = self.shrink(carrier, img, flow)
         if n % self.every:
-            return Ahead(False)
-        key = carrier.choose(img)
-        return Ahead(True, key, (self._flows or self._pool).submit(self._key_flow, carrier, img, key))
+            return Ahead(False, small=small)
+        key = carrier.choose(small[0])
+        finer = small[0] is not img
+        return Ahead(True, key, (self._flows or self._pool).submit(self._key_flow, carrier, small[0], key, finer), small)
+
+    def shrink(self, carrier: KeyCarry, img: np.ndarray, flow: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``img`` and its flow at the size the carry works at: half size above ``REDUCE_ABOVE`` pixels where the
+        carrier's key flow has a finer preset for it, else as they are."""
+        h, w = img.shape[:2]
+        if h * w <= REDUCE_ABOVE or getattr(carrier.flow, "preset", None) not in FINER:
+            return img, flow
+        sw, sh = (w + 1) // 2, (h + 1) // 2
+        small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
+        if flow is not None:
+            flow = cv2.multiply(cv2.resize(flow, (sw, sh), interpolation=cv2.INTER_AREA), (sw / w, sh / h, 0.0, 0.0))
+        return small, flow
 
     def plan_restart(self) -> None:
         """The prep thread's side of ``reset``: the frame is not stylized, the next one starts afresh."""
@@ -107,7 +131,12 @@ class CarryRunner:
                ahead: Ahead | None = None) -> None:
         """Frame ``img`` is about to go through the network: move the last result onto it and
         start a fresh one when it is due (``ahead``: ``plan``'s for it). ``flow``: ``img`` -> the previous
-        frame, or None."""
+        frame, or None. Frames above ``REDUCE_ABOVE`` pixels are carried at half size (``shrink``; ``after``
+        brings the result back)."""
+        self._full = img.shape[:2]
+        full = img
+        img, flow = ahead.small if ahead is not None and ahead.small is not None else self.shrink(carrier, img, flow)
+        finer = img.shape != full.shape
         if carrier is not self._carrier:
             self.reset(self._carrier)
             self._carrier = carrier
@@ -130,7 +159,7 @@ class CarryRunner:
             if self._pending is not None:  # offline: its frame's result is about to be superseded
                 self._collect(wait=True)
             chain = self._since if self._chain_ok else None  # back to the last fresh frame: the temporal check
-            self._pending = self._pool.submit(self._fresh, carrier, img, chain, ahead)
+            self._pending = self._pool.submit(self._fresh, carrier, img, chain, ahead, finer)
             self._since, self._chain_ok, self._submitted = None, True, n
 
     @property
@@ -148,7 +177,13 @@ class CarryRunner:
             elif self._pending.done():
                 self._collect(wait=False)
         self._n += 1
-        return None if self._state is None else (self._state.painting, self._state.trust)
+        c = self._state
+        if c is None or self._carrier is None:
+            return None
+        if c.trust.shape == self._full:
+            return c.painting, c.trust
+        h, w = self._full  # carried at half size (``shrink``): the painting itself at full size, along the flow
+        return self._carrier.painting_at(c, (h, w)), cv2.resize(c.trust, (w, h), interpolation=cv2.INTER_LINEAR)
 
     def _collect(self, wait: bool) -> None:
         pending, self._pending = self._pending, None  # a failed result is reported once (the frame's error), not forever
@@ -158,22 +193,30 @@ class CarryRunner:
             result = self._carrier.move(result, self._since)
         self._state = result
 
-    def _key_flow(self, carrier: KeyCarry, img: np.ndarray, key: int) -> np.ndarray:
+    def _key_flow(self, carrier: KeyCarry, img: np.ndarray, key: int, finer: bool = False) -> np.ndarray:
+        """The frame -> key flow; ``finer``: ``img`` is a half-size copy (``shrink``), matched with ``FINER``'s preset."""
         t0 = time.perf_counter()
-        dis = carrier.flow
-        if self._flows is not None:  # one DIS per thread: a DIS runs one flow at a time
+        dis: FlowEstimator | None = carrier.flow
+        preset = base = getattr(carrier.flow, "preset", "")
+        if finer:
+            preset = FINER[base]
+        if self._flows is not None or preset != base:  # one DIS per thread: a DIS runs one flow at a time
             mine: FlowEstimator | None = getattr(self._local, "dis", None)
-            if mine is None or mine.preset != carrier.flow.preset:
-                mine = self._local.dis = FlowEstimator(carrier.flow.preset)
+            if mine is None or mine.preset != preset:
+                mine = self._local.dis = FlowEstimator(preset)
             dis = mine
         out = carrier.key_flow(img, key, dis)
         self.timer.add("key flow", 1000 * (time.perf_counter() - t0))
         return out
 
-    def _fresh(self, carrier: KeyCarry, img: np.ndarray, chain: np.ndarray | None, ahead: Ahead | None) -> Carried:
+    def _fresh(self, carrier: KeyCarry, img: np.ndarray, chain: np.ndarray | None, ahead: Ahead | None,
+               finer: bool = False) -> Carried:
         t0 = time.perf_counter()
         if ahead is not None and ahead.flow is not None:  # started before this (one worker: on this thread, done)
             out = carrier.carry(img, ahead.key, chain, key_flow=ahead.flow.result())
+        elif finer:  # the finer preset's key flow on the half-size copy
+            key = carrier.choose(img)
+            out = carrier.carry(img, key, chain, key_flow=self._key_flow(carrier, img, key, True))
         else:
             out = carrier.carry(img, flow_to_prev=chain)
         self.timer.add("carry", 1000 * (time.perf_counter() - t0))

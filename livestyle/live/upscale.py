@@ -82,7 +82,9 @@ def to_full_size(full: np.ndarray, img: np.ndarray, styled: np.ndarray, box: Box
         out = cv2.add(cv2.LUT(region, lut), cv2.resize(change, size, interpolation=cv2.INTER_LINEAR), dtype=cv2.CV_8U)
     if carried is not None and carrier is not None and carry > 0 and carrier.has_detail(carried):
         painting = carrier.painting_at(carried, (fh, fw))[fy0:fy1, fx0:fx1]
-        t = cv2.resize(carried.trust[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
+        trust = carried.trust if carried.trust.shape == (sh, sw) else \
+            cv2.resize(carried.trust, (sw, sh), interpolation=cv2.INTER_LINEAR)  # carried at half the work size
+        t = cv2.resize(trust[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR)
         t = cv2.multiply(t, carry)
         out = cv2.blendLinear(painting, out, t, 1.0 - t)
     full_mask = None

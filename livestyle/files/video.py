@@ -39,7 +39,7 @@ def read_clip(path: str | Path, max_frames: int | None = None) -> tuple[list[np.
 
 def _read_video(path: Path, max_frames: int | None) -> tuple[list[np.ndarray], list[str], float]:
     cap = cv2.VideoCapture(str(path))
-    frames = []
+    frames: list[np.ndarray] = []
     try:
         if not cap.isOpened():
             raise LivestyleError(_unreadable(path))

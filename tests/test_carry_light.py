@@ -62,3 +62,30 @@ def test_a_moved_carry_follows_the_light_of_its_own_frame(moving):
     moved = kc.move(first, fe(relit(frames[4], GAIN), frames[3]), relit(frames[4], GAIN))
     assert moved.gain is not None and np.abs(moved.gain - GAIN).max() < 0.02, moved.gain
     assert moved.trust.mean() > 0.8 * first.trust.mean()
+
+
+def test_sensor_noise_does_not_take_the_carry_away_and_a_misplaced_painting_is_still_found(moving, monkeypatch):
+    """A webcam's noise raised the photo check's error everywhere (a mean absolute difference never averages it
+    away): the check's difference is blurred a little first (``light.NOISE_BLUR``). The same frame again with
+    new noise is trusted; the same frame 3 px off, where the flow says it is not, is not."""
+    from livestyle.temporal import light
+
+    frames, truth = moving
+    rng = np.random.default_rng(3)
+
+    def noisy(f: np.ndarray) -> np.ndarray:
+        return np.clip(f + rng.normal(0, 4, f.shape), 0, 255).astype(np.uint8)
+
+    key = CarryKey(noisy(frames[0]), truth[0])
+    still = np.zeros((*frames[0].shape[:2], 2), np.float32)  # the flow says: nothing moved
+    m = (slice(16, -16), slice(16, -16))
+
+    def trust(frame: np.ndarray) -> float:
+        return float(KeyCarry([key]).carry(frame, 0, key_flow=still).trust[m].mean())
+
+    again, off = noisy(frames[0]), noisy(np.roll(frames[0], 3, axis=1))
+    got, misplaced = trust(again), trust(off)
+    monkeypatch.setattr(light, "NOISE_BLUR", 0.0)
+    before = trust(again)
+    assert got > 0.95 and before < 0.8, (got, before)  # the noise alone took a quarter of the trust
+    assert misplaced < 0.45 * got, (misplaced, got)

@@ -32,7 +32,7 @@ import numpy as np
 
 from livestyle.keymatch import most_similar, thumbnail
 from livestyle.temporal.flow import FlowEstimator, pixel_grid, warp
-from livestyle.temporal.light import gains, relit
+from livestyle.temporal.light import gains, photo_error, relit
 
 CARRY = 1.0  # default strength (render and live); 0 = off
 # Live it is on: without it the live output scored 2.0-6.0 dB below render on the same snapshot, with it within
@@ -254,7 +254,7 @@ class KeyCarry:
         g = gains(seen, small, inside) if CARRY_RELIGHT else None
         seen = relit(seen, g)
         carried_s = relit(cv2.remap(painting_s, mx, my, PAINTING_INTERP, borderMode=cv2.BORDER_REPLICATE), g)
-        err = cv2.transform(cv2.absdiff(seen, small), _MEAN3)
+        err = cv2.transform(photo_error(seen, small, sw / w), _MEAN3)
         err = cv2.GaussianBlur(err.astype(np.float32), (0, 0), 2.0 * sw / w)
         conf = np.exp(-np.square(err * np.float32(1 / self.tolerance)))
         inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(np.float32) * np.float32(1 / 255)
@@ -335,7 +335,7 @@ class KeyCarry:
             if CARRY_RELIGHT and not maps and (new := gains(seen, frame)) is not None:
                 g = new
             seen = relit(seen, g)
-            errs.append(cv2.GaussianBlur(cv2.transform(cv2.absdiff(seen, frame), _MEAN3), (0, 0), 2.0))
+            errs.append(cv2.GaussianBlur(cv2.transform(photo_error(seen, frame), _MEAN3), (0, 0), 2.0))
             maps.append(m)
         other = cv2.compare(errs[1], errs[0], cv2.CMP_LT)  # uint8 255 where the second flow matches better
         best, err = flows[0].copy(), errs[0].copy()

@@ -9,6 +9,11 @@ gone. ``gains`` estimates them, as a camera changes them (a gain per channel, th
 frame: in gamma space a change of exposure is one), robustly (medians, twice: the second time over
 the pixels the first one explains, so that a person walking in does not move them); the carry
 compares the photo and moves the painting under the frame's light.
+
+A webcam's sensor noise raises the photo check's error too, everywhere: a mean absolute difference
+never averages noise away. ``photo_error`` blurs the signed difference a little before taking its
+size (``NOISE_BLUR``), which averages the noise down while a stroke or an edge that the flow misplaced
+still shows.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ DARK, BRIGHT = 16, 240  # samples outside these (0..255) in either image say not
 FIT = 12.0  # the second median keeps samples whose mean error (0..255) under the first gains is below this
 MIN_SAMPLES = 256
 LIMITS = (0.67, 1.5)  # gains past these are not the light (another scene): kept at the limit
+NOISE_BLUR = 1.0  # sigma (px of the frame the check runs on) of the blur of the photo check's signed difference
 
 
 def gains(seen: np.ndarray, frame: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray | None:
@@ -46,3 +52,12 @@ def relit(img: np.ndarray, g: np.ndarray | None) -> np.ndarray:
     if g is None:
         return img
     return cv2.multiply(img, (float(g[0]), float(g[1]), float(g[2]), 0.0))
+
+
+def photo_error(seen: np.ndarray, frame: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Per-pixel, per-channel ``|blur(seen - frame)|`` ``(H, W, 3) uint8`` (both ``(H, W, 3) uint8``): the photo
+    check's difference with the sensor's noise averaged down (``NOISE_BLUR`` times ``scale``; 0: ``|seen - frame|``)."""
+    if NOISE_BLUR <= 0:
+        return cv2.absdiff(seen, frame)
+    d = cv2.subtract(seen, frame, dtype=cv2.CV_16S)
+    return cv2.convertScaleAbs(cv2.GaussianBlur(d, (0, 0), NOISE_BLUR * scale))

@@ -53,7 +53,7 @@ FLOW_WORKERS = 1
 # medium-r2 does on the full-size frame), its checks and the moved results at half size, and only the painting itself
 # carried at full size, along the upsampled flow (``KeyCarry.painting_at``), with the trust upsampled.
 REDUCE_ABOVE = 2 * 640 * 480
-FINER = {"medium-r2": "fine-r2", "medium": "fine-r2"}  # the carrier's key flow preset -> the same DIS work at half size
+FINER = {"medium-r2": "fine-r2"}  # the live key flow preset -> the same DIS work at half size
 
 
 class CarryRunner:

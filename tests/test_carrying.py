@@ -11,6 +11,7 @@ from livestyle.capture.synthclip import homography_clip, homography_flow, load_p
 from livestyle.live.carrying import CarryRunner
 from livestyle.live.stats import StageTimer
 from livestyle.temporal import CarryKey, KeyCarry
+from livestyle.temporal.carry import compose
 
 from .conftest import paint
 
@@ -228,3 +229,25 @@ def test_key_flows_on_threads_of_their_own_give_the_same_frames(clip):
     assert names and all(n.startswith("style-keyflow") for n in names)
     with pytest.raises(ValueError, match="workers"):
         CarryRunner(StageTimer(), flow_workers=0)
+
+
+def test_a_moved_result_is_made_on_the_carrys_thread_beside_the_network(clip):
+    """With the key flow on every 2nd frame, the frames between get the last result moved and rechecked on the
+    carry's thread (the network runs meanwhile): the same frames as that work done in order on one thread."""
+    frames, flows, truth = clip
+    carrier = KeyCarry([CarryKey(frames[0], truth[0])])
+    threads, move = [], carrier.move
+    carrier.move = lambda *a: threads.append(threading.current_thread().name) or move(*a)  # type: ignore[method-assign, func-returns-value]
+    got, _ = run_planned(CarryRunner(StageTimer(), every=2, lag=0), carrier, frames[:6], flows[:6])
+    assert threads and all(n.startswith("style-carry") for n in threads), threads
+    ref, want = KeyCarry([CarryKey(frames[0], truth[0])]), []
+    ref.rise = 1.0 - (1.0 - ref.rise) ** 2  # as the runner sets it for every 2nd frame
+    state = None
+    for t in range(6):
+        if t % 2:
+            state = ref.move(state, flows[t], frames[t])
+        else:  # the temporal check looks back to the last fresh frame, two frames back
+            state = ref.carry(frames[t], 0, compose(flows[t], flows[t - 1]) if t else None)
+        want.append(state)
+    for g, w in zip(got, want, strict=True):
+        assert g is not None and np.array_equal(g[0], w.painting) and np.array_equal(g[1], w.trust)

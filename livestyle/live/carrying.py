@@ -8,7 +8,8 @@ while the network still works on the frame before), its checks when the network 
 to 26.3-29.9 fps (``live-2026-12-05-v17-key-flow-ahead.md``). On the frames between, the last result is moved onto
 the frame along the frame-to-frame flow and checked against it (``KeyCarry.move`` with the frame: the
 painting sampled afresh from the key along the better of two flows per pixel, trust from the photo
-check, ~5 ms at 640x360; ``temporal.carry.CARRY_RECHECK``). Trust rises per frame at the same pace
+check, ~5 ms at 640x360; ``temporal.carry.CARRY_RECHECK``), also on the carry's thread while the network
+runs (with ``lag`` 0; it was on the network's, before it: 640x360 latency p95 79-91 against 95-108 ms on the Xeon). Trust rises per frame at the same pace
 whatever ``every`` is (``CARRY_RISE_PER_FRAME``). With ``lag`` 0 (the default) the network's output waits for a result
 due on its own frame, so live and its offline replay (``render --live``, the quality benchmark) give
 the same frames. With ``lag`` >= 1 the network never waits: live uses the newest finished result,
@@ -81,11 +82,13 @@ class CarryRunner:
         self._n = 0  # frames since the carrier was set or reset
         self._submitted = -1  # frame number of the last submission
         self._plan: tuple[KeyCarry | None, tuple[int, ...], int] = (None, (), 0)  # prep thread: carrier, shape, frames
+        self._moving: Future[Carried] | None = None  # the last result being moved onto this frame (``before``)
         self._full: tuple[int, ...] = ()  # (H, W) of the frame given to ``before`` (the carry may work at half size)
 
     def reset(self, carrier: KeyCarry | None = None) -> None:
         """Forget the stream (nothing stylized in this frame, or a new carrier): the next frame starts afresh."""
         self._state, self._pending, self._since, self._chain_ok = None, None, None, False
+        self._moving = None
         self._n, self._submitted = 0, -1
         target = carrier or self._carrier
         if target is not None:  # on the carry's own thread, after any job still running
@@ -149,6 +152,8 @@ class CarryRunner:
         if carrier is self._carrier and flow is not None and self._state is not None:
             if due and self.lag == 0:
                 self._state = None  # a fresh result replaces it on this very frame: no need to move it
+            elif carry_mod.CARRY_RECHECK and self.lag == 0:  # on the carry's thread, beside the network: ``after``
+                self._moving = self._pool.submit(carrier.move, self._state, flow, img)  # takes it (its frame's own)
             elif carry_mod.CARRY_RECHECK:
                 self._state = carrier.move(self._state, flow, img)
             else:
@@ -170,6 +175,9 @@ class CarryRunner:
     def after(self, offline: bool) -> tuple[np.ndarray, np.ndarray] | None:
         """``(painting (H, W, 3) uint8, trust (H, W) float32)`` for the frame given to ``before`` (after
         the network ran), or None while there is none."""
+        if self._moving is not None:  # the last result moved onto this frame, on the carry's thread
+            moving, self._moving = self._moving, None
+            self._state = moving.result()
         if self._pending is not None:
             if offline or self.lag == 0:
                 if self._n - self._submitted >= self.lag:

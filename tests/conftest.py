@@ -50,6 +50,19 @@ def tiny_style(tmp_path: Path) -> Path:
     return style
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A tiny style trained for two steps without guides (render needs no keyframe index then); one per module."""
+    style = tmp_path_factory.mktemp("trained") / "style"
+    (style / "keys").mkdir(parents=True)
+    (style / "styled").mkdir()
+    key = astronaut()
+    cv2.imwrite(str(style / "keys" / "000.png"), key)
+    cv2.imwrite(str(style / "styled" / "000.png"), paint(key))
+    assert cli_main(["train", str(style), "--iterations", "2", "--no-guides"]) == 0
+    return style
+
+
 @pytest.fixture
 def tiny_clip(tmp_path: Path) -> Path:
     """Five frames of a slowly panning photo, as a folder of PNGs named 000..004."""

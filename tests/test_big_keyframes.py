@@ -4,6 +4,7 @@ evaluations the size of a 640x360 keyframe's, and one note; small ones train as 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -23,13 +24,18 @@ def photo_pair(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     return key, cv2.resize(paint(astronaut((w // 4, h // 4))), (w, h), interpolation=cv2.INTER_CUBIC)
 
 
-def test_a_phone_photo_keyframe_is_kept_8_bit_and_evaluated_on_tiles(tmp_path, caplog):
-    style = tmp_path / "phone"
+def big_style(style: Path, w: int, h: int, name: str) -> tuple[Path, np.ndarray, np.ndarray]:
+    """A style folder with one ``w x h`` keyframe ``name`` and its painting."""
     (style / "keys").mkdir(parents=True)
     (style / "styled").mkdir()
-    key, styled = photo_pair(4000, 3000)
-    cv2.imwrite(str(style / "keys" / "IMG_0042.png"), key)
-    cv2.imwrite(str(style / "styled" / "IMG_0042.png"), styled)
+    key, styled = photo_pair(w, h)
+    cv2.imwrite(str(style / "keys" / f"{name}.png"), key)
+    cv2.imwrite(str(style / "styled" / f"{name}.png"), styled)
+    return style, key, styled
+
+
+def test_a_phone_photo_keyframe_is_kept_8_bit_and_evaluated_on_tiles(tmp_path, caplog):
+    style, key, styled = big_style(tmp_path / "phone", 4000, 3000, "IMG_0042")
     with caplog.at_level(logging.WARNING):
         trainer = Trainer(StyleFolder(style).load(), TrainConfig(iterations=2, guides=("blobs",)))
     s = trainer.sampler
@@ -83,12 +89,7 @@ def test_a_small_keyframe_is_evaluated_whole_as_before(tiny_style):
 
 
 def test_train_on_a_4k_snapshot_says_so_in_one_note(tmp_path, capsys):
-    style = tmp_path / "uhd"
-    (style / "keys").mkdir(parents=True)
-    (style / "styled").mkdir()
-    key, styled = photo_pair(3840, 2160)
-    cv2.imwrite(str(style / "keys" / "000.png"), key)
-    cv2.imwrite(str(style / "styled" / "000.png"), styled)
+    style, key, styled = big_style(tmp_path / "uhd", 3840, 2160, "000")
     assert main(["train", str(style), "--iterations", "2"]) == 0
     err = capsys.readouterr().err
     assert err.count("livestyle: note: keyframe 000 is 3840x2160: trained at that size") == 1, err

@@ -16,30 +16,14 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.cli import main
 from livestyle.errors import SinkError
 from livestyle.files import videowrite
 from livestyle.outputs import RecordSink
-
-from .conftest import astronaut
 
 OLD = b"an older take the user wants to keep\n" * 100
 
 pytestmark = pytest.mark.skipif(videowrite.h264_unavailable() is not None,
                                 reason=f"no H.264 encoder here: {videowrite.h264_unavailable()}")
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    """A tiny style trained for two steps without guides."""
-    style = tmp_path_factory.mktemp("rec") / "style"
-    (style / "keys").mkdir(parents=True)
-    (style / "styled").mkdir()
-    key = astronaut()
-    cv2.imwrite(str(style / "keys" / "000.png"), key)
-    cv2.imwrite(str(style / "styled" / "000.png"), cv2.stylization(key, sigma_s=30, sigma_r=0.4))
-    assert main(["train", str(style), "--iterations", "2", "--no-guides"]) == 0
-    return style
 
 
 def top_boxes(path: Path) -> list[str]:

@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 import pytest
 
-from livestyle.cli import main
 from livestyle.errors import WriteError
 from livestyle.files import videowrite
 from livestyle.files.video import ClipWriter
@@ -52,19 +51,6 @@ def assert_one_line_failure(p: subprocess.CompletedProcess[str], *needles: str) 
     assert len(errors) == 1, p.stderr
     for needle in needles:
         assert needle in errors[0], errors[0]
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    """A tiny style trained for two steps without guides (render needs no keyframe index then)."""
-    style = tmp_path_factory.mktemp("safe") / "style"
-    (style / "keys").mkdir(parents=True)
-    (style / "styled").mkdir()
-    key = astronaut()
-    cv2.imwrite(str(style / "keys" / "000.png"), key)
-    cv2.imwrite(str(style / "styled" / "000.png"), cv2.stylization(key, sigma_s=30, sigma_r=0.4))
-    assert main(["train", str(style), "--iterations", "2", "--no-guides"]) == 0
-    return style
 
 
 def make_clip(folder: Path, n: int, size: tuple[int, int] = (96, 64)) -> Path:

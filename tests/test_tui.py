@@ -12,7 +12,16 @@ from livestyle.tui.screens.ask_name import AskName
 from livestyle.tui.screens.help import HelpScreen
 from livestyle.tui.screens.pick_source import SourcePicker
 from livestyle.tui.screens.pick_style import AskPath, AutoStylePicker
-from tests.tui_helpers import SIZE, make_app, messages, panel_text, run_async, started, until
+from tests.tui_helpers import (
+    SIZE,
+    make_app,
+    messages,
+    panel_text,
+    run_async,
+    spy_notifications,
+    started,
+    until,
+)
 
 
 def keyframe_rows(app: Any) -> list[str]:
@@ -243,9 +252,7 @@ async def test_a_missing_painter_is_an_error_notification(tmp_path: Path) -> Non
 @run_async
 async def test_session_errors_from_threads_become_notifications(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    shown: list[tuple[str, str]] = []
-    notify = app.notify
-    app.notify = lambda message, **kw: (shown.append((kw.get("severity", ""), message)), notify(message, **kw))[1]  # type: ignore[method-assign]
+    shown = spy_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         app.session.notify("segmentation failed: boom; fix: reinstall mediapipe", "error")

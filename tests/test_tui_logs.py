@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from livestyle.tui.logs import TuiLogHandler
-from tests.tui_helpers import SIZE, make_app, messages, run_async, started, until
+from tests.tui_helpers import SIZE, make_app, messages, run_async, spy_notifications, started, until
 
 RUNTIME_OFF = "OpenVINO runtime off, PyTorch runs the network: output differs from PyTorch's by 0.44 (> 0.1)"
 
@@ -26,9 +26,7 @@ def ours(h: logging.Handler) -> bool:
 @run_async
 async def test_a_warning_logged_from_a_thread_is_a_notification_once(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    shown: list[tuple[str, str]] = []
-    notify = app.notify
-    app.notify = lambda message, **kw: (shown.append((kw.get("severity", ""), message)), notify(message, **kw))[1]  # type: ignore[method-assign]
+    shown = spy_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         for _ in range(3):  # a problem logged again and again is said once

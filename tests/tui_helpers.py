@@ -60,6 +60,19 @@ async def started(pilot: Pilot) -> None:
     await until(pilot, lambda: app.session is not None and app.session.stage.last_input is not None)
 
 
+def spy_notifications(app: Any) -> list[tuple[str, str]]:
+    """Every ``(severity, message)`` the app notifies from now on (the notifications still show)."""
+    shown: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def spy(message: str, **kw: Any) -> Any:
+        shown.append((kw.get("severity", ""), message))
+        return notify(message, **kw)
+
+    app.notify = spy
+    return shown
+
+
 def messages(app: Any, severity: str | None = None) -> str:
     return "\n".join(m for s, m in app.history if severity is None or s == severity)
 
